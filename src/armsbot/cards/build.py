@@ -1,0 +1,232 @@
+"""Turning an entity and the claims about it into a card."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
+from armsbot.models import Category, Claim, Kind, Role
+from armsbot.records import EntityRecord
+from armsbot.search.index import Match
+
+FOOTER = (
+    "Each line carries its status as the sources give it: confirmed, reported, alleged or denied. "
+    "Know better? Submit a correction with a source."
+)
+MAX_ALIASES_SHOWN = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Display names and attributes of the entities a card mentions."""
+
+    names: Mapping[str, tuple[Kind, str]]
+    attributes: Mapping[str, dict[str, Any]]
+
+    def name(self, entity_id: str) -> str:
+        """The display name of an entity, or its id when it is unknown."""
+        found = self.names.get(entity_id)
+        return found[1] if found else entity_id
+
+
+class _Sources:
+    """Numbers sources in order of first citation."""
+
+    def __init__(self) -> None:
+        self.numbered: dict[tuple[str | None, str, str | None, str | None], CardSource] = {}
+
+    def cite(self, claim: Claim) -> list[int]:
+        numbers = []
+        for source in claim.sources:
+            key = (source.url, source.title, source.publisher, source.date)
+            card_source = self.numbered.get(key)
+            if card_source is None:
+                card_source = CardSource(
+                    len(self.numbered) + 1, source.title, source.url, source.publisher, source.date
+                )
+                self.numbered[key] = card_source
+            if card_source.number not in numbers:
+                numbers.append(card_source.number)
+        return numbers
+
+
+def _parties(claim: Claim, role: Role) -> list[str]:
+    return [p.entity for p in claim.parties if p.role is role]
+
+
+def _role_of(claim: Claim, entity_id: str) -> Role | None:
+    return next((p.role for p in claim.parties if p.entity == entity_id), None)
+
+
+def _when(claim: Claim) -> str | None:
+    return claim.date or claim.date_text
+
+
+def _detail(claim: Claim) -> str | None:
+    parts = []
+    if claim.product:
+        parts.append(claim.product)
+    if claim.goods:
+        parts.append(", ".join(claim.goods))
+    if claim.end_user:
+        parts.append(f"end user: {claim.end_user}")
+    when = _when(claim)
+    if when:
+        parts.append(when)
+    return " · ".join(parts) or None
+
+
+def _in_force_label(attributes: Mapping[str, Any]) -> str:
+    if attributes.get("in_force") is True:
+        since = attributes.get("date")
+        return f"in force since {since}" if since else "in force"
+    if attributes.get("in_force") is False:
+        ended = attributes.get("ended")
+        return f"lifted in {ended}" if ended else "no longer in force"
+    return "status unknown"
+
+
+def _section_and_group(
+    entity: EntityRecord, claim: Claim, names: Names
+) -> tuple[str, str | None]:
+    """Which section of this entity's card a claim belongs in, and under which heading."""
+    role = _role_of(claim, entity.id)
+    joined = lambda ids: ", ".join(names.name(i) for i in ids) or None  # noqa: E731
+    if claim.category is Category.TRANSFER:
+        if role is Role.RECIPIENT:
+            return "Acquisitions", joined(_parties(claim, Role.SUPPLIER))
+        if role is Role.SUPPLIER:
+            title = "Customers" if entity.kind is Kind.FIRM else "Exports"
+            return title, joined(_parties(claim, Role.RECIPIENT))
+        suppliers = joined(_parties(claim, Role.SUPPLIER)) or "?"
+        recipients = joined(_parties(claim, Role.RECIPIENT)) or "?"
+        return "Transfers", f"{suppliers} → {recipients}"
+    if claim.category in (Category.EMBARGO, Category.DESIGNATION):
+        title = "Arms embargoes" if claim.category is Category.EMBARGO else "Sanctions and listings"
+        if entity.kind is Kind.LAW:
+            return title, None
+        instruments = _parties(claim, Role.INSTRUMENT)
+        headings = [
+            f"{names.name(i)} ({_in_force_label(names.attributes.get(i, {}))})" for i in instruments
+        ]
+        return title, "; ".join(headings) or None
+    titles = {
+        Category.LEGAL: "Legal actions",
+        Category.USE: "Reported use",
+        Category.RESPONSE: "Denials and responses",
+        Category.BACKGROUND: "Background",
+    }
+    return titles[claim.category], None
+
+
+SECTION_ORDER = [
+    "Acquisitions",
+    "Customers",
+    "Exports",
+    "Transfers",
+    "Reported use",
+    "Arms embargoes",
+    "Sanctions and listings",
+    "Legal actions",
+    "Denials and responses",
+    "Background",
+]
+
+
+def _sort_key(claim: Claim) -> tuple[int, str, str]:
+    when = claim.date or ""
+    return (0 if when else 1, when, claim.id)
+
+
+def _facts(entity: EntityRecord, names: Names) -> list[tuple[str, str]]:
+    attrs = entity.attributes
+    facts: list[tuple[str, str]] = []
+    if entity.kind is Kind.COUNTRY:
+        facts.append(("ISO code", entity.id))
+        if attrs.get("historical"):
+            span = "–".join(str(attrs[k]) for k in ("start", "end") if attrs.get(k))
+            facts.append(("Former state", span or "yes"))
+    elif entity.kind is Kind.FIRM:
+        if attrs.get("headquarters"):
+            facts.append(("Headquarters", names.name(attrs["headquarters"])))
+        if attrs.get("founded"):
+            facts.append(("Founded", str(attrs["founded"])))
+        if attrs.get("website"):
+            facts.append(("Website", str(attrs["website"])))
+    else:
+        facts.append(("Type", str(attrs.get("type", "?")).replace("_", " ")))
+        facts.append(("Jurisdiction", str(attrs.get("jurisdiction", "?"))))
+        if attrs.get("date"):
+            facts.append(("Date", str(attrs["date"])))
+        if attrs.get("in_force") is not None:
+            facts.append(("In force", _in_force_label(attrs)))
+    shown = [a.name for a in entity.aliases if a.origin == "data"][:MAX_ALIASES_SHOWN]
+    if shown:
+        facts.append(("Also known as", ", ".join(shown)))
+    return facts
+
+
+def entity_card(entity: EntityRecord, claims: list[Claim], names: Names) -> Card:
+    """The card for one entity, every claim about it placed in a section with its sources."""
+    sources = _Sources()
+    sections: dict[str, dict[str | None, CardGroup]] = {}
+    for claim in sorted(claims, key=_sort_key):
+        title, heading = _section_and_group(entity, claim, names)
+        groups = sections.setdefault(title, {})
+        group = groups.setdefault(heading, CardGroup(heading))
+        group.lines.append(
+            CardLine(
+                text=claim.text,
+                status=claim.status,
+                detail=_detail(claim),
+                sources=sources.cite(claim),
+                claim_id=claim.id,
+            )
+        )
+    ordered = [
+        CardSection(title, list(sections[title].values()))
+        for title in SECTION_ORDER
+        if title in sections
+    ]
+    # Sources are numbered as cited; renumber in the order the sections show them.
+    renumber: dict[int, int] = {}
+    for section in ordered:
+        for group in section.groups:
+            for line in group.lines:
+                for number in line.sources:
+                    renumber.setdefault(number, len(renumber) + 1)
+                line.sources = [renumber[n] for n in line.sources]
+    card_sources = sorted(sources.numbered.values(), key=lambda s: renumber[s.number])
+    for source in card_sources:
+        source.number = renumber[source.number]
+    return Card(
+        kind=entity.kind.value,
+        title=entity.name,
+        entity_id=entity.id,
+        summary=entity.summary,
+        facts=_facts(entity, names),
+        sections=ordered,
+        sources=card_sources,
+        footer=FOOTER,
+    )
+
+
+def search_card(query: str, matches: list[Match]) -> Card:
+    """The card listing what a search found."""
+    lines = [
+        CardLine(
+            text=f"{m.name} ({m.kind.value}, {m.id})",
+            detail=None if m.matched == m.name else f"matched “{m.matched}”",
+            entity_id=m.id,
+        )
+        for m in matches
+    ]
+    section = CardSection("Results", [CardGroup(None, lines)]) if lines else None
+    return Card(
+        kind="search",
+        title=f"Search: {query}",
+        summary=None if lines else "Nothing matched.",
+        sections=[section] if section else [],
+    )

@@ -1,0 +1,77 @@
+"""The card: a title, key facts, sections of claims with status and numbered sources."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from armsbot.models import Status
+
+
+@dataclass(slots=True)
+class CardSource:
+    """A numbered source, cited by its number from the lines that rely on it."""
+
+    number: int
+    title: str
+    url: str | None
+    publisher: str | None = None
+    date: str | None = None
+
+    def label(self) -> str:
+        """Title, publisher and date in one line."""
+        extra = ", ".join(part for part in (self.publisher, self.date) if part)
+        return f"{self.title} ({extra})" if extra else self.title
+
+
+@dataclass(slots=True)
+class CardLine:
+    """One claim as a line: its text, how sure it is, and the sources behind it."""
+
+    text: str
+    status: Status | None = None
+    detail: str | None = None  # product, goods, end user, date: what a reader scans for
+    sources: list[int] = field(default_factory=list)
+    claim_id: str | None = None
+    entity_id: str | None = None  # a line that points at another entity (search results)
+
+
+@dataclass(slots=True)
+class CardGroup:
+    """Lines under a common heading, such as the supplier of the items acquired."""
+
+    heading: str | None
+    lines: list[CardLine] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CardSection:
+    """A titled part of a card."""
+
+    title: str
+    groups: list[CardGroup] = field(default_factory=list)
+
+    @property
+    def line_count(self) -> int:
+        """How many lines the section holds across its groups."""
+        return sum(len(g.lines) for g in self.groups)
+
+
+@dataclass(slots=True)
+class Card:
+    """A complete answer about one entity or one search."""
+
+    kind: str
+    title: str
+    entity_id: str | None = None
+    summary: str | None = None
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    sections: list[CardSection] = field(default_factory=list)
+    sources: list[CardSource] = field(default_factory=list)
+    footer: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: plain types only."""
+        data = asdict(self)
+        data["facts"] = [{"label": label, "value": value} for label, value in self.facts]
+        return data

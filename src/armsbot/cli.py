@@ -1,0 +1,206 @@
+"""The ``armsbot`` command line: the bot's answers without Discord, and the data tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from armsbot.app import Services, open_services
+from armsbot.cards.text import render_text
+from armsbot.config import Settings
+from armsbot.datafiles import DataFilesInvalid
+from armsbot.models import Kind
+from armsbot.search.index import Match
+from armsbot.services import data
+from armsbot.services.lookup import QueryError
+from armsbot.storage import KnowledgeBase
+
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1
+EXIT_BAD_INPUT = 2
+EXIT_DATA_INVALID = 3
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def _candidates_text(matches: list[Match]) -> str:
+    if not matches:
+        return "Nothing matched. Try another spelling, or `armsbot search` with fewer letters."
+    lines = ["Did you mean:"]
+    lines += [f"  {m.name} ({m.kind.value}, id {m.id})" for m in matches[:10]]
+    return "\n".join(lines)
+
+
+async def _ask(services: Services, args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+    if args.what == "search":
+        kind = Kind(args.kind) if args.kind else None
+        card = services.lookup.search_card(query, kind, args.limit)
+        if args.json:
+            _print_json(card.to_dict())
+        else:
+            sys.stdout.write(render_text(card) + "\n")
+        return EXIT_OK if card.sections else EXIT_NOT_FOUND
+    answer = await services.lookup.ask(Kind(args.what), query)
+    if answer.card is None:
+        if args.json:
+            _print_json({"query": answer.query, "card": None,
+                         "candidates": [m.to_dict() for m in answer.candidates]})
+        else:
+            sys.stdout.write(_candidates_text(answer.candidates) + "\n")
+        return EXIT_NOT_FOUND
+    if args.json:
+        _print_json(answer.card.to_dict())
+    else:
+        sys.stdout.write(render_text(answer.card) + "\n")
+    return EXIT_OK
+
+
+async def _search(services: Services, args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+    kind = Kind(args.kind) if args.kind else None
+    matches = services.lookup.search(query, kind, args.limit)
+    if args.json:
+        _print_json([m.to_dict() for m in matches])
+    else:
+        for m in matches:
+            sys.stdout.write(f"{m.score:5.1f}  {m.kind.value:<7} {m.id:<32} {m.name}  ← {m.matched}\n")
+        if not matches:
+            sys.stdout.write("Nothing matched.\n")
+    return EXIT_OK if matches else EXIT_NOT_FOUND
+
+
+def _progress() -> tuple[Progress, Callable[[int, int], None]]:
+    progress = Progress(
+        TextColumn("building knowledge base"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
+    )
+    task = progress.add_task("build", total=None)
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return progress, update
+
+
+async def _db_build(settings: Settings, args: argparse.Namespace) -> int:
+    data_dir = Path(args.data) if args.data else settings.data_dir
+    async with await KnowledgeBase.open(settings.database) as kb:
+        progress, update = _progress()
+        with progress:
+            report = await data.build(kb, data_dir, force=args.force, progress=update)
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(report.counts.items()))
+    verb = "Built" if report.built else "Already up to date:"
+    stderr.print(f"{verb} {settings.database} from {data_dir} ({counts})")
+    return EXIT_OK
+
+
+async def _db_export(settings: Settings, args: argparse.Namespace) -> int:
+    async with await KnowledgeBase.open(settings.database) as kb:
+        written = await data.export(kb, Path(args.directory))
+    stderr.print(f"Wrote {len(written)} files under {args.directory}")
+    return EXIT_OK
+
+
+async def _db_check(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.database.exists():
+        stderr.print(f"No database at {settings.database}; run `armsbot db build` first.")
+        return EXIT_NOT_FOUND
+    async with await KnowledgeBase.open(settings.database) as kb:
+        problems = await kb.integrity_problems()
+        counts = await kb.count()
+    if args.json:
+        _print_json({"ok": not problems, "problems": problems, "counts": counts})
+    elif problems:
+        sys.stdout.write("\n".join(problems) + "\n")
+    else:
+        sys.stdout.write(f"ok: {settings.database} " + json.dumps(counts) + "\n")
+    return EXIT_OK if not problems else EXIT_DATA_INVALID
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="armsbot",
+        description="What is known about arms and surveillance sales to abusive governments.",
+    )
+    parser.add_argument("--database", help="SQLite file (default: $ARMSBOT_DATABASE or user data dir)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ask = commands.add_parser("ask", help="the answer the bot gives, as text or JSON")
+    ask.add_argument("what", choices=["country", "firm", "law", "search"])
+    ask.add_argument("query", nargs="+", help="a name, alias, code or id")
+    ask.add_argument("--kind", choices=[k.value for k in Kind], help="with `search`: only this kind")
+    ask.add_argument("--limit", type=int, default=10, help="with `search`: at most this many")
+    ask.add_argument("--json", action="store_true", help="machine-readable output")
+
+    search = commands.add_parser("search", help="ranked matches for a name")
+    search.add_argument("query", nargs="+")
+    search.add_argument("--kind", choices=[k.value for k in Kind])
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--json", action="store_true")
+
+    db = commands.add_parser("db", help="data tools").add_subparsers(dest="db_command", required=True)
+    build = db.add_parser("build", help="build the knowledge base from the data folder")
+    build.add_argument("--data", help="data folder (default: the bundled one or $ARMSBOT_DATA_DIR)")
+    build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    export = db.add_parser("export", help="write the knowledge base back as YAML files")
+    export.add_argument("directory")
+    check = db.add_parser("check", help="verify the database's integrity")
+    check.add_argument("--json", action="store_true")
+    return parser
+
+
+async def _with_services(
+    settings: Settings,
+    args: argparse.Namespace,
+    command: Callable[[Services, argparse.Namespace], Coroutine[Any, Any, int]],
+) -> int:
+    services = await open_services(settings)
+    try:
+        return await command(services, args)
+    finally:
+        await services.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit status."""
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    if args.database:
+        settings = settings.model_copy(update={"database": Path(args.database)})
+    runners: dict[tuple[str, str | None], Callable[[], Coroutine[Any, Any, int]]] = {
+        ("ask", None): lambda: _with_services(settings, args, _ask),
+        ("search", None): lambda: _with_services(settings, args, _search),
+        ("db", "build"): lambda: _db_build(settings, args),
+        ("db", "export"): lambda: _db_export(settings, args),
+        ("db", "check"): lambda: _db_check(settings, args),
+    }
+    runner = runners[(args.command, getattr(args, "db_command", None))]
+    try:
+        return asyncio.run(runner())
+    except QueryError as exc:
+        stderr.print(str(exc), markup=False)
+        return EXIT_BAD_INPUT
+    except DataFilesInvalid as exc:
+        stderr.print("The data files have problems; nothing was changed:", markup=False)
+        for problem in exc.problems:
+            stderr.print(f"  {problem}", markup=False)
+        return EXIT_DATA_INVALID
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,193 @@
+"""Reading and writing the YAML files in ``data/``.
+
+Loading is all or nothing: every file is read and checked, every problem is collected with its file,
+field and reason, and the caller gets either the whole valid set or a :class:`DataFilesInvalid`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from armsbot.models import AliasType, EntityFile, Kind
+
+FOLDERS = {Kind.COUNTRY: "countries", Kind.FIRM: "firms", Kind.LAW: "laws"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one data file."""
+
+    file: str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.reason}"
+
+
+class DataFilesInvalid(Exception):  # noqa: N818 - reads as a sentence where it is raised
+    """The data files cannot be built; ``problems`` says why, file by file."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the data files")
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that keeps dates as text and refuses duplicate keys."""
+
+
+# Dates stay strings ("2021-07-18"), so a year, month or day is written back exactly as it was.
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    keys = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in keys:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        keys.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def bundled_data_dir() -> Path:
+    """The ``data/`` folder shipped with the package (or the checkout's, when run from source)."""
+    packaged = Path(str(resources.files("armsbot"))) / "data"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def _field_path(loc: Iterable[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def read_entity_file(path: Path, root: Path) -> tuple[EntityFile | None, list[Problem]]:
+    """Parse and validate one file; the problems list is empty when it is valid."""
+    name = path.relative_to(root).as_posix()
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe loader
+    except UnicodeDecodeError:
+        return None, [Problem(name, "", "is not UTF-8 text")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(name, "", f"is not valid YAML: {exc}".replace("\n", " "))]
+    if not isinstance(raw, dict):
+        return None, [Problem(name, "", "must be a YAML mapping (key: value lines)")]
+    try:
+        entity = EntityFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            reason = error["msg"].removeprefix("Value error, ")
+            problems.append(Problem(name, _field_path(error["loc"]) or "(file)", reason))
+        return None, problems
+    expected = Path(FOLDERS[entity.kind]) / f"{entity.id}.yaml"
+    if Path(name) != expected:
+        return None, [Problem(name, "id", f"a {entity.kind.value} with id {entity.id!r} belongs in {expected}")]
+    return entity, []
+
+
+def load_data_dir(root: Path, known_ids: Iterable[str] = ()) -> list[EntityFile]:
+    """Load every entity file under ``root``; raise :class:`DataFilesInvalid` listing all problems.
+
+    ``known_ids`` are entities that exist without a file (the ISO countries); claims may name them.
+    """
+    if not root.is_dir():
+        raise DataFilesInvalid([Problem(str(root), "", "is not a folder")])
+    problems: list[Problem] = []
+    entities: list[EntityFile] = []
+    paths = sorted(root.glob("*/*.yaml")) + sorted(root.glob("*/*.yml"))
+    for path in paths:
+        entity, found = read_entity_file(path, root)
+        problems.extend(found)
+        if entity is not None:
+            entities.append(entity)
+    problems.extend(_cross_file_problems(entities, set(known_ids)))
+    if problems:
+        raise DataFilesInvalid(problems)
+    return entities
+
+
+def _cross_file_problems(entities: list[EntityFile], known_ids: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    ids = known_ids | {e.id for e in entities}
+    claim_homes: dict[str, str] = {}
+    for entity in entities:
+        file = f"{FOLDERS[entity.kind]}/{entity.id}.yaml"
+        if entity.kind is Kind.COUNTRY and entity.id not in known_ids:
+            is_historical = entity.country is not None and entity.country.historical
+            if not is_historical or entity.name is None:
+                problems.append(
+                    Problem(file, "id", "is not an ISO 3166-1 code; a former state needs "
+                            "'name' and 'country: {historical: true}'")
+                )
+        for i, claim in enumerate(entity.claims):
+            where = f"claims[{i}]"
+            if claim.id in claim_homes:
+                problems.append(
+                    Problem(file, f"{where}.id", f"{claim.id!r} is already used in {claim_homes[claim.id]}")
+                )
+            claim_homes.setdefault(claim.id, file)
+            for j, party in enumerate(claim.parties):
+                if party.entity not in ids:
+                    problems.append(
+                        Problem(file, f"{where}.parties[{j}].entity", f"no entity has the id {party.entity!r}")
+                    )
+            if entity.id not in {p.entity for p in claim.parties}:
+                problems.append(
+                    Problem(file, f"{where}.parties", f"must include this file's entity ({entity.id})")
+                )
+        if entity.firm and entity.firm.headquarters and entity.firm.headquarters not in ids:
+            problems.append(
+                Problem(file, "firm.headquarters", f"no country has the code {entity.firm.headquarters!r}")
+            )
+    return problems
+
+
+def _compact_alias(alias: dict[str, Any]) -> Any:
+    if set(alias) == {"name"} or (alias.get("type") == AliasType.NAME.value and set(alias) == {"name", "type"}):
+        return alias["name"]
+    return alias
+
+
+def entity_to_yaml(entity: EntityFile) -> str:
+    """Render an entity as the YAML a person would write: fixed key order, no empty fields."""
+    data = entity.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data["kind"] = entity.kind.value  # kind has no default, but keep it first and explicit
+    data["id"] = entity.id
+    order = ["kind", "id", "name", "summary", "aliases", "firm", "law", "country", "claims"]
+    ordered = {key: data[key] for key in order if key in data}
+    if "aliases" in ordered:
+        ordered["aliases"] = [_compact_alias(a) for a in ordered["aliases"]]
+    return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
+
+
+def write_data_dir(entities: Iterable[EntityFile], root: Path) -> list[Path]:
+    """Write one file per entity under ``root``; return the paths written."""
+    written = []
+    for entity in entities:
+        path = root / FOLDERS[entity.kind] / f"{entity.id}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(entity_to_yaml(entity), encoding="utf-8")
+        written.append(path)
+    return written

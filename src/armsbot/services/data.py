@@ -1,0 +1,152 @@
+"""Building the knowledge base from ``data/``, writing it back, and checking it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+from armsbot.countries import historic_names, iso_countries
+from armsbot.datafiles import FOLDERS, load_data_dir, write_data_dir
+from armsbot.models import (
+    Alias,
+    AliasType,
+    CountryInfo,
+    EntityFile,
+    FirmInfo,
+    Kind,
+    LawInfo,
+)
+from armsbot.records import AliasRecord, EntityRecord
+from armsbot.storage import KnowledgeBase
+from armsbot.storage.migrations import LATEST
+
+DATA_HASH_KEY = "data_hash"
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What ``db build`` did."""
+
+    built: bool
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def data_fingerprint(data_dir: Path) -> str:
+    """A hash of every data file and of the registries' versions: same hash, same knowledge base."""
+    digest = hashlib.sha256()
+    for package in ("babel", "pycountry"):
+        digest.update(f"{package}={version(package)}\n".encode())
+    digest.update(f"schema={LATEST}\n".encode())
+    for folder in sorted(FOLDERS.values()):
+        for path in sorted((data_dir / folder).glob("*.y*ml")):
+            digest.update(f"{folder}/{path.name}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _data_aliases(entity: EntityFile) -> list[AliasRecord]:
+    return [AliasRecord(a.name, a.type.value, a.lang, "data") for a in entity.aliases]
+
+
+def _attributes(entity: EntityFile) -> dict[str, object]:
+    section = entity.firm or entity.law or entity.country
+    return {} if section is None else section.model_dump(mode="json", exclude_none=True)
+
+
+def entity_records(files: list[EntityFile]) -> list[EntityRecord]:
+    """Merge the data files with the ISO/CLDR registry into the entities to store."""
+    by_id = {entity.id: entity for entity in files}
+    records: list[EntityRecord] = []
+    for code, country in iso_countries().items():
+        curated = by_id.pop(code, None)
+        record = EntityRecord(
+            id=code,
+            kind=Kind.COUNTRY,
+            name=country.name,
+            name_origin="registry",
+            curated=curated is not None,
+        )
+        if curated is not None:
+            if curated.name is not None:
+                record.name, record.name_origin = curated.name, "data"
+            record.summary = curated.summary
+            record.attributes = _attributes(curated)
+            record.aliases = _data_aliases(curated)
+            record.claims = list(curated.claims)
+        record.aliases += [AliasRecord(n.name, n.type.value, n.lang, "registry") for n in country.names]
+        records.append(record)
+    for entity in by_id.values():
+        assert entity.name is not None  # checked when the files were loaded
+        record = EntityRecord(
+            id=entity.id,
+            kind=entity.kind,
+            name=entity.name,
+            summary=entity.summary,
+            attributes=_attributes(entity),
+            aliases=_data_aliases(entity),
+            claims=list(entity.claims),
+        )
+        if entity.kind is Kind.COUNTRY:
+            record.aliases += [
+                AliasRecord(n.name, n.type.value, n.lang, "registry") for n in historic_names(entity.id)
+            ]
+        records.append(record)
+    return records
+
+
+def record_to_file(record: EntityRecord) -> EntityFile:
+    """The data file that holds what people wrote about an entity (registry names left out)."""
+    sections: dict[str, object] = {}
+    if record.attributes or record.kind is Kind.LAW:
+        model = {Kind.FIRM: FirmInfo, Kind.LAW: LawInfo, Kind.COUNTRY: CountryInfo}[record.kind]
+        sections[record.kind.value] = model.model_validate(record.attributes)
+    return EntityFile.model_validate(
+        {
+            "kind": record.kind,
+            "id": record.id,
+            "name": record.name if record.name_origin == "data" else None,
+            "summary": record.summary,
+            "aliases": [
+                Alias(name=a.name, type=AliasType(a.type), lang=a.lang)
+                for a in record.aliases
+                if a.origin == "data"
+            ],
+            **sections,
+            "claims": [c for c in record.claims if c.provenance is None],
+        }
+    )
+
+
+async def build(
+    kb: KnowledgeBase,
+    data_dir: Path,
+    *,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
+    """Build the knowledge base from ``data_dir``; do nothing when it is already built from it.
+
+    Every file is validated before the database is touched, and the replacement is one
+    transaction, so a bad file or a crash leaves the previous knowledge base as it was.
+    """
+    fingerprint = data_fingerprint(data_dir)
+    if not force and await kb.meta(DATA_HASH_KEY) == fingerprint:
+        return BuildReport(built=False, counts=await kb.count())
+    files = load_data_dir(data_dir, known_ids=iso_countries())
+    records = entity_records(files)
+    total = len(records)
+    await kb.replace_knowledge(
+        records,
+        {DATA_HASH_KEY: fingerprint},
+        progress=None if progress is None else (lambda done: progress(done, total)),
+    )
+    return BuildReport(built=True, counts=await kb.count())
+
+
+async def export(kb: KnowledgeBase, target: Path) -> list[Path]:
+    """Write every curated entity back to YAML files under ``target``."""
+    records = await kb.curated_entities()
+    return write_data_dir((record_to_file(r) for r in records), target)

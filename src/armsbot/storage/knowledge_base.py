@@ -1,0 +1,476 @@
+"""The knowledge base in SQLite: entities, aliases, claims, sources and their links."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Self
+
+import aiosqlite
+
+from armsbot.models import Category, Claim, Kind, Party, Provenance, Role, Source, Status
+from armsbot.records import AliasRecord, EntityRecord, IndexRow
+from armsbot.search.folding import fold
+from armsbot.storage.migrations import LATEST, MIGRATIONS
+
+
+class SchemaTooNew(Exception):  # noqa: N818
+    """The database was written by a newer armsbot than this one."""
+
+
+class KnowledgeBase:
+    """Async access to one armsbot database file."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> Self:
+        """Open (creating if needed) and migrate the database at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute("PRAGMA busy_timeout = 5000")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        kb = cls(connection, path)
+        try:
+            await kb._migrate()
+        except BaseException:
+            await connection.close()
+            raise
+        return kb
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run a block in one write transaction: all of it is committed, or none of it."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        await self._db.execute("COMMIT")
+
+    async def schema_version(self) -> int:
+        """The migration the database is at."""
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        version = await self.schema_version()
+        if version > LATEST:
+            msg = f"{self.path} has schema version {version}; this armsbot knows up to {LATEST}"
+            raise SchemaTooNew(msg)
+        for number, script in MIGRATIONS:
+            if number <= version:
+                continue
+            # executescript would commit on its own; run statements inside one transaction instead.
+            async with self.transaction() as db:
+                for statement in _split_sql(script):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {number}")
+
+    # -- metadata -----------------------------------------------------------------------------
+
+    async def meta(self, key: str) -> str | None:
+        """A value from the knowledge base's key-value metadata."""
+        async with self._db.execute("SELECT value FROM kb_meta WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def replace_knowledge(
+        self,
+        entities: Sequence[EntityRecord],
+        meta: dict[str, str],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Replace every entity, alias, claim and source with ``entities``, in one transaction."""
+        async with self.transaction() as db:
+            for table in ("claim_sources", "claim_parties", "claims", "sources", "aliases", "entities"):
+                await db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            await db.executemany(
+                "INSERT INTO entities (id, kind, name, name_origin, summary, attributes, curated,"
+                " revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        e.id,
+                        e.kind.value,
+                        e.name,
+                        e.name_origin,
+                        e.summary,
+                        json.dumps(e.attributes, sort_keys=True, ensure_ascii=False),
+                        int(e.curated),
+                        e.revision,
+                    )
+                    for e in entities
+                ],
+            )
+            sources: dict[tuple[str | None, str, str | None, str | None], int] = {}
+            for done, entity in enumerate(entities, start=1):
+                await self._insert_aliases(db, entity.id, entity.aliases)
+                for position, claim in enumerate(entity.claims):
+                    await self._insert_claim(db, entity.id, position, claim, sources)
+                if progress is not None:
+                    progress(done)
+            await db.executemany(
+                "INSERT INTO kb_meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                sorted(meta.items()),
+            )
+
+    @staticmethod
+    async def _insert_aliases(
+        db: aiosqlite.Connection, entity_id: str, aliases: Iterable[AliasRecord]
+    ) -> None:
+        await db.executemany(
+            "INSERT INTO aliases (entity_id, position, name, folded, type, lang, origin)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                (entity_id, position, a.name, fold(a.name), a.type, a.lang, a.origin)
+                for position, a in enumerate(aliases)
+            ],
+        )
+
+    @staticmethod
+    async def _insert_claim(
+        db: aiosqlite.Connection,
+        entity_id: str,
+        position: int,
+        claim: Claim,
+        sources: dict[tuple[str | None, str, str | None, str | None], int],
+    ) -> None:
+        provenance = claim.provenance
+        await db.execute(
+            "INSERT INTO claims (id, home_entity_id, position, text, status, category, date,"
+            " date_text, product, end_user, goods, provenance_dataset, provenance_checksum,"
+            " provenance_record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                claim.id,
+                entity_id,
+                position,
+                claim.text,
+                claim.status.value,
+                claim.category.value,
+                claim.date,
+                claim.date_text,
+                claim.product,
+                claim.end_user,
+                json.dumps(claim.goods, ensure_ascii=False),
+                provenance.dataset if provenance else None,
+                provenance.checksum if provenance else None,
+                provenance.record if provenance else None,
+            ),
+        )
+        await db.executemany(
+            "INSERT INTO claim_parties (claim_id, position, entity_id, role) VALUES (?, ?, ?, ?)",
+            [(claim.id, i, p.entity, p.role.value) for i, p in enumerate(claim.parties)],
+        )
+        for i, source in enumerate(claim.sources):
+            key = (source.url, source.title, source.publisher, source.date)
+            source_id = sources.get(key)
+            if source_id is None:
+                source_id = sources[key] = await _source_id(db, key)
+            await db.execute(
+                "INSERT INTO claim_sources (claim_id, position, source_id) VALUES (?, ?, ?)",
+                (claim.id, i, source_id),
+            )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def count(self) -> dict[str, int]:
+        """How many entities of each kind, claims, aliases and sources the knowledge base holds."""
+        figures: dict[str, int] = {}
+        async with self._db.execute("SELECT kind, count(*) FROM entities GROUP BY kind") as cursor:
+            async for row in cursor:
+                figures[str(row[0])] = int(row[1])
+        for table in ("claims", "aliases", "sources"):
+            async with self._db.execute(f"SELECT count(*) FROM {table}") as cursor:  # noqa: S608
+                row = await cursor.fetchone()
+            figures[table] = int(row[0]) if row else 0
+        return figures
+
+    async def index_rows(self) -> list[IndexRow]:
+        """Every entity with its names, for building the search index."""
+        weights: dict[str, int] = {}
+        async with self._db.execute(
+            "SELECT entity_id, count(DISTINCT claim_id) FROM claim_parties GROUP BY entity_id"
+        ) as cursor:
+            async for row in cursor:
+                weights[str(row[0])] = int(row[1])
+        aliases: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        async with self._db.execute(
+            "SELECT entity_id, name, type FROM aliases ORDER BY entity_id, position"
+        ) as cursor:
+            async for row in cursor:
+                aliases[str(row[0])].append((str(row[1]), str(row[2])))
+        rows = []
+        async with self._db.execute("SELECT id, kind, name FROM entities ORDER BY id") as cursor:
+            async for row in cursor:
+                entity_id = str(row[0])
+                rows.append(
+                    IndexRow(
+                        id=entity_id,
+                        kind=Kind(row[1]),
+                        name=str(row[2]),
+                        weight=weights.get(entity_id, 0),
+                        aliases=tuple(aliases.get(entity_id, ())),
+                    )
+                )
+        return rows
+
+    async def index_row(self, entity_id: str) -> IndexRow | None:
+        """One entity's names, for updating the search index in place."""
+        rows = [row for row in await self._index_rows_for([entity_id])]
+        return rows[0] if rows else None
+
+    async def _index_rows_for(self, ids: Sequence[str]) -> list[IndexRow]:
+        marks = ",".join("?" * len(ids))
+        result = []
+        async with self._db.execute(
+            f"SELECT id, kind, name FROM entities WHERE id IN ({marks})", tuple(ids)  # noqa: S608
+        ) as cursor:
+            entities = [(str(r[0]), Kind(r[1]), str(r[2])) for r in await cursor.fetchall()]
+        for entity_id, kind, name in entities:
+            async with self._db.execute(
+                "SELECT name, type FROM aliases WHERE entity_id = ? ORDER BY position", (entity_id,)
+            ) as cursor:
+                aliases = tuple((str(r[0]), str(r[1])) for r in await cursor.fetchall())
+            async with self._db.execute(
+                "SELECT count(DISTINCT claim_id) FROM claim_parties WHERE entity_id = ?",
+                (entity_id,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            weight = int(row[0]) if row else 0
+            result.append(IndexRow(entity_id, kind, name, weight, aliases))
+        return result
+
+    async def entity(self, entity_id: str) -> EntityRecord | None:
+        """One entity with its aliases and home claims, or None."""
+        async with self._db.execute("SELECT * FROM entities WHERE id = ?", (entity_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        record = _entity_from_row(row)
+        async with self._db.execute(
+            "SELECT name, type, lang, origin FROM aliases WHERE entity_id = ? ORDER BY position",
+            (entity_id,),
+        ) as cursor:
+            record.aliases = [
+                AliasRecord(str(r[0]), str(r[1]), r[2], str(r[3])) for r in await cursor.fetchall()
+            ]
+        record.claims = await self._claims("c.home_entity_id = ?", (entity_id,))
+        return record
+
+    async def entity_names(self, ids: Iterable[str]) -> dict[str, tuple[Kind, str]]:
+        """Kind and display name of each of ``ids`` that exists."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        async with self._db.execute(
+            f"SELECT id, kind, name FROM entities WHERE id IN ({marks})", wanted  # noqa: S608
+        ) as cursor:
+            return {str(r[0]): (Kind(r[1]), str(r[2])) for r in await cursor.fetchall()}
+
+    async def entity_attributes(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The kind-specific attributes of each of ``ids`` that exists."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        async with self._db.execute(
+            f"SELECT id, attributes FROM entities WHERE id IN ({marks})", wanted  # noqa: S608
+        ) as cursor:
+            return {str(r[0]): json.loads(r[1]) for r in await cursor.fetchall()}
+
+    async def claims_about(self, entity_id: str) -> list[Claim]:
+        """Every claim in which the entity is a party, wherever the claim lives."""
+        return await self._claims(
+            "c.id IN (SELECT claim_id FROM claim_parties WHERE entity_id = ?)", (entity_id,)
+        )
+
+    async def _claims(self, where: str, params: tuple[Any, ...]) -> list[Claim]:
+        async with self._db.execute(
+            f"SELECT c.* FROM claims c WHERE {where} ORDER BY c.home_entity_id, c.position",  # noqa: S608
+            params,
+        ) as cursor:
+            rows = await cursor.fetchall()
+        if not rows:
+            return []
+        ids = [str(r["id"]) for r in rows]
+        marks = ",".join("?" * len(ids))
+        parties: dict[str, list[Party]] = defaultdict(list)
+        async with self._db.execute(
+            f"SELECT claim_id, entity_id, role FROM claim_parties WHERE claim_id IN ({marks})"  # noqa: S608
+            " ORDER BY claim_id, position",
+            ids,
+        ) as cursor:
+            async for r in cursor:
+                parties[str(r[0])].append(Party.model_construct(entity=str(r[1]), role=Role(r[2])))
+        sources: dict[str, list[Source]] = defaultdict(list)
+        async with self._db.execute(
+            "SELECT cs.claim_id, s.url, s.title, s.publisher, s.date FROM claim_sources cs"
+            f" JOIN sources s ON s.id = cs.source_id WHERE cs.claim_id IN ({marks})"  # noqa: S608
+            " ORDER BY cs.claim_id, cs.position",
+            ids,
+        ) as cursor:
+            async for r in cursor:
+                sources[str(r[0])].append(
+                    Source.model_construct(url=r[1], title=str(r[2]), publisher=r[3], date=r[4])
+                )
+        return [_claim_from_row(r, parties[str(r["id"])], sources[str(r["id"])]) for r in rows]
+
+    async def curated_entities(self) -> list[EntityRecord]:
+        """Every entity that has (or should have) a file in data/, with its data-file content."""
+        async with self._db.execute("SELECT id FROM entities WHERE curated = 1 ORDER BY id") as cursor:
+            ids = [str(r[0]) for r in await cursor.fetchall()]
+        records = []
+        for entity_id in ids:
+            record = await self.entity(entity_id)
+            assert record is not None
+            records.append(record)
+        return records
+
+    # -- checking -----------------------------------------------------------------------------
+
+    async def integrity_problems(self) -> list[str]:
+        """Everything wrong with the database, in words; empty when it is sound."""
+        problems: list[str] = []
+        async with self._db.execute("PRAGMA integrity_check") as cursor:
+            results = [str(r[0]) for r in await cursor.fetchall()]
+        if results != ["ok"]:
+            problems.extend(f"SQLite integrity: {r}" for r in results)
+        async with self._db.execute("PRAGMA foreign_key_check") as cursor:
+            problems.extend(
+                f"row {r[1]} of {r[0]} points at a missing row of {r[2]}"
+                for r in await cursor.fetchall()
+            )
+        version = await self.schema_version()
+        if version != LATEST:
+            problems.append(f"schema version is {version}, expected {LATEST}")
+        checks = [
+            ("SELECT id FROM claims WHERE id NOT IN (SELECT claim_id FROM claim_sources)",
+             "claim {} has no source"),
+            ("SELECT id FROM claims WHERE id NOT IN (SELECT claim_id FROM claim_parties)",
+             "claim {} names no entity"),
+            ("SELECT c.id FROM claims c WHERE NOT EXISTS (SELECT 1 FROM claim_parties p"
+             " WHERE p.claim_id = c.id AND p.entity_id = c.home_entity_id)",
+             "claim {} is not about the entity it is filed under"),
+            ("SELECT id FROM claims WHERE provenance_dataset IS NULL AND id IN (SELECT cs.claim_id"
+             " FROM claim_sources cs JOIN sources s ON s.id = cs.source_id WHERE s.url IS NULL)",
+             "hand-written claim {} has a source without a URL"),
+            ("SELECT id FROM sources WHERE id NOT IN (SELECT source_id FROM claim_sources)",
+             "source {} is cited by no claim"),
+            ("SELECT id FROM entities WHERE kind = 'country' AND id NOT GLOB '[A-Z][A-Z]'",
+             "country {} does not have a two-letter code as its id"),
+        ]
+        for sql, template in checks:
+            async with self._db.execute(sql) as cursor:
+                problems.extend(template.format(r[0]) for r in await cursor.fetchall())
+        async with self._db.execute("SELECT id, name, folded FROM aliases") as cursor:
+            async for r in cursor:
+                if fold(str(r[1])) != r[2]:
+                    problems.append(f"alias {r[0]} ({r[1]!r}) is indexed under a stale folded form")
+        return problems
+
+    async def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """All knowledge rows in a stable order, without row ids: for comparing two databases."""
+        queries = {
+            "entities": "SELECT id, kind, name, name_origin, summary, attributes, curated"
+            " FROM entities ORDER BY id",
+            "aliases": "SELECT entity_id, position, name, folded, type, lang, origin FROM aliases"
+            " ORDER BY entity_id, position",
+            "claims": "SELECT id, home_entity_id, position, text, status, category, date, date_text,"
+            " product, end_user, goods, provenance_dataset, provenance_checksum, provenance_record"
+            " FROM claims ORDER BY id",
+            "claim_parties": "SELECT * FROM claim_parties ORDER BY claim_id, position",
+            "claim_sources": "SELECT cs.claim_id, cs.position, s.url, s.title, s.publisher, s.date"
+            " FROM claim_sources cs JOIN sources s ON s.id = cs.source_id"
+            " ORDER BY cs.claim_id, cs.position",
+        }
+        result = {}
+        for name, sql in queries.items():
+            async with self._db.execute(sql) as cursor:
+                result[name] = [tuple(r) for r in await cursor.fetchall()]
+        return result
+
+
+async def _source_id(
+    db: aiosqlite.Connection, key: tuple[str | None, str, str | None, str | None]
+) -> int:
+    """The id of the source with exactly these fields, inserting it when it is new."""
+    async with db.execute(
+        "SELECT id FROM sources WHERE coalesce(url, '') = coalesce(?, '') AND title = ?"
+        " AND coalesce(publisher, '') = coalesce(?, '') AND coalesce(date, '') = coalesce(?, '')",
+        key,
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is not None:
+        return int(row[0])
+    async with db.execute(
+        "INSERT INTO sources (url, title, publisher, date) VALUES (?, ?, ?, ?) RETURNING id", key
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (migrations contain no semicolons inside strings)."""
+    return [part.strip() for part in script.split(";") if part.strip()]
+
+
+def _entity_from_row(row: aiosqlite.Row) -> EntityRecord:
+    return EntityRecord(
+        id=str(row["id"]),
+        kind=Kind(row["kind"]),
+        name=str(row["name"]),
+        name_origin=str(row["name_origin"]),
+        summary=row["summary"],
+        attributes=json.loads(row["attributes"]),
+        curated=bool(row["curated"]),
+        revision=int(row["revision"]),
+    )
+
+
+def _claim_from_row(row: aiosqlite.Row, parties: list[Party], sources: list[Source]) -> Claim:
+    provenance = None
+    if row["provenance_dataset"] is not None:
+        provenance = Provenance.model_construct(
+            dataset=row["provenance_dataset"],
+            checksum=row["provenance_checksum"],
+            record=row["provenance_record"],
+        )
+    return Claim.model_construct(
+        id=str(row["id"]),
+        text=str(row["text"]),
+        status=Status(row["status"]),
+        category=Category(row["category"]),
+        date=row["date"],
+        date_text=row["date_text"],
+        parties=parties,
+        product=row["product"],
+        end_user=row["end_user"],
+        goods=json.loads(row["goods"]),
+        sources=sources,
+        provenance=provenance,
+    )
