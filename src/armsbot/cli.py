@@ -56,8 +56,13 @@ async def _ask(services: Services, args: argparse.Namespace) -> int:
     answer = await services.lookup.ask(Kind(args.what), query)
     if answer.card is None:
         if args.json:
-            _print_json({"query": answer.query, "card": None,
-                         "candidates": [m.to_dict() for m in answer.candidates]})
+            _print_json(
+                {
+                    "query": answer.query,
+                    "card": None,
+                    "candidates": [m.to_dict() for m in answer.candidates],
+                }
+            )
         else:
             sys.stdout.write(_candidates_text(answer.candidates) + "\n")
         return EXIT_NOT_FOUND
@@ -76,7 +81,9 @@ async def _search(services: Services, args: argparse.Namespace) -> int:
         _print_json([m.to_dict() for m in matches])
     else:
         for m in matches:
-            sys.stdout.write(f"{m.score:5.1f}  {m.kind.value:<7} {m.id:<32} {m.name}  ← {m.matched}\n")
+            sys.stdout.write(
+                f"{m.score:5.1f}  {m.kind.value:<7} {m.id:<32} {m.name}  ← {m.matched}\n"
+            )
         if not matches:
             sys.stdout.write("Nothing matched.\n")
     return EXIT_OK if matches else EXIT_NOT_FOUND
@@ -139,13 +146,17 @@ def _parser() -> argparse.ArgumentParser:
         prog="armsbot",
         description="What is known about arms and surveillance sales to abusive governments.",
     )
-    parser.add_argument("--database", help="SQLite file (default: $ARMSBOT_DATABASE or user data dir)")
+    parser.add_argument(
+        "--database", help="SQLite file (default: $ARMSBOT_DATABASE or user data dir)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     ask = commands.add_parser("ask", help="the answer the bot gives, as text or JSON")
     ask.add_argument("what", choices=["country", "firm", "law", "search"])
     ask.add_argument("query", nargs="+", help="a name, alias, code or id")
-    ask.add_argument("--kind", choices=[k.value for k in Kind], help="with `search`: only this kind")
+    ask.add_argument(
+        "--kind", choices=[k.value for k in Kind], help="with `search`: only this kind"
+    )
     ask.add_argument("--limit", type=int, default=10, help="with `search`: at most this many")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -155,7 +166,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--json", action="store_true")
 
-    db = commands.add_parser("db", help="data tools").add_subparsers(dest="db_command", required=True)
+    db = commands.add_parser("db", help="data tools").add_subparsers(
+        dest="db_command", required=True
+    )
     build = db.add_parser("build", help="build the knowledge base from the data folder")
     build.add_argument("--data", help="data folder (default: the bundled one or $ARMSBOT_DATA_DIR)")
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")

@@ -33,7 +33,7 @@ class Problem:
         return f"{where}: {self.reason}"
 
 
-class DataFilesInvalid(Exception):  # noqa: N818 - reads as a sentence where it is raised
+class DataFilesInvalid(Exception):
     """The data files cannot be built; ``problems`` says why, file by file."""
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -52,10 +52,12 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _construct_mapping(
+    loader: _Loader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
     keys = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in keys:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -103,7 +105,11 @@ def read_entity_file(path: Path, root: Path) -> tuple[EntityFile | None, list[Pr
         return None, problems
     expected = Path(FOLDERS[entity.kind]) / f"{entity.id}.yaml"
     if Path(name) != expected:
-        return None, [Problem(name, "id", f"a {entity.kind.value} with id {entity.id!r} belongs in {expected}")]
+        return None, [
+            Problem(
+                name, "id", f"a {entity.kind.value} with id {entity.id!r} belongs in {expected}"
+            )
+        ]
     return entity, []
 
 
@@ -138,34 +144,54 @@ def _cross_file_problems(entities: list[EntityFile], known_ids: set[str]) -> lis
             is_historical = entity.country is not None and entity.country.historical
             if not is_historical or entity.name is None:
                 problems.append(
-                    Problem(file, "id", "is not an ISO 3166-1 code; a former state needs "
-                            "'name' and 'country: {historical: true}'")
+                    Problem(
+                        file,
+                        "id",
+                        "is not an ISO 3166-1 code; a former state needs "
+                        "'name' and 'country: {historical: true}'",
+                    )
                 )
         for i, claim in enumerate(entity.claims):
             where = f"claims[{i}]"
             if claim.id in claim_homes:
                 problems.append(
-                    Problem(file, f"{where}.id", f"{claim.id!r} is already used in {claim_homes[claim.id]}")
+                    Problem(
+                        file,
+                        f"{where}.id",
+                        f"{claim.id!r} is already used in {claim_homes[claim.id]}",
+                    )
                 )
             claim_homes.setdefault(claim.id, file)
             for j, party in enumerate(claim.parties):
                 if party.entity not in ids:
                     problems.append(
-                        Problem(file, f"{where}.parties[{j}].entity", f"no entity has the id {party.entity!r}")
+                        Problem(
+                            file,
+                            f"{where}.parties[{j}].entity",
+                            f"no entity has the id {party.entity!r}",
+                        )
                     )
             if entity.id not in {p.entity for p in claim.parties}:
                 problems.append(
-                    Problem(file, f"{where}.parties", f"must include this file's entity ({entity.id})")
+                    Problem(
+                        file, f"{where}.parties", f"must include this file's entity ({entity.id})"
+                    )
                 )
         if entity.firm and entity.firm.headquarters and entity.firm.headquarters not in ids:
             problems.append(
-                Problem(file, "firm.headquarters", f"no country has the code {entity.firm.headquarters!r}")
+                Problem(
+                    file,
+                    "firm.headquarters",
+                    f"no country has the code {entity.firm.headquarters!r}",
+                )
             )
     return problems
 
 
 def _compact_alias(alias: dict[str, Any]) -> Any:
-    if set(alias) == {"name"} or (alias.get("type") == AliasType.NAME.value and set(alias) == {"name", "type"}):
+    if set(alias) == {"name"} or (
+        alias.get("type") == AliasType.NAME.value and set(alias) == {"name", "type"}
+    ):
         return alias["name"]
     return alias
 

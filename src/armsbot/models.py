@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -229,9 +229,9 @@ class Alias(Strict):
 
     name: Name
     type: AliasType = AliasType.NAME
-    lang: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")] | None = (
-        None
-    )
+    lang: (
+        Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")] | None
+    ) = None
 
 
 class FirmInfo(Strict):
@@ -334,4 +334,3 @@ __all__ = [
     "check_clean_text",
     "check_http_url",
 ]
-

@@ -88,12 +88,13 @@ def _in_force_label(attributes: Mapping[str, Any]) -> str:
     return "status unknown"
 
 
-def _section_and_group(
-    entity: EntityRecord, claim: Claim, names: Names
-) -> tuple[str, str | None]:
+def _section_and_group(entity: EntityRecord, claim: Claim, names: Names) -> tuple[str, str | None]:
     """Which section of this entity's card a claim belongs in, and under which heading."""
     role = _role_of(claim, entity.id)
-    joined = lambda ids: ", ".join(names.name(i) for i in ids) or None  # noqa: E731
+
+    def joined(ids: list[str]) -> str | None:
+        return ", ".join(names.name(i) for i in ids) or None
+
     if claim.category is Category.TRANSFER:
         if role is Role.RECIPIENT:
             return "Acquisitions", joined(_parties(claim, Role.SUPPLIER))

@@ -5,11 +5,11 @@ Layout, chosen so that a keystroke costs a dictionary lookup and a binary search
 * ``_exact``: folded name -> the entities that carry it;
 * ``_prefix[kind]``: a sorted list of (suffix, entity id, folded name) for every word start of every
   name, so "arabia" and "saudi ar" both land in "saudi arabia" with one ``bisect``;
-* ``_typo[kind]``: the distinct folded names, scored by rapidfuzz only when exact and prefix matching
-  found too little.
+* ``_typo[kind]``: the distinct folded names, scored by rapidfuzz only when exact and prefix
+  matching found too little.
 
-Each structure can drop and re-add one entity's names, so an approved correction updates the index in
-place without a rebuild.
+Each structure can drop and re-add one entity's names, so an approved correction updates the
+index in place without a rebuild.
 """
 
 from __future__ import annotations
@@ -151,7 +151,9 @@ class SearchIndex:
         for row in rows:
             entity = index._register(row)
             for key in entity.names:
-                prefix[row.kind].extend((key[start:], row.id, key) for start in (0, *word_starts(key)))
+                prefix[row.kind].extend(
+                    (key[start:], row.id, key) for start in (0, *word_starts(key))
+                )
         for kind, entries in prefix.items():
             entries.sort()
             index._prefix[kind] = entries
@@ -310,7 +312,16 @@ class SearchIndex:
         for entity_id in ids:
             entity = self._entities[entity_id]
             out.append(
-                Match(entity_id, entity.kind, entity.name, entity.name, 0.0, MatchTier.PREFIX, 0, entity.weight)
+                Match(
+                    entity_id,
+                    entity.kind,
+                    entity.name,
+                    entity.name,
+                    0.0,
+                    MatchTier.PREFIX,
+                    0,
+                    entity.weight,
+                )
             )
         return out
 
@@ -320,7 +331,7 @@ def _rank(match: Match) -> tuple[int, float, int, int, int, str]:
 
 
 def _better_name(candidate: Match, current: Match) -> bool:
-    """Of two matches of one entity, the one to show: best tier, then best-known name, then score."""
+    """Of two matches of one entity, the one to show: best tier, best-known name, then score."""
     return (-candidate.tier, candidate.alias_rank, -candidate.score) < (
         -current.tier,
         current.alias_rank,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,7 +77,9 @@ def entity_records(files: list[EntityFile]) -> list[EntityRecord]:
             record.attributes = _attributes(curated)
             record.aliases = _data_aliases(curated)
             record.claims = list(curated.claims)
-        record.aliases += [AliasRecord(n.name, n.type.value, n.lang, "registry") for n in country.names]
+        record.aliases += [
+            AliasRecord(n.name, n.type.value, n.lang, "registry") for n in country.names
+        ]
         records.append(record)
     for entity in by_id.values():
         assert entity.name is not None  # checked when the files were loaded
@@ -91,7 +94,8 @@ def entity_records(files: list[EntityFile]) -> list[EntityRecord]:
         )
         if entity.kind is Kind.COUNTRY:
             record.aliases += [
-                AliasRecord(n.name, n.type.value, n.lang, "registry") for n in historic_names(entity.id)
+                AliasRecord(n.name, n.type.value, n.lang, "registry")
+                for n in historic_names(entity.id)
             ]
         records.append(record)
     return records
@@ -101,8 +105,12 @@ def record_to_file(record: EntityRecord) -> EntityFile:
     """The data file that holds what people wrote about an entity (registry names left out)."""
     sections: dict[str, object] = {}
     if record.attributes or record.kind is Kind.LAW:
-        model = {Kind.FIRM: FirmInfo, Kind.LAW: LawInfo, Kind.COUNTRY: CountryInfo}[record.kind]
-        sections[record.kind.value] = model.model_validate(record.attributes)
+        models: dict[Kind, type[FirmInfo | LawInfo | CountryInfo]] = {
+            Kind.FIRM: FirmInfo,
+            Kind.LAW: LawInfo,
+            Kind.COUNTRY: CountryInfo,
+        }
+        sections[record.kind.value] = models[record.kind].model_validate(record.attributes)
     return EntityFile.model_validate(
         {
             "kind": record.kind,
@@ -132,11 +140,11 @@ async def build(
     Every file is validated before the database is touched, and the replacement is one
     transaction, so a bad file or a crash leaves the previous knowledge base as it was.
     """
-    fingerprint = data_fingerprint(data_dir)
+    fingerprint = await asyncio.to_thread(data_fingerprint, data_dir)
     if not force and await kb.meta(DATA_HASH_KEY) == fingerprint:
         return BuildReport(built=False, counts=await kb.count())
-    files = load_data_dir(data_dir, known_ids=iso_countries())
-    records = entity_records(files)
+    files = await asyncio.to_thread(load_data_dir, data_dir, iso_countries())
+    records = await asyncio.to_thread(entity_records, files)
     total = len(records)
     await kb.replace_knowledge(
         records,
@@ -149,4 +157,5 @@ async def build(
 async def export(kb: KnowledgeBase, target: Path) -> list[Path]:
     """Write every curated entity back to YAML files under ``target``."""
     records = await kb.curated_entities()
-    return write_data_dir((record_to_file(r) for r in records), target)
+    files = [record_to_file(r) for r in records]
+    return await asyncio.to_thread(write_data_dir, files, target)

@@ -17,7 +17,7 @@ from armsbot.search.folding import fold
 from armsbot.storage.migrations import LATEST, MIGRATIONS
 
 
-class SchemaTooNew(Exception):  # noqa: N818
+class SchemaTooNew(Exception):
     """The database was written by a newer armsbot than this one."""
 
 
@@ -105,8 +105,15 @@ class KnowledgeBase:
     ) -> None:
         """Replace every entity, alias, claim and source with ``entities``, in one transaction."""
         async with self.transaction() as db:
-            for table in ("claim_sources", "claim_parties", "claims", "sources", "aliases", "entities"):
-                await db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            for table in (
+                "claim_sources",
+                "claim_parties",
+                "claims",
+                "sources",
+                "aliases",
+                "entities",
+            ):
+                await db.execute(f"DELETE FROM {table}")
             await db.executemany(
                 "INSERT INTO entities (id, kind, name, name_origin, summary, attributes, curated,"
                 " revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -203,9 +210,9 @@ class KnowledgeBase:
             async for row in cursor:
                 figures[str(row[0])] = int(row[1])
         for table in ("claims", "aliases", "sources"):
-            async with self._db.execute(f"SELECT count(*) FROM {table}") as cursor:  # noqa: S608
-                row = await cursor.fetchone()
-            figures[table] = int(row[0]) if row else 0
+            async with self._db.execute(f"SELECT count(*) FROM {table}") as cursor:
+                total = await cursor.fetchone()
+            figures[table] = int(total[0]) if total else 0
         return figures
 
     async def index_rows(self) -> list[IndexRow]:
@@ -239,14 +246,15 @@ class KnowledgeBase:
 
     async def index_row(self, entity_id: str) -> IndexRow | None:
         """One entity's names, for updating the search index in place."""
-        rows = [row for row in await self._index_rows_for([entity_id])]
+        rows = await self._index_rows_for([entity_id])
         return rows[0] if rows else None
 
     async def _index_rows_for(self, ids: Sequence[str]) -> list[IndexRow]:
         marks = ",".join("?" * len(ids))
         result = []
         async with self._db.execute(
-            f"SELECT id, kind, name FROM entities WHERE id IN ({marks})", tuple(ids)  # noqa: S608
+            f"SELECT id, kind, name FROM entities WHERE id IN ({marks})",
+            tuple(ids),
         ) as cursor:
             entities = [(str(r[0]), Kind(r[1]), str(r[2])) for r in await cursor.fetchall()]
         for entity_id, kind, name in entities:
@@ -287,7 +295,8 @@ class KnowledgeBase:
             return {}
         marks = ",".join("?" * len(wanted))
         async with self._db.execute(
-            f"SELECT id, kind, name FROM entities WHERE id IN ({marks})", wanted  # noqa: S608
+            f"SELECT id, kind, name FROM entities WHERE id IN ({marks})",
+            wanted,
         ) as cursor:
             return {str(r[0]): (Kind(r[1]), str(r[2])) for r in await cursor.fetchall()}
 
@@ -298,7 +307,8 @@ class KnowledgeBase:
             return {}
         marks = ",".join("?" * len(wanted))
         async with self._db.execute(
-            f"SELECT id, attributes FROM entities WHERE id IN ({marks})", wanted  # noqa: S608
+            f"SELECT id, attributes FROM entities WHERE id IN ({marks})",
+            wanted,
         ) as cursor:
             return {str(r[0]): json.loads(r[1]) for r in await cursor.fetchall()}
 
@@ -308,9 +318,16 @@ class KnowledgeBase:
             "c.id IN (SELECT claim_id FROM claim_parties WHERE entity_id = ?)", (entity_id,)
         )
 
+    async def claims_by_id(self, claim_ids: Sequence[str]) -> list[Claim]:
+        """The claims with these ids (those that exist)."""
+        if not claim_ids:
+            return []
+        marks = ",".join("?" * len(claim_ids))
+        return await self._claims(f"c.id IN ({marks})", tuple(claim_ids))
+
     async def _claims(self, where: str, params: tuple[Any, ...]) -> list[Claim]:
         async with self._db.execute(
-            f"SELECT c.* FROM claims c WHERE {where} ORDER BY c.home_entity_id, c.position",  # noqa: S608
+            f"SELECT c.* FROM claims c WHERE {where} ORDER BY c.home_entity_id, c.position",
             params,
         ) as cursor:
             rows = await cursor.fetchall()
@@ -320,7 +337,7 @@ class KnowledgeBase:
         marks = ",".join("?" * len(ids))
         parties: dict[str, list[Party]] = defaultdict(list)
         async with self._db.execute(
-            f"SELECT claim_id, entity_id, role FROM claim_parties WHERE claim_id IN ({marks})"  # noqa: S608
+            f"SELECT claim_id, entity_id, role FROM claim_parties WHERE claim_id IN ({marks})"
             " ORDER BY claim_id, position",
             ids,
         ) as cursor:
@@ -329,7 +346,7 @@ class KnowledgeBase:
         sources: dict[str, list[Source]] = defaultdict(list)
         async with self._db.execute(
             "SELECT cs.claim_id, s.url, s.title, s.publisher, s.date FROM claim_sources cs"
-            f" JOIN sources s ON s.id = cs.source_id WHERE cs.claim_id IN ({marks})"  # noqa: S608
+            f" JOIN sources s ON s.id = cs.source_id WHERE cs.claim_id IN ({marks})"
             " ORDER BY cs.claim_id, cs.position",
             ids,
         ) as cursor:
@@ -341,7 +358,9 @@ class KnowledgeBase:
 
     async def curated_entities(self) -> list[EntityRecord]:
         """Every entity that has (or should have) a file in data/, with its data-file content."""
-        async with self._db.execute("SELECT id FROM entities WHERE curated = 1 ORDER BY id") as cursor:
+        async with self._db.execute(
+            "SELECT id FROM entities WHERE curated = 1 ORDER BY id"
+        ) as cursor:
             ids = [str(r[0]) for r in await cursor.fetchall()]
         records = []
         for entity_id in ids:
@@ -368,20 +387,33 @@ class KnowledgeBase:
         if version != LATEST:
             problems.append(f"schema version is {version}, expected {LATEST}")
         checks = [
-            ("SELECT id FROM claims WHERE id NOT IN (SELECT claim_id FROM claim_sources)",
-             "claim {} has no source"),
-            ("SELECT id FROM claims WHERE id NOT IN (SELECT claim_id FROM claim_parties)",
-             "claim {} names no entity"),
-            ("SELECT c.id FROM claims c WHERE NOT EXISTS (SELECT 1 FROM claim_parties p"
-             " WHERE p.claim_id = c.id AND p.entity_id = c.home_entity_id)",
-             "claim {} is not about the entity it is filed under"),
-            ("SELECT id FROM claims WHERE provenance_dataset IS NULL AND id IN (SELECT cs.claim_id"
-             " FROM claim_sources cs JOIN sources s ON s.id = cs.source_id WHERE s.url IS NULL)",
-             "hand-written claim {} has a source without a URL"),
-            ("SELECT id FROM sources WHERE id NOT IN (SELECT source_id FROM claim_sources)",
-             "source {} is cited by no claim"),
-            ("SELECT id FROM entities WHERE kind = 'country' AND id NOT GLOB '[A-Z][A-Z]'",
-             "country {} does not have a two-letter code as its id"),
+            (
+                "SELECT id FROM claims WHERE id NOT IN (SELECT claim_id FROM claim_sources)",
+                "claim {} has no source",
+            ),
+            (
+                "SELECT id FROM claims WHERE id NOT IN (SELECT claim_id FROM claim_parties)",
+                "claim {} names no entity",
+            ),
+            (
+                "SELECT c.id FROM claims c WHERE NOT EXISTS (SELECT 1 FROM claim_parties p"
+                " WHERE p.claim_id = c.id AND p.entity_id = c.home_entity_id)",
+                "claim {} is not about the entity it is filed under",
+            ),
+            (
+                "SELECT id FROM claims WHERE provenance_dataset IS NULL AND id IN"
+                " (SELECT cs.claim_id"
+                " FROM claim_sources cs JOIN sources s ON s.id = cs.source_id WHERE s.url IS NULL)",
+                "hand-written claim {} has a source without a URL",
+            ),
+            (
+                "SELECT id FROM sources WHERE id NOT IN (SELECT source_id FROM claim_sources)",
+                "source {} is cited by no claim",
+            ),
+            (
+                "SELECT id FROM entities WHERE kind = 'country' AND id NOT GLOB '[A-Z][A-Z]'",
+                "country {} does not have a two-letter code as its id",
+            ),
         ]
         for sql, template in checks:
             async with self._db.execute(sql) as cursor:
@@ -399,7 +431,8 @@ class KnowledgeBase:
             " FROM entities ORDER BY id",
             "aliases": "SELECT entity_id, position, name, folded, type, lang, origin FROM aliases"
             " ORDER BY entity_id, position",
-            "claims": "SELECT id, home_entity_id, position, text, status, category, date, date_text,"
+            "claims": "SELECT id, home_entity_id, position, text, status, category, date,"
+            " date_text,"
             " product, end_user, goods, provenance_dataset, provenance_checksum, provenance_record"
             " FROM claims ORDER BY id",
             "claim_parties": "SELECT * FROM claim_parties ORDER BY claim_id, position",

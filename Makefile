@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint install-check bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+## the offline main job: answer a question from the bundled knowledge base (no Discord token)
+demo: $(BIN)/.installed
+	$(BIN)/armsbot ask country azerbajan
+
+## the test suite
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+## linters and the type checker
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+## install the package (not editable) into a fresh venv and answer from another folder
+install-check:
+	bash .ci/install-check
+
+clean:
+	rm -rf $(VENV) build dist

@@ -1,0 +1,78 @@
+"""Shared fixtures: the bundled data, a knowledge base built from it once per session."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from armsbot.datafiles import bundled_data_dir
+from armsbot.search.index import SearchIndex
+from armsbot.services import data
+from armsbot.services.lookup import LookupService
+from armsbot.storage import KnowledgeBase
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def shared_file(relative: str) -> Path:
+    """A file from the shared reference folder beside the checkout (CI lays it out the same)."""
+    path = SHARED / relative
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read the shared reference files beside the repo")
+    return path
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The data folder that ships with armsbot."""
+    return bundled_data_dir()
+
+
+@pytest.fixture(scope="session")
+def built_db(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """A database built once from the bundled data; tests copy it before writing to it."""
+    path = tmp_path_factory.mktemp("kb") / "armsbot.sqlite3"
+
+    async def build() -> None:
+        async with await KnowledgeBase.open(path) as kb:
+            await data.build(kb, data_dir)
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture(scope="session")
+def index(built_db: Path) -> SearchIndex:
+    """The search index over the bundled knowledge base."""
+
+    async def rows() -> SearchIndex:
+        async with await KnowledgeBase.open(built_db) as kb:
+            return SearchIndex.build(await kb.index_rows())
+
+    return asyncio.run(rows())
+
+
+@pytest.fixture
+def db_copy(built_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the built database, safe to change."""
+    target = tmp_path / "armsbot.sqlite3"
+    shutil.copy(built_db, target)
+    return target
+
+
+@pytest.fixture
+async def kb(db_copy: Path) -> AsyncIterator[KnowledgeBase]:
+    """An open knowledge base on a private copy."""
+    async with await KnowledgeBase.open(db_copy) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def lookup(kb: KnowledgeBase, index: SearchIndex) -> LookupService:
+    """The lookup service over the bundled knowledge base."""
+    return LookupService(kb, index)

@@ -1,0 +1,141 @@
+"""Loading data/ is all or nothing; building is idempotent, lossless and transactional."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from armsbot.countries import iso_countries
+from armsbot.datafiles import DataFilesInvalid, load_data_dir
+from armsbot.services import data
+from armsbot.storage import KnowledgeBase
+
+GOOD_FIRM = """\
+kind: firm
+id: acme
+name: Acme
+aliases: [Acme Ltd, {name: Snoop, type: product}]
+firm: {headquarters: IL}
+claims:
+  - id: acme-sale
+    text: Acme reportedly sold Snoop to a ministry.
+    status: reported
+    category: transfer
+    date: 2019-05
+    product: Snoop
+    parties: [{entity: acme, role: supplier}, {entity: AZ, role: recipient}]
+    sources: [{url: "https://example.org/a", title: A report, publisher: Example, date: 2019-05-02}]
+"""
+
+
+def write(root: Path, relative: str, text: str) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(root: Path) -> list[str]:
+    with pytest.raises(DataFilesInvalid) as caught:
+        load_data_dir(root, known_ids=iso_countries())
+    return [str(p) for p in caught.value.problems]
+
+
+def test_every_bad_file_is_reported_with_file_field_and_reason(tmp_path: Path) -> None:
+    write(tmp_path, "firms/acme.yaml", GOOD_FIRM.replace("status: reported", "status: rumour"))
+    write(
+        tmp_path,
+        "laws/bad-law.yaml",
+        "kind: law\nid: bad-law\nname: Bad\nlaw: {type: decree, jurisdiction: X}\n",
+    )
+    write(tmp_path, "firms/broken.yaml", "kind: firm\nid: [unclosed\n")
+    write(tmp_path, "firms/twice.yaml", "kind: firm\nid: twice\nname: A\nname: B\n")
+    write(tmp_path, "firms/elsewhere.yaml", "kind: firm\nid: other-id\nname: Other\n")
+    found = problems_of(tmp_path)
+    assert any(p.startswith("firms/acme.yaml: claims[0].status: Input should be") for p in found)
+    assert any(p.startswith("laws/bad-law.yaml: law.type:") for p in found)
+    assert any(p.startswith("firms/broken.yaml: is not valid YAML") for p in found)
+    assert any("firms/twice.yaml" in p and "duplicate key 'name'" in p for p in found)
+    assert any(
+        p.startswith("firms/elsewhere.yaml: id:") and "firms/other-id.yaml" in p for p in found
+    )
+    assert len(found) == 5
+
+
+def test_cross_file_references_are_checked(tmp_path: Path) -> None:
+    write(tmp_path, "firms/acme.yaml", GOOD_FIRM.replace("entity: AZ", "entity: QQ"))
+    write(
+        tmp_path,
+        "firms/copy.yaml",
+        GOOD_FIRM.replace("id: acme\n", "id: copy\n").replace("entity: acme", "entity: copy"),
+    )
+    write(tmp_path, "countries/XY.yaml", "kind: country\nid: XY\n")
+    found = problems_of(tmp_path)
+    assert "firms/acme.yaml: claims[0].parties[1].entity: no entity has the id 'QQ'" in found
+    assert any(
+        p.startswith("firms/copy.yaml: claims[0].id: 'acme-sale' is already used") for p in found
+    )
+    assert any(p.startswith("countries/XY.yaml: id: is not an ISO 3166-1 code") for p in found)
+
+
+async def test_build_export_build_gives_identical_content(data_dir: Path, tmp_path: Path) -> None:
+    async with await KnowledgeBase.open(tmp_path / "first.sqlite3") as first:
+        report = await data.build(first, data_dir)
+        assert report.built
+        exported = tmp_path / "exported"
+        written = await data.export(first, exported)
+        assert len(written) == len(list(data_dir.glob("*/*.yaml")))
+        before = await first.snapshot()
+    async with await KnowledgeBase.open(tmp_path / "second.sqlite3") as second:
+        await data.build(second, exported)
+        after = await second.snapshot()
+    assert before == after
+    assert len(before["claims"]) > 50
+
+
+async def test_build_is_idempotent(db_copy: Path, data_dir: Path) -> None:
+    async with await KnowledgeBase.open(db_copy) as kb:
+        before = await kb.snapshot()
+        again = await data.build(kb, data_dir)
+        assert not again.built
+        forced = await data.build(kb, data_dir, force=True)
+        assert forced.built
+        assert await kb.snapshot() == before
+
+
+async def test_a_bad_file_leaves_the_existing_database_unchanged(
+    db_copy: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "data"
+    shutil.copytree(data_dir, broken)
+    target = next(iter(sorted((broken / "firms").glob("*.yaml"))))
+    target.write_text(
+        target.read_text(encoding="utf-8").replace("status: reported", "status: maybe", 1)
+    )
+    async with await KnowledgeBase.open(db_copy) as kb:
+        before = await kb.snapshot()
+        with pytest.raises(DataFilesInvalid) as caught:
+            await data.build(kb, broken)
+        assert any(p.field.endswith(".status") for p in caught.value.problems)
+        assert await kb.snapshot() == before
+
+
+async def test_check_passes_on_a_built_database_and_finds_damage(kb: KnowledgeBase) -> None:
+    assert await kb.integrity_problems() == []
+    async with kb.transaction() as db:
+        await db.execute("DELETE FROM claim_sources WHERE claim_id = (SELECT min(id) FROM claims)")
+    problems = await kb.integrity_problems()
+    assert any(p.endswith("has no source") for p in problems)
+
+
+async def test_every_iso_country_is_present_with_names_in_many_languages(kb: KnowledgeBase) -> None:
+    counts = await kb.count()
+    assert counts["country"] >= 249
+    azerbaijan = await kb.entity("AZ")
+    assert azerbaijan is not None
+    languages = {a.lang for a in azerbaijan.aliases if a.type == "translation"}
+    assert len(languages) > 100
+    names = {a.name for a in azerbaijan.aliases}
+    assert {"Azerbaïdjan", "Азербайджан", "أذربيجان", "AZE"} <= names
