@@ -77,9 +77,15 @@ def test_search_json_best_first(db_copy: Path, args: list[str], expected_first: 
 
 
 def test_ask_law_and_search_render_text(db_copy: Path) -> None:
-    law = run("ask", "law", "defense export", database=db_copy)
+    law = run("ask", "law", "defence export control", database=db_copy)
     assert law.returncode == 0, law.stderr
-    assert "Defense Export Control Law" in law.stdout.splitlines()[0]
+    assert law.stdout.splitlines()[0].startswith("Defense Export Control Law, 2007")
+    assert "Type: statute" in law.stdout
+    # Three instruments are named "Defense export ...": the bare words do not choose one alone.
+    several = run("ask", "law", "defense export", database=db_copy)
+    assert several.returncode == 1
+    assert "(law, id defense-export-control-law-2007)" in several.stdout
+    assert "(law, id defense-export-controls-agency)" in several.stdout
     found = run("ask", "search", "pegasus", database=db_copy)
     assert found.returncode == 0, found.stderr
     assert found.stdout.splitlines()[0] == "Search: pegasus"

@@ -110,7 +110,7 @@ async def test_a_bad_file_leaves_the_existing_database_unchanged(
 ) -> None:
     broken = tmp_path / "data"
     shutil.copytree(data_dir, broken)
-    target = next(iter(sorted((broken / "firms").glob("*.yaml"))))
+    target = broken / "firms" / "nso-group.yaml"
     target.write_text(
         target.read_text(encoding="utf-8").replace("status: reported", "status: maybe", 1)
     )
@@ -139,3 +139,12 @@ async def test_every_iso_country_is_present_with_names_in_many_languages(kb: Kno
     assert len(languages) > 100
     names = {a.name for a in azerbaijan.aliases}
     assert {"Azerbaïdjan", "Азербайджан", "أذربيجان", "AZE"} <= names
+
+
+def test_yaml_reads_country_codes_and_dates_as_written(tmp_path: Path) -> None:
+    """`NO` is Norway, not false, and a date stays the text it was written as."""
+    write(tmp_path, "firms/acme.yaml", GOOD_FIRM.replace("entity: AZ", "entity: NO"))
+    [entity] = load_data_dir(tmp_path, known_ids=iso_countries())
+    assert entity.claims[0].parties[1].entity == "NO"
+    assert entity.claims[0].date == "2019-05"
+    assert entity.claims[0].sources[0].date == "2019-05-02"

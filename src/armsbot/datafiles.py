@@ -6,6 +6,7 @@ field and reason, and the caller gets either the whole valid set or a :class:`Da
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -45,11 +46,16 @@ class _Loader(yaml.SafeLoader):
     """Safe YAML that keeps dates as text and refuses duplicate keys."""
 
 
-# Dates stay strings ("2021-07-18"), so a year, month or day is written back exactly as it was.
+# Dates stay strings ("2021-07-18"), so a year, month or day is written back exactly as it was;
+# and only true/false are booleans, so Norway's code NO (or "yes", "off") stays a string.
+_IMPLICIT_KEPT = {"tag:yaml.org,2002:timestamp": False, "tag:yaml.org,2002:bool": False}
 _Loader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    key: [(tag, regexp) for tag, regexp in resolvers if _IMPLICIT_KEPT.get(tag, True)]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def _construct_mapping(

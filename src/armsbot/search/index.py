@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
@@ -31,7 +31,11 @@ TYPO_CUTOFF = 70.0
 # A typo match is chosen alone only when it is this similar and this far ahead of the next entity.
 TYPO_ACCEPT = 80.0
 TYPO_MARGIN = 5.0
-PREFIX_MARGIN = 8.0
+PREFIX_MARGIN = 5.0
+WHOLE_WORD_BONUS = 7.0
+RANK_PENALTY = 3.0
+# A word-prefix match at least this good means the query is a whole word of another entity's name.
+WHOLE_WORD_SCORE = 60.0 + 18.0 + WHOLE_WORD_BONUS
 # How many prefix entries one query may read before it settles for what it has.
 PREFIX_SCAN_LIMIT = 4000
 
@@ -280,11 +284,19 @@ class SearchIndex:
                 at += 1
                 if suffix == name_key == key:
                     continue  # already an exact match
+                # Whole words typed ("control" in "control law") beat a word cut short
+                # ("control" in "controls"); then the more of the name typed, the better.
+                whole = (
+                    WHOLE_WORD_BONUS if len(suffix) == len(key) or suffix[len(key)] == " " else 0.0
+                )
                 if len(suffix) == len(name_key):
-                    score = 70.0 + 27.0 * len(key) / len(name_key)
+                    score = 70.0 + 20.0 * len(key) / len(name_key) + whole
                 else:
-                    score = 60.0 + 25.0 * len(key) / len(suffix)
-                self._add(best, self._match(entity_id, name_key, MatchTier.PREFIX, score))
+                    score = 60.0 + 18.0 * len(key) / len(suffix) + whole
+                match = self._match(entity_id, name_key, MatchTier.PREFIX, score)
+                # A name in some other language weighs less than the names people use here.
+                score -= RANK_PENALTY * match.alias_rank
+                self._add(best, replace(match, score=score))
 
     def _typo_matches(
         self, key: str, kinds: list[Kind], best: dict[str, Match], limit: int
@@ -342,6 +354,9 @@ def _better_name(candidate: Match, current: Match) -> bool:
 def _clear_winner(top: Match, second: Match | None) -> bool:
     if second is None:
         return top.tier is not MatchTier.TYPO or top.score >= _typo_score(TYPO_ACCEPT)
+    if top.tier is MatchTier.EXACT and second.tier is MatchTier.PREFIX:
+        # "korea" is a name of South Korea and a whole word of "North Korea": ask which.
+        return top.alias_rank == 0 or second.score < WHOLE_WORD_SCORE
     if top.tier > second.tier:
         return top.tier is not MatchTier.TYPO
     if top.tier is MatchTier.EXACT:

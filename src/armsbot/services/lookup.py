@@ -14,8 +14,20 @@ MAX_QUERY_LENGTH = 100
 MAX_RESULTS = 25
 
 
+QUERY_MESSAGES = {
+    "query.hidden": "The query {reason}; type it again in plain text.",
+    "query.empty": "The query is empty: type a name, such as Azerbaijan or NSO Group.",
+    "query.too_long": "The query is {length} characters long; names are at most {limit}.",
+}
+
+
 class QueryError(ValueError):
-    """A query the user must fix; the message says how."""
+    """A query the user must fix; ``key`` and ``params`` let an adapter translate the message."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(QUERY_MESSAGES[key].format(**params))
 
 
 def clean_query(query: str) -> str:
@@ -23,13 +35,11 @@ def clean_query(query: str) -> str:
     try:
         cleaned = check_clean_text(query)
     except ValueError as exc:
-        raise QueryError(f"The query {exc}; type it again in plain text.") from None
+        raise QueryError("query.hidden", reason=str(exc)) from None
     if not cleaned:
-        raise QueryError("The query is empty: type a name, such as Azerbaijan or NSO Group.")
+        raise QueryError("query.empty")
     if len(cleaned) > MAX_QUERY_LENGTH:
-        raise QueryError(
-            f"The query is {len(cleaned)} characters long; names are at most {MAX_QUERY_LENGTH}."
-        )
+        raise QueryError("query.too_long", length=len(cleaned), limit=MAX_QUERY_LENGTH)
     return cleaned
 
 

@@ -1,0 +1,107 @@
+"""The discord.py client: settings, intents, command tree, error handling and sync."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from armsbot.app import Services
+from armsbot.bot import i18n
+from armsbot.config import Settings
+
+log = logging.getLogger("armsbot.bot")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def point_discord_at(settings: Settings) -> None:
+    """Send REST calls and the gateway connection where the settings say (a proxy, or a test double)."""
+    discord.http.Route.BASE = settings.api_base_url.rstrip("/")
+    if settings.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+class ArmsTree(app_commands.CommandTree["ArmsBot"]):
+    """The command tree, with one error handler for every command."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[ArmsBot], error: app_commands.AppCommandError
+    ) -> None:
+        """Tell the user, ephemerally, and log what went wrong; the bot keeps running."""
+        if isinstance(error, app_commands.TransformerError) and isinstance(error.value, str):
+            message = i18n.text("error.too_long", interaction.locale, limit=100)
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("command /%s failed", command, exc_info=error)
+            message = i18n.text("error.generic", interaction.locale)
+        await send_ephemeral(interaction, message)
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
+    """An ephemeral plain message, whether or not the interaction was already answered."""
+    if interaction.response.is_done():
+        await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(
+            message, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+class ArmsBot(commands.Bot):
+    """armsbot on Discord: slash commands only, no message content, no pings."""
+
+    def __init__(self, services: Services, settings: Settings, **options: Any) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=NO_MENTIONS,
+            tree_cls=ArmsTree,
+            help_command=None,
+            **options,
+        )
+        self.services = services
+        self.settings = settings
+
+    async def install(self) -> None:
+        """Add the cogs, the persistent buttons and the translator (no network needed)."""
+        from armsbot.bot.cogs.lookup import LookupCog  # noqa: PLC0415 - cogs import the client
+        from armsbot.bot.components import DYNAMIC_ITEMS  # noqa: PLC0415
+
+        await self.add_cog(LookupCog(self))
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        await self.tree.set_translator(i18n.FileTranslator())
+
+    async def setup_hook(self) -> None:
+        """Install everything and sync the commands, globally or to the development guilds."""
+        await self.install()
+        if not self.settings.sync_commands:
+            return
+        if self.settings.dev_guild_ids:
+            for guild_id in self.settings.dev_guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d commands to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands", len(synced))
+
+    async def on_ready(self) -> None:
+        """Log that the bot is up."""
+        log.info("ready as %s in %d servers", self.user, len(self.guilds))
+
+    async def command_payload(self) -> list[dict[str, Any]]:
+        """The JSON the bot registers with Discord: the public interface, translations included."""
+        translator = self.tree.translator
+        assert translator is not None
+        return [
+            await command.get_translated_payload(self.tree, translator)
+            for command in self.tree.get_commands()
+        ]
