@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -141,6 +142,41 @@ async def _db_check(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK if not problems else EXIT_DATA_INVALID
 
 
+async def _commands_export(settings: Settings, args: argparse.Namespace) -> int:
+    from armsbot.bot.manifest import command_payload, manifest_path, render  # noqa: PLC0415
+
+    text = render(await command_payload())
+    target = Path(args.path) if args.path else manifest_path()
+    if args.check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            stderr.print(
+                f"{target} differs from the commands in the code; run `armsbot commands export`."
+            )
+            return EXIT_NOT_FOUND
+        stderr.print(f"{target} matches the code.")
+        return EXIT_OK
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    stderr.print(f"Wrote {target}")
+    return EXIT_OK
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from armsbot.bot.runner import StartupError, run_bot  # noqa: PLC0415 - discord only here
+
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        await run_bot(settings)
+    except StartupError as exc:
+        stderr.print(str(exc), markup=False)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="armsbot",
@@ -150,6 +186,14 @@ def _parser() -> argparse.ArgumentParser:
         "--database", help="SQLite file (default: $ARMSBOT_DATABASE or user data dir)"
     )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("run", help="run the Discord bot (needs ARMSBOT_TOKEN)")
+    manifest = commands.add_parser("commands", help="the slash-command manifest").add_subparsers(
+        dest="commands_command", required=True
+    )
+    export_commands = manifest.add_parser("export", help="write commands/commands.json")
+    export_commands.add_argument("path", nargs="?", help="where to write it")
+    export_commands.add_argument("--check", action="store_true", help="fail if it is out of date")
 
     ask = commands.add_parser("ask", help="the answer the bot gives, as text or JSON")
     ask.add_argument("what", choices=["country", "firm", "law", "search"])
@@ -204,7 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("db", "export"): lambda: _db_export(settings, args),
         ("db", "check"): lambda: _db_check(settings, args),
     }
-    runner = runners[(args.command, getattr(args, "db_command", None))]
+    runners[("run", None)] = lambda: _run(settings, args)
+    runners[("commands", "export")] = lambda: _commands_export(settings, args)
+    sub = getattr(args, "db_command", None) or getattr(args, "commands_command", None)
+    runner = runners[(args.command, sub)]
     try:
         return asyncio.run(runner())
     except QueryError as exc:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from armsbot.datafiles import bundled_data_dir
 
@@ -26,3 +27,24 @@ class Settings(BaseSettings):
     database: Path = Field(default_factory=default_database, description="SQLite file")
     data_dir: Path = Field(default_factory=bundled_data_dir, description="YAML data folder")
     token: SecretStr | None = Field(default=None, description="Discord bot token")
+    api_base_url: str = Field(
+        default="https://discord.com/api/v10",
+        description="Discord REST base URL; point it at a REST proxy in large deployments",
+    )
+    gateway_url: str | None = Field(
+        default=None, description="Discord gateway URL; None lets discord.py use Discord's"
+    )
+    dev_guild_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="sync commands to these servers only (instant, for development)",
+    )
+    sync_commands: bool = Field(default=True, description="register the commands at start-up")
+    project_url: str | None = Field(default=None, description="shown by /about")
+    log_level: str = Field(default="INFO")
+
+    @field_validator("dev_guild_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(",", " ").split()]
+        return value

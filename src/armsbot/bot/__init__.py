@@ -1,1 +1,1 @@
-"""The Discord adapter: a thin layer that turns interactions into service calls and cards into embeds."""
+"""The Discord adapter: turns interactions into service calls, and cards into embeds."""

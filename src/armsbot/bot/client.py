@@ -20,7 +20,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 
 
 def point_discord_at(settings: Settings) -> None:
-    """Send REST calls and the gateway connection where the settings say (a proxy, or a test double)."""
+    """Send REST calls and the gateway connection where the settings say (a proxy, a double)."""
     discord.http.Route.BASE = settings.api_base_url.rstrip("/")
     if settings.gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)

@@ -1,80 +1,13 @@
-"""Translations: command names and descriptions for Discord, and the bot's own fixed strings.
-
-``commands/locales/<discord locale>.json`` holds two tables: ``commands`` maps an English command
-string (name, description, option) to its translation, ``bot`` maps a message key to a template.
-"""
+"""The command translator Discord asks for names and descriptions in each locale."""
 
 from __future__ import annotations
-
-import json
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from typing import Any
 
 import discord
 from discord import app_commands
 
-# The bot's fixed strings in English: the fallback for every locale.
-ENGLISH: dict[str, str] = {
-    "error.generic": "Something went wrong on our side. It has been logged; please try again.",
-    "error.not_found": "Nothing matched “{query}”. Try `/search` with fewer letters.",
-    "error.too_long": "That is too long: names are at most {limit} characters.",
-    "query.hidden": "The query contains invisible or direction-changing characters; "
-    "type it again in plain text.",
-    "query.empty": "The query is empty: type a name, such as Azerbaijan or NSO Group.",
-    "query.too_long": "The query is {length} characters long; names are at most {limit}.",
-    "did_you_mean": "Several entries match “{query}”. Did you mean:",
-    "gone": "That entry is no longer in the knowledge base.",
-    "page.previous": "Previous",
-    "page.next": "Next",
-    "search.nothing": "Nothing matched “{query}”.",
-    "about.title": "About armsbot",
-    "about.body": "armsbot answers, with sources, what is known about sales of arms and "
-    "surveillance technology to governments that abuse human rights. Every line carries its "
-    "status (confirmed, reported, alleged or denied) and numbered sources.",
-    "about.figures": "Knowledge base",
-    "about.figures.value": "{country} countries · {firm} firms · {law} laws · {claims} claims · "
-    "{sources} sources",
-    "about.data": "Where the data comes from",
-    "about.data.value": "Hand-written, sourced entries kept as YAML files in the project's "
-    "repository; country names from ISO 3166 and the Unicode CLDR.",
-    "about.contribute": "How to contribute",
-    "about.contribute.value": "Spotted a mistake or a missing sale? Send the project a correction "
-    "with a source; moderators review every change and keep its history.",
-}
+from armsbot.i18n import load_locales, text
 
-
-def commands_dir() -> Path:
-    """The ``commands/`` folder shipped with the package (or the checkout's, when run from source)."""
-    packaged = Path(str(resources.files("armsbot"))) / "commands"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "commands"
-
-
-@lru_cache(maxsize=1)
-def load_locales(directory: Path | None = None) -> dict[str, dict[str, dict[str, str]]]:
-    """Every translation file, keyed by Discord locale code."""
-    folder = (directory or commands_dir()) / "locales"
-    tables: dict[str, dict[str, dict[str, str]]] = {}
-    for path in sorted(folder.glob("*.json")):
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        tables[path.stem] = {
-            "commands": dict(data.get("commands", {})),
-            "bot": dict(data.get("bot", {})),
-        }
-    return tables
-
-
-def text(key: str, locale: discord.Locale | str | None = None, **params: object) -> str:
-    """A fixed string in the user's language where a translation exists, English otherwise."""
-    code = locale.value if isinstance(locale, discord.Locale) else locale
-    table = load_locales().get(code or "", {}).get("bot", {})
-    if code and not table and "-" in code:
-        table = load_locales().get(code.split("-")[0], {}).get("bot", {})
-    template = table.get(key) or ENGLISH[key]
-    return template.format(**params)
+__all__ = ["FileTranslator", "text"]
 
 
 class FileTranslator(app_commands.Translator):

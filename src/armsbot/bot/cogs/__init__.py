@@ -1,0 +1,1 @@
+"""Cogs: one per feature area."""

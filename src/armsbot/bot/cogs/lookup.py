@@ -1,0 +1,195 @@
+"""Lookup commands: /country, /firm, /law, /search and /about."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from armsbot.bot import i18n
+from armsbot.bot.client import NO_MENTIONS, send_ephemeral
+from armsbot.bot.components import OpenEntityButton, candidate_buttons, show_card
+from armsbot.bot.embeds import card_pages
+from armsbot.bot.markdown import escape, truncate
+from armsbot.models import Kind
+from armsbot.search.index import Match
+from armsbot.services.lookup import MAX_QUERY_LENGTH, QueryError
+
+if TYPE_CHECKING:
+    from armsbot.bot.client import ArmsBot
+
+log = logging.getLogger("armsbot.bot.lookup")
+
+CHOICE_NAME_LIMIT = 100
+AUTOCOMPLETE_LIMIT = 25
+SEARCH_BUTTONS = 10
+
+Interaction = discord.Interaction["ArmsBot"]
+Name = app_commands.Range[str, 1, MAX_QUERY_LENGTH]
+
+
+def choice_label(match: Match) -> str:
+    """What an autocomplete choice shows: the canonical name, a kind hint, the alias typed."""
+    hint = match.kind.value if match.kind is not Kind.COUNTRY else f"country, {match.id}"
+    label = f"{match.name} · {hint}"
+    if match.matched != match.name:
+        label += f" · “{match.matched}”"
+    return truncate(label, CHOICE_NAME_LIMIT)
+
+
+class LookupCog(commands.Cog):
+    """Answers from the knowledge base."""
+
+    def __init__(self, bot: ArmsBot) -> None:
+        self.bot = bot
+
+    async def _lookup(self, interaction: Interaction, kind: Kind, name: str) -> None:
+        try:
+            answer = await self.bot.services.lookup.ask(kind, name)
+        except QueryError as exc:
+            await send_ephemeral(interaction, i18n.text(exc.key, interaction.locale, **exc.params))
+            return
+        if answer.card is not None:
+            await show_card(interaction, answer.card, 0, edit=False)
+            return
+        query = escape(truncate(answer.query, 80))
+        if not answer.candidates:
+            await send_ephemeral(
+                interaction, i18n.text("error.not_found", interaction.locale, query=query)
+            )
+            return
+        await interaction.response.send_message(
+            i18n.text("did_you_mean", interaction.locale, query=query),
+            view=candidate_buttons(answer.candidates),
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    async def _complete(self, kind: Kind | None, current: str) -> list[app_commands.Choice[str]]:
+        matches = self.bot.services.index.autocomplete(
+            current[:MAX_QUERY_LENGTH], kind, AUTOCOMPLETE_LIMIT
+        )
+        return [app_commands.Choice(name=choice_label(m), value=m.id) for m in matches]
+
+    @app_commands.command(
+        name=_("country"),
+        description=_(
+            "What is known about a country: arms and surveillance bought, embargoes, cases"
+        ),
+    )
+    @app_commands.rename(name=_("name"))
+    @app_commands.describe(name=_("A country's name in any language, or its ISO code"))
+    async def country(self, interaction: Interaction, name: Name) -> None:
+        """Look up a country."""
+        await self._lookup(interaction, Kind.COUNTRY, name)
+
+    @country.autocomplete("name")
+    async def _country_names(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._complete(Kind.COUNTRY, current)
+
+    @app_commands.command(
+        name=_("firm"),
+        description=_("What is known about a firm: what it sold to whom, listings, court cases"),
+    )
+    @app_commands.rename(name=_("name"))
+    @app_commands.describe(name=_("A firm's name, former name or product"))
+    async def firm(self, interaction: Interaction, name: Name) -> None:
+        """Look up a firm."""
+        await self._lookup(interaction, Kind.FIRM, name)
+
+    @firm.autocomplete("name")
+    async def _firm_names(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._complete(Kind.FIRM, current)
+
+    @app_commands.command(
+        name=_("law"),
+        description=_("A law, ruling, bill, embargo or listing on arms and surveillance exports"),
+    )
+    @app_commands.rename(name=_("name"))
+    @app_commands.describe(name=_("The instrument's name or abbreviation"))
+    async def law(self, interaction: Interaction, name: Name) -> None:
+        """Look up a law or legal instrument."""
+        await self._lookup(interaction, Kind.LAW, name)
+
+    @law.autocomplete("name")
+    async def _law_names(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._complete(Kind.LAW, current)
+
+    @app_commands.command(
+        name=_("search"), description=_("Search countries, firms and laws by any name")
+    )
+    @app_commands.rename(query=_("query"), kind=_("kind"))
+    @app_commands.describe(query=_("Any name, alias, product or code"), kind=_("Only this kind"))
+    @app_commands.choices(
+        kind=[
+            app_commands.Choice(name=_("country"), value="country"),
+            app_commands.Choice(name=_("firm"), value="firm"),
+            app_commands.Choice(name=_("law"), value="law"),
+        ]
+    )
+    async def search(
+        self, interaction: Interaction, query: Name, kind: app_commands.Choice[str] | None = None
+    ) -> None:
+        """List what matches a query."""
+        lookup = self.bot.services.lookup
+        try:
+            matches = lookup.search(query, Kind(kind.value) if kind else None, SEARCH_BUTTONS)
+        except QueryError as exc:
+            await send_ephemeral(interaction, i18n.text(exc.key, interaction.locale, **exc.params))
+            return
+        if not matches:
+            shown = escape(truncate(query.strip(), 80))
+            await send_ephemeral(
+                interaction, i18n.text("search.nothing", interaction.locale, query=shown)
+            )
+            return
+        card = lookup.search_card(query, Kind(kind.value) if kind else None, SEARCH_BUTTONS)
+        view = discord.ui.View(timeout=None)
+        for match in matches:
+            view.add_item(OpenEntityButton(match.id, f"{match.name} ({match.kind.value})"))
+        await interaction.response.send_message(
+            embed=card_pages(card)[0].embed(), view=view, allowed_mentions=NO_MENTIONS
+        )
+
+    @app_commands.command(
+        name=_("about"), description=_("What armsbot is and where its data comes from")
+    )
+    async def about(self, interaction: Interaction) -> None:
+        """Describe the bot and its knowledge base."""
+        counts = await self.bot.services.kb.count()
+        locale = interaction.locale
+        embed = discord.Embed(
+            title=i18n.text("about.title", locale),
+            description=i18n.text("about.body", locale),
+            colour=discord.Colour.dark_grey(),
+        )
+        figures = {
+            key: counts.get(key, 0) for key in ("country", "firm", "law", "claims", "sources")
+        }
+        embed.add_field(
+            name=i18n.text("about.figures", locale),
+            value=i18n.text("about.figures.value", locale, **figures),
+            inline=False,
+        )
+        embed.add_field(
+            name=i18n.text("about.data", locale),
+            value=i18n.text("about.data.value", locale),
+            inline=False,
+        )
+        embed.add_field(
+            name=i18n.text("about.contribute", locale),
+            value=i18n.text("about.contribute.value", locale),
+            inline=False,
+        )
+        if self.bot.settings.project_url:
+            embed.url = self.bot.settings.project_url
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)

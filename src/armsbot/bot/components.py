@@ -1,0 +1,164 @@
+"""Buttons that keep working after a restart: their state lives in the custom id, not in memory.
+
+Custom ids: ``armsbot:open:<entity id>`` opens an entity's card; ``armsbot:page:<entity id>:<n>``
+shows page ``n`` of it. Both only read, so anyone may press them; ids are checked against the
+knowledge base, so a crafted id shows at most "no longer in the knowledge base".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from armsbot.bot import i18n
+from armsbot.bot.client import NO_MENTIONS, send_ephemeral
+from armsbot.bot.embeds import Page, card_pages
+from armsbot.bot.markdown import truncate
+from armsbot.cards.model import Card
+from armsbot.search.index import Match
+
+if TYPE_CHECKING:
+    from armsbot.bot.client import ArmsBot
+
+ENTITY_ID = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+BUTTON_LABEL_LIMIT = 80
+MAX_CANDIDATE_BUTTONS = 10
+VIEW_TIMEOUT = None  # persistent: dynamic items are re-created from their custom ids
+
+
+class OpenEntityButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"armsbot:open:(?P<id>{ENTITY_ID})"
+):
+    """Opens one entity's card in place of the message that holds the button."""
+
+    def __init__(self, entity_id: str, label: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=truncate(label, BUTTON_LABEL_LIMIT),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"armsbot:open:{entity_id}",
+            )
+        )
+        self.entity_id = entity_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> OpenEntityButton:
+        """Rebuild the button from a click, after a restart too."""
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["id"], label or match["id"])
+
+    async def callback(self, interaction: discord.Interaction[ArmsBot]) -> None:  # type: ignore[override]
+        """Replace the message with the entity's card."""
+        await show_card_page(interaction, self.entity_id, 0, edit=True)
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"armsbot:page:(?P<id>{ENTITY_ID}):(?P<page>\d{{1,3}})",
+):
+    """Turns to another page of a card."""
+
+    def __init__(self, entity_id: str, page: int, label: str, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.primary,
+                custom_id=f"armsbot:page:{entity_id}:{page}",
+                disabled=disabled,
+            )
+        )
+        self.entity_id = entity_id
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PageButton:
+        """Rebuild the button from a click, after a restart too."""
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["id"], int(match["page"]), label or "")
+
+    async def callback(self, interaction: discord.Interaction[ArmsBot]) -> None:  # type: ignore[override]
+        """Show the page this button points at."""
+        await show_card_page(interaction, self.entity_id, self.page, edit=True)
+
+
+def pager(entity_id: str, page: int, total: int, locale: discord.Locale) -> discord.ui.View | None:
+    """Previous / next buttons for page ``page`` (0-based) of ``total``, or None for one page."""
+    if total <= 1:
+        return None
+    view = discord.ui.View(timeout=VIEW_TIMEOUT)
+    view.add_item(
+        PageButton(
+            entity_id, page - 1, f"◀ {i18n.text('page.previous', locale)}", disabled=page == 0
+        )
+    )
+    view.add_item(
+        PageButton(
+            entity_id, page + 1, f"{i18n.text('page.next', locale)} ▶", disabled=page >= total - 1
+        )
+    )
+    return view
+
+
+def candidate_buttons(matches: list[Match]) -> discord.ui.View:
+    """One button per candidate entity ("did you mean")."""
+    view = discord.ui.View(timeout=VIEW_TIMEOUT)
+    for match in matches[:MAX_CANDIDATE_BUTTONS]:
+        view.add_item(OpenEntityButton(match.id, f"{match.name} ({match.kind.value})"))
+    return view
+
+
+async def respond_with_pages(
+    interaction: discord.Interaction[ArmsBot],
+    pages: list[Page],
+    page: int,
+    view: discord.ui.View | None,
+    *,
+    edit: bool,
+) -> None:
+    """Send or edit the interaction's message to show one page."""
+    embed = pages[page].embed()
+    if edit:
+        await interaction.response.edit_message(content=None, embed=embed, view=view)
+    else:
+        kwargs: dict[str, Any] = {"embed": embed, "allowed_mentions": NO_MENTIONS}
+        if view is not None:
+            kwargs["view"] = view
+        await interaction.response.send_message(**kwargs)
+
+
+async def show_card_page(
+    interaction: discord.Interaction[ArmsBot], entity_id: str, page: int, *, edit: bool
+) -> None:
+    """Answer with page ``page`` of an entity's card (its id checked against the knowledge base)."""
+    card = await interaction.client.services.lookup.card(entity_id)
+    if card is None:
+        await send_ephemeral(interaction, i18n.text("gone", interaction.locale))
+        return
+    await show_card(interaction, card, page, edit=edit)
+
+
+async def show_card(
+    interaction: discord.Interaction[ArmsBot], card: Card, page: int, *, edit: bool
+) -> None:
+    """Answer with one page of a card, and the buttons to turn its pages."""
+    pages = card_pages(card)
+    page = max(0, min(page, len(pages) - 1))
+    view = pager(card.entity_id, page, len(pages), interaction.locale) if card.entity_id else None
+    await respond_with_pages(interaction, pages, page, view, edit=edit)
+
+
+DYNAMIC_ITEMS = (OpenEntityButton, PageButton)

@@ -1,0 +1,196 @@
+"""Cards become embeds within every Discord limit; stored text cannot break their formatting."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from armsbot import i18n
+from armsbot.bot.embeds import (
+    DESCRIPTION_LIMIT,
+    FIELD_COUNT_LIMIT,
+    FIELD_VALUE_LIMIT,
+    FOOTER_LIMIT,
+    MESSAGE_TOTAL_LIMIT,
+    TITLE_LIMIT,
+    card_pages,
+)
+from armsbot.bot.manifest import command_payload, manifest_path, render
+from armsbot.bot.markdown import escape, link
+from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
+from armsbot.models import Status
+
+texts = st.text(min_size=1, max_size=1200)
+
+
+@st.composite
+def cards(draw: st.DrawFn) -> Card:
+    n_sources = draw(st.integers(1, 60))
+    sources = [
+        CardSource(
+            i,
+            draw(st.text(min_size=1, max_size=300)),
+            f"https://example.org/{i}?q=(x)",
+            "Pub",
+            "2021",
+        )
+        for i in range(1, n_sources + 1)
+    ]
+    sections = []
+    for s in range(draw(st.integers(0, 6))):
+        groups = []
+        for g in range(draw(st.integers(1, 4))):
+            lines = [
+                CardLine(
+                    draw(texts),
+                    draw(st.sampled_from(list(Status))),
+                    draw(st.none() | st.text(max_size=200)),
+                    draw(st.lists(st.integers(1, n_sources), min_size=1, max_size=4, unique=True)),
+                    claim_id=f"c{s}-{g}-{i}",
+                )
+                for i in range(draw(st.integers(1, 12)))
+            ]
+            groups.append(CardGroup(draw(st.none() | st.text(max_size=300)), lines))
+        sections.append(CardSection(f"Section {s}", groups))
+    return Card(
+        kind="firm",
+        title=draw(st.text(min_size=1, max_size=400)),
+        entity_id="x",
+        summary=draw(st.none() | st.text(max_size=2000)),
+        facts=[("Headquarters", draw(st.text(max_size=100)))],
+        sections=sections,
+        sources=sources,
+        footer="footer",
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(cards())
+def test_every_page_is_within_discord_limits_and_no_line_is_lost(card: Card) -> None:
+    pages = card_pages(card)
+    for page in pages:
+        embed = page.embed()
+        assert len(embed.title or "") <= TITLE_LIMIT
+        assert len(embed.description or "") <= DESCRIPTION_LIMIT
+        assert len(embed.fields) <= FIELD_COUNT_LIMIT
+        assert all(len(f.value or "") <= FIELD_VALUE_LIMIT for f in embed.fields)
+        assert len(embed.footer.text or "") <= FOOTER_LIMIT
+        assert len(embed) <= MESSAGE_TOTAL_LIMIT
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", embed.description or "")}
+        listed = {
+            int(m) for f in embed.fields for m in re.findall(r"^\[(\d+)\]", f.value or "", re.M)
+        }
+        assert cited <= listed
+    total_lines = sum(len(g.lines) for s in card.sections for g in s.groups)
+    shown = sum((p.description.count("\n• ") + p.description.startswith("• ")) for p in pages)
+    assert shown == total_lines
+
+
+def test_a_real_card_keeps_statuses_and_links(index) -> None:  # noqa: ANN001
+    card = Card(
+        kind="country",
+        title="Azerbaijan",
+        entity_id="AZ",
+        sections=[
+            CardSection(
+                "Acquisitions",
+                [
+                    CardGroup(
+                        "NSO Group",
+                        [
+                            CardLine(
+                                "Reportedly a Pegasus client.",
+                                Status.REPORTED,
+                                "Pegasus · 2021",
+                                [1],
+                            ),
+                            CardLine(
+                                "Harop drone used in 2016.", Status.ALLEGED, "Harop · 2016", [2]
+                            ),
+                        ],
+                    )
+                ],
+            )
+        ],
+        sources=[
+            CardSource(1, "NSO affair", "https://example.org/a"),
+            CardSource(2, "Drone", "https://example.org/b"),
+        ],
+    )
+    [page] = card_pages(card)
+    assert "📰 reported" in page.description
+    assert "❔ alleged" in page.description
+    assert "[1] [NSO affair](https://example.org/a)" in page.fields[0][1]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "@everyone",
+        "<@123456>",
+        "**bold** _it_ ~~s~~ `code` ||spoiler||",
+        "[click](https://evil.example)",
+        "> quote\n# Heading",
+        "text\u202eesrever",
+        "<#123> <t:1:R>",
+    ],
+)
+def test_stored_text_is_shown_literally(hostile: str) -> None:
+    shown = escape(hostile)
+    assert "\u202e" not in shown
+    unescaped = re.sub(r"\\.", "", shown)
+    for token in ("@", "<", "*", "_", "~", "`", "|", "[", "]", "(", ")", ">", "#"):
+        assert token not in unescaped, token
+
+
+def test_links_cannot_be_closed_early() -> None:
+    rendered = link("a] [b", "https://x.example/p) [y](https://evil.example")
+    label, url = re.fullmatch(r"\[(.*)\]\((.*)\)", rendered, re.S).groups()
+    assert ")" not in url and " " not in url
+    assert re.sub(r"\\.", "", label).count("]") == 0
+
+
+async def test_the_manifest_matches_the_code() -> None:
+    payload = await command_payload()
+    assert manifest_path().read_text(encoding="utf-8") == render(payload), (
+        "run `armsbot commands export` and commit commands/commands.json"
+    )
+    names = {c["name"] for c in payload}
+    assert names == {"country", "firm", "law", "search", "about"}
+    country = next(c for c in payload if c["name"] == "country")
+    assert country["options"][0]["autocomplete"] is True
+    for locale in ("es-ES", "fr", "de", "ru"):
+        assert country["name_localizations"][locale]
+        assert country["description_localizations"][locale]
+
+
+def test_translations_are_complete_and_valid() -> None:
+    locales = i18n.load_locales()
+    assert {"he", "ar", "es-ES", "fr", "de", "ru"} <= set(locales)
+    english_commands = set(locales["fr"]["commands"])
+    name_pattern = re.compile(r"^[-_\w]{1,32}$")
+    manifest = json.loads(manifest_path().read_text(encoding="utf-8"))
+    command_words = {c["name"] for c in manifest} | {
+        o["name"] for c in manifest for o in c.get("options", [])
+    }
+    for code, table in locales.items():
+        assert set(table["commands"]) == english_commands, code
+        assert set(table["bot"]) == set(i18n.ENGLISH), code
+        for key, template in table["bot"].items():
+            assert set(re.findall(r"{(\w+)}", template)) == set(
+                re.findall(r"{(\w+)}", i18n.ENGLISH[key])
+            ), (code, key)
+        for word in command_words:
+            translated = table["commands"][word]
+            assert name_pattern.match(translated) and translated == translated.lower(), (code, word)
+
+
+def test_fixed_strings_follow_the_locale_with_english_fallback() -> None:
+    assert i18n.text("page.next", "fr") == "Suivant"
+    assert i18n.text("page.next", "es-419") == "Siguiente"
+    assert i18n.text("page.next", "ja") == "Next"
+    assert "42" in i18n.text("query.too_long", "de", length=42, limit=100)
