@@ -191,3 +191,11 @@ def test_in_place_update_equals_a_rebuild() -> None:
     assert _answers(index) == _answers(rebuilt)
     assert index.search("snoopware", None, limit=5) == []
     assert index.search("trackr", None, limit=1)[0].id == "acme"
+
+
+def test_candidates_leave_out_typo_guesses_when_names_match(index: SearchIndex) -> None:
+    resolution = index.resolve("congo", Kind.COUNTRY)
+    assert resolution.chosen is None
+    assert [m.id for m in resolution.candidates] == ["CG", "CD"]
+    guesses = index.resolve("xqzlandia", Kind.COUNTRY)
+    assert all(m.tier is MatchTier.TYPO for m in guesses.candidates)

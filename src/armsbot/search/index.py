@@ -253,7 +253,11 @@ class SearchIndex:
             return Resolution(None, [])
         top = matches[0]
         second = matches[1] if len(matches) > 1 else None
-        return Resolution(top if _clear_winner(top, second) else None, matches)
+        if _clear_winner(top, second):
+            return Resolution(top, matches)
+        # Offer typo guesses only when nothing matched by name or prefix.
+        floor = min(top.tier, MatchTier.PREFIX)
+        return Resolution(None, [m for m in matches if m.tier >= floor])
 
     def _add(self, best: dict[str, Match], candidate: Match) -> None:
         current = best.get(candidate.id)
