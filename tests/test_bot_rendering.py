@@ -90,7 +90,7 @@ def test_every_page_is_within_discord_limits_and_no_line_is_lost(card: Card) -> 
     assert shown == total_lines
 
 
-def test_a_real_card_keeps_statuses_and_links(index) -> None:  # noqa: ANN001
+def test_a_real_card_keeps_statuses_and_links() -> None:
     card = Card(
         kind="country",
         title="Azerbaijan",
@@ -150,7 +150,8 @@ def test_stored_text_is_shown_literally(hostile: str) -> None:
 def test_links_cannot_be_closed_early() -> None:
     rendered = link("a] [b", "https://x.example/p) [y](https://evil.example")
     label, url = re.fullmatch(r"\[(.*)\]\((.*)\)", rendered, re.S).groups()
-    assert ")" not in url and " " not in url
+    assert ")" not in url
+    assert " " not in url
     assert re.sub(r"\\.", "", label).count("]") == 0
 
 
@@ -186,7 +187,8 @@ def test_translations_are_complete_and_valid() -> None:
             ), (code, key)
         for word in command_words:
             translated = table["commands"][word]
-            assert name_pattern.match(translated) and translated == translated.lower(), (code, word)
+            assert name_pattern.match(translated), (code, word)
+            assert translated == translated.lower(), (code, word)
 
 
 def test_fixed_strings_follow_the_locale_with_english_fallback() -> None:
