@@ -46,6 +46,11 @@ class KnowledgeBase:
             raise
         return kb
 
+    @property
+    def db(self) -> aiosqlite.Connection:
+        """The connection, for the other storage modules (SQL stays in ``armsbot.storage``)."""
+        return self._db
+
     async def close(self) -> None:
         """Close the connection."""
         await self._db.close()

@@ -91,4 +91,6 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
 ]
 
+# Features add their migrations to the list above; keep them in order of their numbers.
+MIGRATIONS.sort(key=lambda migration: migration[0])
 LATEST = MIGRATIONS[-1][0]
