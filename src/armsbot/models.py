@@ -150,6 +150,12 @@ def check_date(value: object) -> str:
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CLAIM)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME)]
 Slug = Annotated[str, StringConstraints(pattern=_SLUG, max_length=80)]
+def _clean_if_text(value: Any) -> Any:
+    return check_clean_text(value) if isinstance(value, str) else value
+
+
+# For models that cannot use Strict's catch-all validator (the members of a tagged union).
+Clean = BeforeValidator(_clean_if_text)
 DateStr = Annotated[str, BeforeValidator(check_date)]
 EntityId = Annotated[str, StringConstraints(pattern=r"^(?:[A-Z]{2}|[a-z0-9]+(?:-[a-z0-9]+)*)$")]
 

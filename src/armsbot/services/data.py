@@ -128,6 +128,27 @@ def record_to_file(record: EntityRecord) -> EntityFile:
     )
 
 
+def file_to_record(entity: EntityFile, existing: EntityRecord | None) -> EntityRecord:
+    """The stored form of an edited entity, keeping what the registry gave it (a country's name)."""
+    name = entity.name
+    name_origin = "data"
+    if name is None:
+        assert existing is not None, "only registry countries may omit a name"
+        name, name_origin = existing.name, "registry"
+    return EntityRecord(
+        id=entity.id,
+        kind=entity.kind,
+        name=name,
+        name_origin=name_origin,
+        summary=entity.summary,
+        attributes=_attributes(entity),
+        curated=True,
+        revision=existing.revision if existing else 1,
+        aliases=_data_aliases(entity),
+        claims=list(entity.claims),
+    )
+
+
 async def build(
     kb: KnowledgeBase,
     data_dir: Path,

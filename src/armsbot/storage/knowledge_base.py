@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -27,6 +29,9 @@ class KnowledgeBase:
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        # One connection runs one transaction at a time; coroutines queue for it here, and other
+        # processes wait on SQLite's lock (busy_timeout).
+        self._transaction_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> Self:
@@ -64,13 +69,14 @@ class KnowledgeBase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run a block in one write transaction: all of it is committed, or none of it."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        await self._db.execute("COMMIT")
+        async with self._transaction_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
 
     async def schema_version(self) -> int:
         """The migration the database is at."""
@@ -138,9 +144,9 @@ class KnowledgeBase:
             )
             sources: dict[tuple[str | None, str, str | None, str | None], int] = {}
             for done, entity in enumerate(entities, start=1):
-                await self._insert_aliases(db, entity.id, entity.aliases)
+                await self.insert_aliases(db, entity.id, entity.aliases)
                 for position, claim in enumerate(entity.claims):
-                    await self._insert_claim(db, entity.id, position, claim, sources)
+                    await self.insert_claim(db, entity.id, position, claim, sources)
                 if progress is not None:
                     progress(done)
             await db.executemany(
@@ -150,9 +156,10 @@ class KnowledgeBase:
             )
 
     @staticmethod
-    async def _insert_aliases(
+    async def insert_aliases(
         db: aiosqlite.Connection, entity_id: str, aliases: Iterable[AliasRecord]
     ) -> None:
+        """Insert an entity's aliases in order (inside the caller's transaction)."""
         await db.executemany(
             "INSERT INTO aliases (entity_id, position, name, folded, type, lang, origin)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -163,13 +170,14 @@ class KnowledgeBase:
         )
 
     @staticmethod
-    async def _insert_claim(
+    async def insert_claim(
         db: aiosqlite.Connection,
         entity_id: str,
         position: int,
         claim: Claim,
         sources: dict[tuple[str | None, str, str | None, str | None], int],
     ) -> None:
+        """Insert a claim with its parties and sources (inside the caller's transaction)."""
         provenance = claim.provenance
         await db.execute(
             "INSERT INTO claims (id, home_entity_id, position, text, status, category, date,"
@@ -473,8 +481,16 @@ async def _source_id(
 
 
 def _split_sql(script: str) -> list[str]:
-    """Split a migration into statements (migrations contain no semicolons inside strings)."""
-    return [part.strip() for part in script.split(";") if part.strip()]
+    """Split a migration into complete statements (a trigger's body holds semicolons too)."""
+    statements: list[str] = []
+    buffer = ""
+    for part in script.split(";"):
+        buffer += part + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                statements.append(buffer.strip())
+            buffer = ""
+    return statements
 
 
 def _entity_from_row(row: aiosqlite.Row) -> EntityRecord:

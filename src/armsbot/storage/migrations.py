@@ -89,6 +89,81 @@ MIGRATIONS: list[tuple[int, str]] = [
         ) STRICT;
         """,
     ),
+    (
+        2,
+        """
+        -- Community corrections: a proposed change to one entity, against its revision then.
+        CREATE TABLE corrections (
+            id              INTEGER PRIMARY KEY,
+            entity_id       TEXT,
+            change          TEXT NOT NULL CHECK (json_valid(change)),
+            base_revision   INTEGER,
+            what_is_wrong   TEXT NOT NULL,
+            source_url      TEXT NOT NULL,
+            source_title    TEXT,
+            note            TEXT,
+            submitter_id    TEXT NOT NULL,
+            guild_id        TEXT,
+            status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+                ('pending', 'approved', 'rejected', 'withdrawn', 'stale', 'superseded')),
+            created_at      TEXT NOT NULL,
+            decided_at      TEXT,
+            decided_by      TEXT,
+            decision_reason TEXT,
+            revision_id     INTEGER REFERENCES revisions(id)
+        ) STRICT;
+        CREATE INDEX corrections_status ON corrections(status, id);
+        CREATE INDEX corrections_submitter ON corrections(submitter_id, created_at);
+        CREATE INDEX corrections_entity ON corrections(entity_id, status);
+
+        -- Where each correction was posted for review, so the post can show the outcome.
+        CREATE TABLE review_posts (
+            correction_id INTEGER NOT NULL REFERENCES corrections(id),
+            channel_id    TEXT NOT NULL,
+            message_id    TEXT NOT NULL,
+            PRIMARY KEY (correction_id, channel_id)
+        ) STRICT;
+
+        -- Every change to an entity: its curated content before and after, who, why.
+        CREATE TABLE revisions (
+            id            INTEGER PRIMARY KEY,
+            entity_id     TEXT NOT NULL,
+            number        INTEGER NOT NULL,
+            before        TEXT CHECK (before IS NULL OR json_valid(before)),
+            after         TEXT CHECK (after IS NULL OR json_valid(after)),
+            actor_id      TEXT NOT NULL,
+            reason        TEXT,
+            correction_id INTEGER REFERENCES corrections(id),
+            reverts       INTEGER REFERENCES revisions(id),
+            created_at    TEXT NOT NULL,
+            UNIQUE (entity_id, number)
+        ) STRICT;
+
+        -- Append-only: rows are never deleted, and only an erased user's id may be rewritten.
+        CREATE TABLE audit_log (
+            id            INTEGER PRIMARY KEY,
+            at            TEXT NOT NULL,
+            actor_id      TEXT NOT NULL,
+            action        TEXT NOT NULL,
+            correction_id INTEGER,
+            entity_id     TEXT,
+            details       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+        ) STRICT;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE OF id, at, action, correction_id,
+            entity_id ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+        CREATE TABLE guild_settings (
+            guild_id          TEXT PRIMARY KEY,
+            moderator_role_id TEXT,
+            review_channel_id TEXT,
+            updated_at        TEXT NOT NULL,
+            updated_by        TEXT NOT NULL
+        ) STRICT;
+        """,
+    ),
 ]
 
 # Features add their migrations to the list above; keep them in order of their numbers.

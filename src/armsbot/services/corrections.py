@@ -1,0 +1,566 @@
+"""Community corrections: submit, review, approve or reject, withdraw, revert, history, audit.
+
+Who may do what is decided by the caller (the bot checks moderators server-side; the CLI runs on
+the host). Every state change here is one transaction: the correction's status, the entity's new
+content, its revision and the audit entry are committed together, or nothing is.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from rapidfuzz import fuzz
+
+from armsbot.changes import (
+    Change,
+    ChangeNotApplicable,
+    NewEntity,
+    Submission,
+    apply_change,
+    change_target,
+    change_text,
+    describe,
+    source_of,
+    target_entity_id,
+)
+from armsbot.models import EntityFile
+from armsbot.search.folding import fold
+from armsbot.search.index import SearchIndex
+from armsbot.services.data import file_to_record, record_to_file
+from armsbot.storage import KnowledgeBase
+from armsbot.storage.corrections import (
+    AuditRow,
+    CorrectionRow,
+    CorrectionStore,
+    GuildSettingsRow,
+    RevisionRow,
+)
+
+CHANGE_ADAPTER: TypeAdapter[Change] = TypeAdapter(Change)
+NEAR_DUPLICATE = 92.0
+NEAR_DUPLICATE_MIN_LENGTH = 40
+
+
+def utc_now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class Outcome(StrEnum):
+    """What happened to a moderation request."""
+
+    APPLIED = "applied"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    STALE = "stale"
+    ALREADY_DECIDED = "already_decided"
+    NOT_FOUND = "not_found"
+    NOT_ALLOWED = "not_allowed"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The result of approve, reject or withdraw, with a sentence for the person who asked."""
+
+    outcome: Outcome
+    correction: CorrectionRow | None
+    message: str
+    revision: int | None = None
+
+
+class SubmissionRefused(Exception):
+    """A submission that was not stored; ``reasons`` say why, ``existing`` points at a twin."""
+
+    def __init__(self, reasons: list[str], existing: int | None = None) -> None:
+        self.reasons = reasons
+        self.existing = existing
+        super().__init__("; ".join(reasons))
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-user abuse limits."""
+
+    submissions_per_hour: int = 5
+    pending_per_user: int = 10
+
+
+@dataclass(slots=True)
+class CorrectionService:
+    """The correction use cases over one knowledge base and its search index."""
+
+    kb: KnowledgeBase
+    index: SearchIndex
+    limits: Limits = field(default_factory=Limits)
+    clock: Callable[[], datetime] = utc_now
+
+    @property
+    def store(self) -> CorrectionStore:
+        """The SQL behind corrections."""
+        return CorrectionStore(self.kb)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def get(self, correction_id: int) -> CorrectionRow | None:
+        """One correction."""
+        return await self.store.correction(correction_id)
+
+    async def pending(self, limit: int = 10, offset: int = 0) -> list[CorrectionRow]:
+        """Pending corrections, oldest first."""
+        return await self.store.corrections(status="pending", limit=limit, offset=offset)
+
+    async def pending_count(self) -> int:
+        """How many corrections wait for review."""
+        return await self.store.count_corrections(status="pending")
+
+    async def of_submitter(self, submitter_id: str, limit: int = 25) -> list[CorrectionRow]:
+        """A member's own corrections, newest first."""
+        return await self.store.corrections(
+            submitter_id=submitter_id, limit=limit, newest_first=True
+        )
+
+    async def history(self, entity_id: str) -> list[RevisionRow]:
+        """An entity's revisions, newest first."""
+        return await self.store.revisions(entity_id)
+
+    async def audit_log(self, limit: int = 1000, offset: int = 0) -> list[AuditRow]:
+        """The audit log, oldest first."""
+        return await self.store.audit_entries(limit=limit, offset=offset)
+
+    async def document(self, entity_id: str) -> EntityFile | None:
+        """An entity's hand-written content, as a data file would hold it."""
+        record = await self.kb.entity(entity_id)
+        return None if record is None else record_to_file(record)
+
+    async def before_after(self, correction: CorrectionRow) -> tuple[str, str]:
+        """The correction as (current, proposed) text for review."""
+        change = CHANGE_ADAPTER.validate_python(correction.change)
+        current = await self.document(correction.entity_id) if correction.entity_id else None
+        return describe(change, current)
+
+    # -- submitting ---------------------------------------------------------------------------
+
+    async def submit(
+        self, submission: Submission, submitter_id: str, guild_id: str | None = None
+    ) -> CorrectionRow:
+        """Store a valid submission as a pending correction; raise SubmissionRefused otherwise."""
+        change = submission.change
+        now = self.clock()
+        entity_id = submission.entity_id
+        if isinstance(change, NewEntity):
+            entity_id = None
+            if self.index.entity_kind(target_entity_id(None, change)) is not None:
+                reasons = [f"an entry with the id {target_entity_id(None, change)} already exists"]
+                raise SubmissionRefused(reasons)
+        async with self.kb.transaction():
+            base_revision = None
+            if entity_id is not None:
+                base_revision = await self.store.entity_revision(entity_id)
+                if base_revision is None:
+                    raise SubmissionRefused([f"there is no entry with the id {entity_id}"])
+                current = await self.document(entity_id)
+                try:
+                    apply_change(current, change, source_of(submission.source_url, None), 0)
+                except ChangeNotApplicable as exc:
+                    raise SubmissionRefused([str(exc)]) from None
+            await self._check_limits(submitter_id, now)
+            twin = await self._near_duplicate(entity_id, change)
+            if twin is not None:
+                raise SubmissionRefused(
+                    [f"correction #{twin} already proposes this and is waiting for review"], twin
+                )
+            correction_id = await self.store.insert_correction(
+                entity_id=entity_id,
+                change=change.model_dump(mode="json"),
+                base_revision=base_revision,
+                what_is_wrong=submission.what_is_wrong,
+                source_url=submission.source_url,
+                source_title=submission.source_title,
+                note=submission.note,
+                submitter_id=submitter_id,
+                guild_id=guild_id,
+                now=_stamp(now),
+            )
+            await self.store.audit(
+                actor_id=submitter_id,
+                action="submit",
+                now=_stamp(now),
+                correction_id=correction_id,
+                entity_id=entity_id or target_entity_id(None, change),
+                details={"change": change.type},
+            )
+        stored = await self.store.correction(correction_id)
+        assert stored is not None
+        return stored
+
+    async def _check_limits(self, submitter_id: str, now: datetime) -> None:
+        hour_ago = _stamp(now - timedelta(hours=1))
+        recent = await self.store.submissions_since(submitter_id, hour_ago)
+        if recent >= self.limits.submissions_per_hour:
+            raise SubmissionRefused(
+                [
+                    f"you have sent {recent} corrections in the past hour; the limit is "
+                    f"{self.limits.submissions_per_hour}, please wait a while"
+                ]
+            )
+        pending = await self.store.corrections(
+            status="pending", submitter_id=submitter_id, limit=self.limits.pending_per_user + 1
+        )
+        if len(pending) >= self.limits.pending_per_user:
+            raise SubmissionRefused(
+                [
+                    f"you have {len(pending)} corrections waiting for review; the limit is "
+                    f"{self.limits.pending_per_user}"
+                ]
+            )
+
+    async def _near_duplicate(self, entity_id: str | None, change: Change) -> int | None:
+        target, text = change_target(change), change_text(change)
+        candidates = await self.store.corrections(status="pending", entity_id=entity_id, limit=500)
+        for other in candidates:
+            other_change = CHANGE_ADAPTER.validate_python(other.change)
+            if change_target(other_change) != target:
+                continue
+            mine, theirs = fold(text), fold(change_text(other_change))
+            # Short texts must match once folded; long ones may differ by a few characters.
+            long_enough = min(len(mine), len(theirs)) >= NEAR_DUPLICATE_MIN_LENGTH
+            if mine == theirs or (long_enough and fuzz.ratio(mine, theirs) >= NEAR_DUPLICATE):
+                return other.id
+        return None
+
+    # -- deciding -----------------------------------------------------------------------------
+
+    async def approve(self, correction_id: int, moderator_id: str) -> Decision:
+        """Apply a pending correction once, if its entity has not changed since it was made."""
+        now = _stamp(self.clock())
+        async with self.kb.transaction():
+            correction = await self.store.correction(correction_id)
+            if correction is None:
+                return Decision(
+                    Outcome.NOT_FOUND, None, f"There is no correction #{correction_id}."
+                )
+            if correction.status != "pending":
+                return self._already(correction)
+            change = CHANGE_ADAPTER.validate_python(correction.change)
+            entity_id = target_entity_id(correction.entity_id, change)
+            current_revision = await self.store.entity_revision(entity_id)
+            stale_reason = None
+            if current_revision != correction.base_revision:
+                stale_reason = (
+                    f"the entry changed after this correction was made (revision "
+                    f"{correction.base_revision} then, {current_revision} now)"
+                    if correction.base_revision is not None
+                    else f"an entry with the id {entity_id} was created meanwhile"
+                )
+            before = await self.document(entity_id)
+            after: EntityFile | None = None
+            if stale_reason is None:
+                source = source_of(correction.source_url, correction.source_title)
+                try:
+                    after = apply_change(before, change, source, correction.id)
+                except ChangeNotApplicable as exc:
+                    stale_reason = str(exc)
+            if stale_reason is not None or after is None:
+                await self.store.decide(
+                    correction_id,
+                    status="stale",
+                    actor_id=moderator_id,
+                    now=now,
+                    reason=stale_reason,
+                )
+                await self.store.audit(
+                    actor_id=moderator_id,
+                    action="stale",
+                    now=now,
+                    correction_id=correction_id,
+                    entity_id=entity_id,
+                    details={"reason": stale_reason},
+                )
+                refreshed = await self.store.correction(correction_id)
+                return Decision(
+                    Outcome.STALE,
+                    refreshed,
+                    f"Nothing was applied: {stale_reason}. The correction is marked stale; "
+                    "the submitter can send it again against the current entry.",
+                )
+            revision, revision_id = await self._write(
+                entity_id,
+                before,
+                after,
+                actor_id=moderator_id,
+                reason=correction.what_is_wrong,
+                correction_id=correction_id,
+                reverts=None,
+                now=now,
+            )
+            await self.store.decide(
+                correction_id,
+                status="approved",
+                actor_id=moderator_id,
+                now=now,
+                revision_id=revision_id,
+            )
+            await self.store.audit(
+                actor_id=moderator_id,
+                action="approve",
+                now=now,
+                correction_id=correction_id,
+                entity_id=entity_id,
+                details={"revision": revision},
+            )
+        await self._reindex(entity_id, before, after)
+        approved = await self.store.correction(correction_id)
+        return Decision(
+            Outcome.APPLIED,
+            approved,
+            f"Correction #{correction_id} is applied: {entity_id} is now at revision {revision}.",
+            revision,
+        )
+
+    async def reject(self, correction_id: int, moderator_id: str, reason: str) -> Decision:
+        """Reject a pending correction with a reason (it is kept)."""
+        reason = reason.strip()
+        if not reason:
+            return Decision(Outcome.NOT_ALLOWED, None, "A rejection needs a reason.")
+        return await self._close(correction_id, moderator_id, "rejected", reason)
+
+    async def withdraw(self, correction_id: int, submitter_id: str) -> Decision:
+        """The submitter takes back a pending correction."""
+        correction = await self.store.correction(correction_id)
+        if correction is None or correction.submitter_id != submitter_id:
+            return Decision(Outcome.NOT_FOUND, None, f"You have no correction #{correction_id}.")
+        return await self._close(correction_id, submitter_id, "withdrawn", None)
+
+    async def _close(
+        self, correction_id: int, actor_id: str, status: str, reason: str | None
+    ) -> Decision:
+        now = _stamp(self.clock())
+        async with self.kb.transaction():
+            correction = await self.store.correction(correction_id)
+            if correction is None:
+                return Decision(
+                    Outcome.NOT_FOUND, None, f"There is no correction #{correction_id}."
+                )
+            if correction.status != "pending":
+                return self._already(correction)
+            await self.store.decide(
+                correction_id, status=status, actor_id=actor_id, now=now, reason=reason
+            )
+            await self.store.audit(
+                actor_id=actor_id,
+                action={"rejected": "reject", "withdrawn": "withdraw"}[status],
+                now=now,
+                correction_id=correction_id,
+                entity_id=correction.entity_id,
+                details={"reason": reason} if reason else {},
+            )
+        closed = await self.store.correction(correction_id)
+        outcome = Outcome.REJECTED if status == "rejected" else Outcome.WITHDRAWN
+        return Decision(outcome, closed, f"Correction #{correction_id} is {status}.")
+
+    @staticmethod
+    def _already(correction: CorrectionRow) -> Decision:
+        who = correction.decided_by or "someone"
+        return Decision(
+            Outcome.ALREADY_DECIDED,
+            correction,
+            f"Correction #{correction.id} was already {correction.status} by {who} "
+            f"at {correction.decided_at}.",
+        )
+
+    async def _write(
+        self,
+        entity_id: str,
+        before: EntityFile | None,
+        after: EntityFile,
+        *,
+        actor_id: str,
+        reason: str | None,
+        correction_id: int | None,
+        reverts: int | None,
+        now: str,
+    ) -> tuple[int, int]:
+        existing = await self.kb.entity(entity_id)
+        record = file_to_record(after, existing)
+        number = await self.store.write_entity(record, create=existing is None)
+        revision_id = await self.store.insert_revision(
+            entity_id=entity_id,
+            number=number,
+            before=None if before is None else _dump(before),
+            after=_dump(after),
+            actor_id=actor_id,
+            reason=reason,
+            correction_id=correction_id,
+            reverts=reverts,
+            now=now,
+        )
+        return number, revision_id
+
+    async def _reindex(
+        self, entity_id: str, before: EntityFile | None, after: EntityFile | None
+    ) -> None:
+        """Update the search index in place: the entity and every entity its claims name."""
+        touched = {entity_id}
+        for document in (before, after):
+            if document is not None:
+                touched |= {p.entity for c in document.claims for p in c.parties}
+        for touched_id in sorted(touched):
+            row = await self.kb.index_row(touched_id)
+            if row is None:
+                self.index.remove(touched_id)
+            else:
+                self.index.upsert(row)
+
+    # -- reverting ----------------------------------------------------------------------------
+
+    async def revert(self, entity_id: str, number: int, moderator_id: str, reason: str) -> Decision:
+        """A new revision that restores the entity to how it was before revision ``number``."""
+        reason = reason.strip()
+        if not reason:
+            return Decision(Outcome.NOT_ALLOWED, None, "A revert needs a reason.")
+        now = _stamp(self.clock())
+        async with self.kb.transaction():
+            target = await self.store.revision(entity_id, number)
+            if target is None:
+                return Decision(Outcome.NOT_FOUND, None, f"{entity_id} has no revision {number}.")
+            before = await self.document(entity_id)
+            if target.before is None:
+                if await self.store.mentions_elsewhere(entity_id):
+                    return Decision(
+                        Outcome.NOT_ALLOWED,
+                        None,
+                        f"{entity_id} was created by revision {number} and other entries now "
+                        "mention it; it cannot be removed.",
+                    )
+                await self.store.delete_entity(entity_id)
+                await self.store.audit(
+                    actor_id=moderator_id,
+                    action="revert",
+                    now=now,
+                    entity_id=entity_id,
+                    details={"revision": number, "reason": reason, "removed": True},
+                )
+                new_number = None
+            else:
+                restored = EntityFile.model_validate(target.before)
+                new_number, _ = await self._write(
+                    entity_id,
+                    before,
+                    restored,
+                    actor_id=moderator_id,
+                    reason=reason,
+                    correction_id=None,
+                    reverts=target.id,
+                    now=now,
+                )
+                await self.store.audit(
+                    actor_id=moderator_id,
+                    action="revert",
+                    now=now,
+                    entity_id=entity_id,
+                    details={"revision": number, "new_revision": new_number, "reason": reason},
+                )
+        after = None if target.before is None else EntityFile.model_validate(target.before)
+        await self._reindex(entity_id, before, after)
+        if new_number is None:
+            return Decision(
+                Outcome.APPLIED, None, f"Revision {number} is undone: {entity_id} is removed."
+            )
+        return Decision(
+            Outcome.APPLIED,
+            None,
+            f"{entity_id} is restored to its state before revision {number} "
+            f"(new revision {new_number}).",
+            new_number,
+        )
+
+    # -- settings and privacy -----------------------------------------------------------------
+
+    async def guild_settings(self, guild_id: str) -> GuildSettingsRow:
+        """A server's moderation settings."""
+        return await self.store.guild_settings(guild_id)
+
+    async def configure(
+        self,
+        guild_id: str,
+        actor_id: str,
+        *,
+        moderator_role_id: str | None = None,
+        review_channel_id: str | None = None,
+    ) -> GuildSettingsRow:
+        """Set a home server's moderator role and/or review channel."""
+        now = _stamp(self.clock())
+        async with self.kb.transaction():
+            current = await self.store.guild_settings(guild_id)
+            updated = GuildSettingsRow(
+                guild_id,
+                moderator_role_id or current.moderator_role_id,
+                review_channel_id or current.review_channel_id,
+            )
+            await self.store.set_guild_settings(updated, actor_id=actor_id, now=now)
+            await self.store.audit(
+                actor_id=actor_id,
+                action="config",
+                now=now,
+                details={
+                    "guild": guild_id,
+                    "moderator_role": updated.moderator_role_id,
+                    "review_channel": updated.review_channel_id,
+                },
+            )
+        return updated
+
+    async def add_review_post(self, correction_id: int, channel_id: str, message_id: str) -> None:
+        """Remember a review post so it can show the outcome later."""
+        async with self.kb.transaction():
+            await self.store.add_review_post(correction_id, channel_id, message_id)
+
+    async def review_posts(self, correction_id: int) -> list[tuple[str, str]]:
+        """Where a correction was posted for review."""
+        return await self.store.review_posts(correction_id)
+
+    async def erase_user(self, user_id: str) -> tuple[str, int]:
+        """Replace a user's id everywhere it is stored with a random placeholder."""
+        placeholder = f"erased:{secrets.token_hex(6)}"
+        async with self.kb.transaction():
+            changed = await self.store.replace_user_id(user_id, placeholder)
+            await self.store.audit(
+                actor_id="system",
+                action="erase_user",
+                now=_stamp(self.clock()),
+                details={"rows": changed, "placeholder": placeholder},
+            )
+        return placeholder, changed
+
+
+def _dump(entity: EntityFile) -> dict[str, Any]:
+    return entity.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {
+        "kind": entity.kind.value,
+        "id": entity.id,
+    }
+
+
+def submission_problems(error: ValidationError) -> list[str]:
+    """A pydantic error as short reasons a member can act on."""
+    labels = {
+        "what_is_wrong": "What is wrong",
+        "source_url": "Source URL",
+        "source_title": "Source title",
+        "note": "Note",
+    }
+    reasons = []
+    for item in error.errors():
+        field_name = str(item["loc"][0]) if item["loc"] else ""
+        label = labels.get(field_name, "Proposed change" if field_name == "change" else field_name)
+        reasons.append(f"{label}: {item['msg'].removeprefix('Value error, ')}")
+    return reasons
