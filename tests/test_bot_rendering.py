@@ -161,7 +161,20 @@ async def test_the_manifest_matches_the_code() -> None:
         "run `armsbot commands export` and commit commands/commands.json"
     )
     names = {c["name"] for c in payload}
-    assert names == {"country", "firm", "law", "search", "about"}
+    assert names == {
+        "country",
+        "firm",
+        "law",
+        "search",
+        "about",  # lookups
+        "correct",
+        "propose",
+        "mycorrections",
+        "history",
+        "revert",
+        "review",
+        "config",
+    }
     country = next(c for c in payload if c["name"] == "country")
     assert country["options"][0]["autocomplete"] is True
     for locale in ("es-ES", "fr", "de", "ru"):

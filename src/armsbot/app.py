@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from armsbot.config import Settings
 from armsbot.search.index import SearchIndex
 from armsbot.services import data
+from armsbot.services.corrections import CorrectionService, Limits
 from armsbot.services.lookup import LookupService
 from armsbot.storage import KnowledgeBase
 
@@ -18,6 +19,7 @@ class Services:
     kb: KnowledgeBase
     index: SearchIndex
     lookup: LookupService
+    corrections: CorrectionService
 
     async def close(self) -> None:
         """Close the database."""
@@ -34,4 +36,5 @@ async def open_services(settings: Settings) -> Services:
     except BaseException:
         await kb.close()
         raise
-    return Services(kb, index, LookupService(kb, index))
+    limits = Limits(settings.submissions_per_hour, settings.pending_per_user)
+    return Services(kb, index, LookupService(kb, index), CorrectionService(kb, index, limits))

@@ -38,11 +38,21 @@ class Settings(BaseSettings):
         default_factory=list,
         description="sync commands to these servers only (instant, for development)",
     )
+    home_guild_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="the servers whose moderators review corrections for this deployment",
+    )
+    owner_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="users with every privilege, besides the application's owners on Discord",
+    )
+    submissions_per_hour: int = Field(default=5, ge=1)
+    pending_per_user: int = Field(default=10, ge=1)
     sync_commands: bool = Field(default=True, description="register the commands at start-up")
     project_url: str | None = Field(default=None, description="shown by /about")
     log_level: str = Field(default="INFO")
 
-    @field_validator("dev_guild_ids", mode="before")
+    @field_validator("dev_guild_ids", "home_guild_ids", "owner_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -71,11 +71,13 @@ class ArmsBot(commands.Bot):
 
     async def install(self) -> None:
         """Add the cogs, the persistent buttons and the translator (no network needed)."""
+        from armsbot.bot.cogs.corrections import CorrectionsCog, ReviewButton  # noqa: PLC0415
         from armsbot.bot.cogs.lookup import LookupCog  # noqa: PLC0415 - cogs import the client
         from armsbot.bot.components import DYNAMIC_ITEMS  # noqa: PLC0415
 
         await self.add_cog(LookupCog(self))
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        await self.add_cog(CorrectionsCog(self))
+        self.add_dynamic_items(*DYNAMIC_ITEMS, ReviewButton)
         await self.tree.set_translator(i18n.FileTranslator())
 
     async def setup_hook(self) -> None:
