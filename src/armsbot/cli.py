@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import getpass
 import json
 import logging
 import sys
@@ -21,8 +23,10 @@ from armsbot.datafiles import DataFilesInvalid
 from armsbot.models import Kind
 from armsbot.search.index import Match
 from armsbot.services import data
+from armsbot.services.corrections import Outcome
 from armsbot.services.lookup import QueryError
 from armsbot.storage import KnowledgeBase
+from armsbot.storage.corrections import CorrectionRow
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -177,6 +181,76 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cli_actor() -> str:
+    """Who acts from the host's shell: the operating-system user."""
+    return f"cli:{getpass.getuser()}"
+
+
+def _correction_dict(row: CorrectionRow) -> dict[str, Any]:
+    return dataclasses.asdict(row)
+
+
+async def _review(services: Services, args: argparse.Namespace) -> int:
+    corrections = services.corrections
+    if args.review_command == "list":
+        rows = await corrections.store.corrections(status=args.status, limit=args.limit)
+        if args.json:
+            _print_json([_correction_dict(r) for r in rows])
+        else:
+            for r in rows:
+                reason = r.what_is_wrong.replace("\n", " ")[:70]
+                sys.stdout.write(
+                    f"#{r.id:<5} {r.status:<9} {r.entity_id or '(new)':<28} {reason}\n"
+                )
+            if not rows:
+                sys.stdout.write("No corrections.\n")
+        return EXIT_OK
+    correction = await corrections.get(args.number)
+    if correction is None:
+        stderr.print(f"There is no correction #{args.number}.")
+        return EXIT_NOT_FOUND
+    if args.review_command == "show":
+        before, after = await corrections.before_after(correction)
+        if args.json:
+            _print_json(_correction_dict(correction) | {"now": before, "proposed": after})
+        else:
+            sys.stdout.write(
+                f"Correction #{correction.id} · {correction.entity_id or '(new entry)'} · "
+                f"{correction.status}\nSubmitted by {correction.submitter_id} at "
+                f"{correction.created_at}\nWhat is wrong: {correction.what_is_wrong}\n"
+                f"Now: {before}\nProposed: {after}\nSource: {correction.source_url}\n"
+            )
+        return EXIT_OK
+    if args.review_command == "approve":
+        decision = await corrections.approve(correction.id, _cli_actor())
+    else:
+        decision = await corrections.reject(correction.id, _cli_actor(), args.reason)
+    sys.stdout.write(decision.message + "\n")
+    return EXIT_OK if decision.outcome in (Outcome.APPLIED, Outcome.REJECTED) else EXIT_NOT_FOUND
+
+
+async def _audit(services: Services, args: argparse.Namespace) -> int:
+    entries = await services.corrections.audit_log(limit=args.limit)
+    if args.json:
+        _print_json([dataclasses.asdict(e) for e in entries])
+        return EXIT_OK
+    for e in entries:
+        target = f"#{e.correction_id}" if e.correction_id else ""
+        details = json.dumps(e.details, ensure_ascii=False) if e.details else ""
+        entity = e.entity_id or ""
+        sys.stdout.write(
+            f"{e.at}  {e.action:<10} {e.actor_id:<24} {target:<7} {entity:<28} {details}\n"
+        )
+    return EXIT_OK
+
+
+async def _erase_user(services: Services, args: argparse.Namespace) -> int:
+    user = args.user_id if ":" in args.user_id else f"discord:{args.user_id}"
+    placeholder, changed = await services.corrections.erase_user(user)
+    sys.stdout.write(f"Replaced {user} with {placeholder} in {changed} stored rows.\n")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="armsbot",
@@ -220,6 +294,31 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("directory")
     check = db.add_parser("check", help="verify the database's integrity")
     check.add_argument("--json", action="store_true")
+    erase = db.add_parser("erase-user", help="replace a user's id in corrections and the audit log")
+    erase.add_argument("user_id", help="a Discord user id (or an actor id such as discord:123)")
+
+    review = commands.add_parser("review", help="moderate corrections from the host's shell")
+    review_commands = review.add_subparsers(dest="review_command", required=True)
+    listing = review_commands.add_parser("list", help="corrections, oldest first")
+    listing.add_argument(
+        "--status",
+        default="pending",
+        choices=["pending", "approved", "rejected", "withdrawn", "stale"],
+    )
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true")
+    show = review_commands.add_parser("show", help="one correction, now and proposed")
+    show.add_argument("number", type=int)
+    show.add_argument("--json", action="store_true")
+    approve = review_commands.add_parser("approve", help="apply a pending correction")
+    approve.add_argument("number", type=int)
+    reject = review_commands.add_parser("reject", help="reject a pending correction")
+    reject.add_argument("number", type=int)
+    reject.add_argument("--reason", required=True)
+
+    audit = commands.add_parser("audit", help="the audit log")
+    audit.add_argument("--limit", type=int, default=1000)
+    audit.add_argument("--json", action="store_true")
     return parser
 
 
@@ -249,8 +348,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("db", "check"): lambda: _db_check(settings, args),
     }
     runners[("run", None)] = lambda: _run(settings, args)
+    runners[("audit", None)] = lambda: _with_services(settings, args, _audit)
+    runners[("db", "erase-user")] = lambda: _with_services(settings, args, _erase_user)
+    for action in ("list", "show", "approve", "reject"):
+        runners[("review", action)] = lambda: _with_services(settings, args, _review)
     runners[("commands", "export")] = lambda: _commands_export(settings, args)
-    sub = getattr(args, "db_command", None) or getattr(args, "commands_command", None)
+    sub = (
+        getattr(args, "db_command", None)
+        or getattr(args, "commands_command", None)
+        or getattr(args, "review_command", None)
+    )
     runner = runners[(args.command, sub)]
     try:
         return asyncio.run(runner())
