@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -352,3 +353,27 @@ async def test_the_audit_log_is_append_only(service: CorrectionService, kb: Know
         async with kb.transaction() as db:
             await db.execute("UPDATE audit_log SET action = 'approve'")
     assert len(await service.audit_log()) == 1
+
+
+async def test_approved_changes_are_exported_and_a_rebuild_does_not_drop_them_silently(
+    service: CorrectionService, kb: KnowledgeBase, data_dir: Path, tmp_path: Path
+) -> None:
+    from armsbot.services import data  # noqa: PLC0415
+
+    correction = await service.submit(
+        submission("nso-group", AddAlias(name="Exported Alias")), MEMBER
+    )
+    await service.approve(correction.id, MOD)
+    edited = tmp_path / "edited"
+    shutil.copytree(data_dir, edited)
+    with (edited / "laws" / "arms-trade-treaty.yaml").open("a", encoding="utf-8") as file:
+        file.write("# an unrelated edit\n")
+    with pytest.raises(data.UnexportedChanges, match="1 approved change"):
+        await data.build(kb, edited)
+    assert "Exported Alias" in {a.name for a in (await kb.entity("nso-group")).aliases}
+    exported = tmp_path / "data"
+    await data.export(kb, exported)
+    assert "Exported Alias" in (exported / "firms" / "nso-group.yaml").read_text(encoding="utf-8")
+    report = await data.build(kb, exported)
+    assert report.built
+    assert "Exported Alias" in {a.name for a in (await kb.entity("nso-group")).aliases}

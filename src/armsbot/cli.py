@@ -364,6 +364,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QueryError as exc:
         stderr.print(str(exc), markup=False)
         return EXIT_BAD_INPUT
+    except data.UnexportedChanges as exc:
+        stderr.print(f"Nothing was rebuilt: {exc}.", markup=False)
+        return EXIT_DATA_INVALID
     except DataFilesInvalid as exc:
         stderr.print("The data files have problems; nothing was changed:", markup=False)
         for problem in exc.problems:

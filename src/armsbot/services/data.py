@@ -22,9 +22,24 @@ from armsbot.models import (
 )
 from armsbot.records import AliasRecord, EntityRecord
 from armsbot.storage import KnowledgeBase
+from armsbot.storage.corrections import CorrectionStore
 from armsbot.storage.migrations import LATEST
 
 DATA_HASH_KEY = "data_hash"
+# How many revisions had been built from or exported to data/: approved changes beyond it
+# exist only in the database, and a rebuild from data/ would drop them.
+REVISIONS_SAVED_KEY = "revisions_saved"
+
+
+class UnexportedChanges(Exception):
+    """A rebuild would drop approved changes that were never exported to data/."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(
+            f"{count} approved change(s) exist only in the database; run `armsbot db export "
+            "DIR` into your data folder first, or rebuild with --force to drop them"
+        )
 
 
 @dataclass(slots=True)
@@ -164,12 +179,16 @@ async def build(
     fingerprint = await asyncio.to_thread(data_fingerprint, data_dir)
     if not force and await kb.meta(DATA_HASH_KEY) == fingerprint:
         return BuildReport(built=False, counts=await kb.count())
+    revisions = await CorrectionStore(kb).revision_count()
+    unexported = revisions - int(await kb.meta(REVISIONS_SAVED_KEY) or 0)
+    if unexported > 0 and not force:
+        raise UnexportedChanges(unexported)
     files = await asyncio.to_thread(load_data_dir, data_dir, iso_countries())
     records = await asyncio.to_thread(entity_records, files)
     total = len(records)
     await kb.replace_knowledge(
         records,
-        {DATA_HASH_KEY: fingerprint},
+        {DATA_HASH_KEY: fingerprint, REVISIONS_SAVED_KEY: str(revisions)},
         progress=None if progress is None else (lambda done: progress(done, total)),
     )
     return BuildReport(built=True, counts=await kb.count())
@@ -179,4 +198,6 @@ async def export(kb: KnowledgeBase, target: Path) -> list[Path]:
     """Write every curated entity back to YAML files under ``target``."""
     records = await kb.curated_entities()
     files = [record_to_file(r) for r in records]
-    return await asyncio.to_thread(write_data_dir, files, target)
+    written = await asyncio.to_thread(write_data_dir, files, target)
+    await kb.set_meta(REVISIONS_SAVED_KEY, str(await CorrectionStore(kb).revision_count()))
+    return written

@@ -106,6 +106,15 @@ class KnowledgeBase:
             row = await cursor.fetchone()
         return None if row is None else str(row[0])
 
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store a metadata value."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO kb_meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
     # -- writing ------------------------------------------------------------------------------
 
     async def replace_knowledge(
