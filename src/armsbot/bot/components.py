@@ -99,17 +99,13 @@ def pager(entity_id: str, page: int, total: int, locale: discord.Locale) -> disc
     """Previous / next buttons for page ``page`` (0-based) of ``total``, or None for one page."""
     if total <= 1:
         return None
+    # Custom ids must be distinct and valid even on a disabled button, so clamp them.
+    previous, following = max(page - 1, 0), min(page + 1, total - 1)
     view = discord.ui.View(timeout=VIEW_TIMEOUT)
-    view.add_item(
-        PageButton(
-            entity_id, page - 1, f"◀ {i18n.text('page.previous', locale)}", disabled=page == 0
-        )
-    )
-    view.add_item(
-        PageButton(
-            entity_id, page + 1, f"{i18n.text('page.next', locale)} ▶", disabled=page >= total - 1
-        )
-    )
+    back = f"◀ {i18n.text('page.previous', locale)}"
+    forward = f"{i18n.text('page.next', locale)} ▶"
+    view.add_item(PageButton(entity_id, previous, back, disabled=page == 0))
+    view.add_item(PageButton(entity_id, following, forward, disabled=page >= total - 1))
     return view
 
 

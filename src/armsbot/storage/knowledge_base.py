@@ -449,7 +449,7 @@ class KnowledgeBase:
     async def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         """All knowledge rows in a stable order, without row ids: for comparing two databases."""
         queries = {
-            "entities": "SELECT id, kind, name, name_origin, summary, attributes, curated"
+            "entities": "SELECT id, kind, name, name_origin, summary, attributes, curated, dataset"
             " FROM entities ORDER BY id",
             "aliases": "SELECT entity_id, position, name, folded, type, lang, origin FROM aliases"
             " ORDER BY entity_id, position",

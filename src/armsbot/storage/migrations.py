@@ -164,6 +164,15 @@ MIGRATIONS: list[tuple[int, str]] = [
         ) STRICT;
         """,
     ),
+    (
+        3,
+        """
+        -- The dataset that created an entity (a firm the SII import did not find), NULL for
+        -- entities from data/, the registry or a correction: removing the dataset removes them.
+        ALTER TABLE entities ADD COLUMN dataset TEXT;
+        CREATE INDEX entities_dataset ON entities(dataset) WHERE dataset IS NOT NULL;
+        """,
+    ),
 ]
 
 # Features add their migrations to the list above; keep them in order of their numbers.

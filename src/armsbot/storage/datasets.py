@@ -1,0 +1,249 @@
+"""The SQL behind imported datasets: what a dataset brought, writing it, and taking it out again.
+
+Imported claims carry ``provenance_dataset``; firms an import had to create carry the dataset in
+``entities.dataset`` (migration 3). The write methods run inside one ``kb.transaction()`` opened by
+the import service, so an import or a removal is committed whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from armsbot.models import Category, Claim, Kind, Party, Provenance, Role, Source, Status
+from armsbot.records import AliasRecord
+from armsbot.storage.knowledge_base import KnowledgeBase
+
+SourceKey = tuple[str | None, str, str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredClaim:
+    """An imported claim as stored: the claim, the entity it is filed under, and its position."""
+
+    claim: Claim
+    home: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetEntity:
+    """An entity a dataset created, as stored (or as an import wants it stored)."""
+
+    id: str
+    kind: Kind
+    name: str
+    summary: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    curated: bool = False
+
+
+class DatasetStore:
+    """SQL for the rows one dataset brought into a knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        # Source rows found or inserted during one transaction, shared by the claims written in it.
+        self._sources: dict[SourceKey, int] = {}
+
+    @property
+    def _db(self) -> aiosqlite.Connection:
+        return self.kb.db
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def claims(self, dataset: str) -> dict[str, StoredClaim]:
+        """The dataset's claims, by the record id they came from."""
+        async with self._db.execute(
+            "SELECT * FROM claims WHERE provenance_dataset = ? ORDER BY id", (dataset,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        parties: dict[str, list[Party]] = defaultdict(list)
+        async with self._db.execute(
+            "SELECT p.claim_id, p.entity_id, p.role FROM claim_parties p"
+            " JOIN claims c ON c.id = p.claim_id WHERE c.provenance_dataset = ?"
+            " ORDER BY p.claim_id, p.position",
+            (dataset,),
+        ) as cursor:
+            async for r in cursor:
+                parties[str(r[0])].append(Party.model_construct(entity=str(r[1]), role=Role(r[2])))
+        sources: dict[str, list[Source]] = defaultdict(list)
+        async with self._db.execute(
+            "SELECT cs.claim_id, s.url, s.title, s.publisher, s.date FROM claim_sources cs"
+            " JOIN sources s ON s.id = cs.source_id JOIN claims c ON c.id = cs.claim_id"
+            " WHERE c.provenance_dataset = ? ORDER BY cs.claim_id, cs.position",
+            (dataset,),
+        ) as cursor:
+            async for r in cursor:
+                sources[str(r[0])].append(
+                    Source.model_construct(url=r[1], title=str(r[2]), publisher=r[3], date=r[4])
+                )
+        stored: dict[str, StoredClaim] = {}
+        for row in rows:
+            claim_id = str(row["id"])
+            claim = Claim.model_construct(
+                id=claim_id,
+                text=str(row["text"]),
+                status=Status(row["status"]),
+                category=Category(row["category"]),
+                date=row["date"],
+                date_text=row["date_text"],
+                parties=parties[claim_id],
+                product=row["product"],
+                end_user=row["end_user"],
+                goods=json.loads(row["goods"]),
+                sources=sources[claim_id],
+                provenance=Provenance.model_construct(
+                    dataset=str(row["provenance_dataset"]),
+                    checksum=str(row["provenance_checksum"]),
+                    record=str(row["provenance_record"]),
+                ),
+            )
+            stored[claim.provenance.record] = StoredClaim(  # type: ignore[union-attr]
+                claim, str(row["home_entity_id"]), int(row["position"])
+            )
+        return stored
+
+    async def entities(self, dataset: str) -> dict[str, DatasetEntity]:
+        """The entities the dataset created, by id."""
+        aliases: dict[str, list[str]] = defaultdict(list)
+        async with self._db.execute(
+            "SELECT a.entity_id, a.name FROM aliases a JOIN entities e ON e.id = a.entity_id"
+            " WHERE e.dataset = ? ORDER BY a.entity_id, a.position",
+            (dataset,),
+        ) as cursor:
+            async for r in cursor:
+                aliases[str(r[0])].append(str(r[1]))
+        async with self._db.execute(
+            "SELECT id, kind, name, summary, attributes, curated FROM entities WHERE dataset = ?"
+            " ORDER BY id",
+            (dataset,),
+        ) as cursor:
+            return {
+                str(r[0]): DatasetEntity(
+                    id=str(r[0]),
+                    kind=Kind(r[1]),
+                    name=str(r[2]),
+                    summary=r[3],
+                    attributes=json.loads(r[4]),
+                    aliases=tuple(aliases.get(str(r[0]), ())),
+                    curated=bool(r[5]),
+                )
+                for r in await cursor.fetchall()
+            }
+
+    async def entity_ids(self) -> set[str]:
+        """The id of every entity."""
+        async with self._db.execute("SELECT id FROM entities") as cursor:
+            return {str(r[0]) for r in await cursor.fetchall()}
+
+    async def claim_ids_outside(self, dataset: str) -> set[str]:
+        """The ids of every claim that did not come from ``dataset`` (an import must avoid them)."""
+        async with self._db.execute(
+            "SELECT id FROM claims WHERE provenance_dataset IS NULL OR provenance_dataset != ?",
+            (dataset,),
+        ) as cursor:
+            return {str(r[0]) for r in await cursor.fetchall()}
+
+    async def next_positions(self) -> dict[str, int]:
+        """For each entity with claims, the position after its last claim."""
+        async with self._db.execute(
+            "SELECT home_entity_id, max(position) + 1 FROM claims GROUP BY home_entity_id"
+        ) as cursor:
+            return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+
+    async def still_needed(self, entity_id: str, dataset: str) -> list[str]:
+        """Why a dataset-created entity must stay: everything else that still refers to it."""
+        reasons: list[str] = []
+        async with self._db.execute(
+            "SELECT curated FROM entities WHERE id = ?", (entity_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0]:
+            reasons.append("it was edited by an approved correction")
+        async with self._db.execute(
+            "SELECT count(DISTINCT c.id) FROM claims c WHERE (c.provenance_dataset IS NULL"
+            " OR c.provenance_dataset != ?) AND (c.home_entity_id = ? OR c.id IN"
+            " (SELECT claim_id FROM claim_parties WHERE entity_id = ?))",
+            (dataset, entity_id, entity_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0]:
+            reasons.append(f"{row[0]} claim(s) not from {dataset} name it")
+        for table, what in (("corrections", "correction(s)"), ("revisions", "revision(s)")):
+            async with self._db.execute(
+                f"SELECT count(*) FROM {table} WHERE entity_id = ?", (entity_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and row[0]:
+                reasons.append(f"{row[0]} {what} refer to it")
+        return reasons
+
+    async def mentioned_by_dataset(self, entity_id: str, dataset: str) -> bool:
+        """Whether any of the dataset's claims still name the entity."""
+        async with self._db.execute(
+            "SELECT 1 FROM claim_parties p JOIN claims c ON c.id = p.claim_id"
+            " WHERE p.entity_id = ? AND c.provenance_dataset = ? LIMIT 1",
+            (entity_id, dataset),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    # -- writing (inside the caller's transaction) --------------------------------------------
+
+    async def insert_entity(self, entity: DatasetEntity, dataset: str) -> None:
+        """Create an entity owned by ``dataset`` (not curated: export leaves it out)."""
+        await self._db.execute(
+            "INSERT INTO entities (id, kind, name, name_origin, summary, attributes, curated,"
+            " revision, dataset) VALUES (?, ?, ?, 'data', ?, ?, 0, 1, ?)",
+            (
+                entity.id,
+                entity.kind.value,
+                entity.name,
+                entity.summary,
+                _attributes(entity.attributes),
+                dataset,
+            ),
+        )
+        await self._insert_aliases(entity)
+
+    async def update_entity(self, entity: DatasetEntity) -> None:
+        """Rewrite the name, summary, attributes and aliases of a dataset-created entity."""
+        await self._db.execute(
+            "UPDATE entities SET name = ?, summary = ?, attributes = ? WHERE id = ?",
+            (entity.name, entity.summary, _attributes(entity.attributes), entity.id),
+        )
+        await self._db.execute("DELETE FROM aliases WHERE entity_id = ?", (entity.id,))
+        await self._insert_aliases(entity)
+
+    async def _insert_aliases(self, entity: DatasetEntity) -> None:
+        await KnowledgeBase.insert_aliases(
+            self._db, entity.id, [AliasRecord(name, "name", None, "data") for name in entity.aliases]
+        )
+
+    async def delete_entity(self, entity_id: str) -> None:
+        """Delete an entity (its aliases follow); the caller checked that nothing names it."""
+        await self._db.execute("DELETE FROM entities WHERE id = ?", (entity_id,))
+
+    async def insert_claim(self, home: str, position: int, claim: Claim) -> None:
+        """Insert a claim with its parties and sources."""
+        await KnowledgeBase.insert_claim(self._db, home, position, claim, self._sources)
+
+    async def delete_claims(self, claim_ids: list[str]) -> None:
+        """Delete claims (their parties and source links follow)."""
+        await self._db.executemany("DELETE FROM claims WHERE id = ?", [(i,) for i in claim_ids])
+
+    async def delete_unused_sources(self) -> None:
+        """Delete sources no claim cites any more."""
+        await self._db.execute(
+            "DELETE FROM sources WHERE id NOT IN (SELECT source_id FROM claim_sources)"
+        )
+        self._sources.clear()
+
+
+def _attributes(attributes: dict[str, Any]) -> str:
+    return json.dumps(attributes, sort_keys=True, ensure_ascii=False)
