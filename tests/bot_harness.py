@@ -26,7 +26,6 @@ from tests.discord_double import (
     FakeMember,
     FakeRole,
     default_bot_user,
-    default_guild,
     default_users,
     wait_for_bot_tasks,
 )

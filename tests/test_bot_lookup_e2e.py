@@ -47,10 +47,13 @@ async def test_country_answers_with_claims_statuses_and_sources(
     message = await double.wait_for_response(handle)
     text = embeds_text(message)
     assert "Azerbaijan" in message["embeds"][0]["title"]
-    assert "NSO Group" in text and "Pegasus" in text
+    assert "NSO Group" in text
+    assert "Pegasus" in text
     assert "Harop" in text
-    assert "📰 reported" in text and "❔ alleged" in text
-    assert "[1]" in text and "https://www.timesofisrael.com/" in text
+    assert "📰 reported" in text
+    assert "❔ alleged" in text
+    assert "[1]" in text
+    assert "https://www.timesofisrael.com/" in text
     callback = await double.wait_for_callback(handle)
     assert callback["data"]["allowed_mentions"] == {"parse": []}
     assert double.unknown_requests == []
@@ -152,7 +155,9 @@ async def test_search_about_and_law(double: DiscordDouble, bot: ArmsBot) -> None
     assert button_ids(found)[0] == "armsbot:open:nso-group"
     about = await double.wait_for_response(await double.slash_command("about"))
     text = embeds_text(about)
-    assert "armsbot" in text and "countries" in text and "claims" in text
+    assert "armsbot" in text
+    assert "countries" in text
+    assert "claims" in text
     law = await double.wait_for_response(
         await double.slash_command("law", {"name": "arms-trade-treaty"})
     )
@@ -235,4 +240,5 @@ async def test_locale_follows_the_user(double: DiscordDouble, bot: ArmsBot) -> N
     handle = await double.slash_command("firm", {"name": "   "}, locale="fr")
     callback = await double.wait_for_callback(handle)
     assert "La requête est vide" in callback["data"]["content"]
-    assert MEMBER_ID and HOME_GUILD_ID
+    assert MEMBER_ID
+    assert HOME_GUILD_ID
