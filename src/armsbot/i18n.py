@@ -22,6 +22,7 @@ ENGLISH: dict[str, str] = {
     "type it again in plain text.",
     "query.empty": "The query is empty: type a name, such as Azerbaijan or NSO Group.",
     "query.too_long": "The query is {length} characters long; names are at most {limit}.",
+    "error.crafted": "That button is not on this message; nothing was changed.",
     "did_you_mean": "Several entries match “{query}”. Did you mean:",
     "gone": "That entry is no longer in the knowledge base.",
     "page.previous": "Previous",

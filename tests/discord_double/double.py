@@ -1735,8 +1735,13 @@ class DiscordDouble:
         user: UserLike | None = None,
         values: Sequence[Any] | None = None,
         locale: str = "en-US",
+        crafted: bool = False,
     ) -> InteractionHandle:
-        """Click a button or pick select values (type 3) on a message the bot produced."""
+        """Click a button or pick select values (type 3) on a message the bot produced.
+
+        ``crafted=True`` sends the custom id even if the message has no such component, as a
+        modified client or a replayed request could: the bot must check it like any other.
+        """
         if isinstance(message, InteractionHandle):
             if message.response_message_id is None:
                 msg = f"{message} has no response message to click on"
@@ -1752,6 +1757,8 @@ class DiscordDouble:
             raise AssertionError(msg)
         components = list(iter_components(current.get("components") or []))
         component = next((c for c in components if c.get("custom_id") == custom_id), None)
+        if component is None and crafted:
+            component = {"type": 2, "custom_id": custom_id}
         if component is None:
             ids = [c["custom_id"] for c in components if "custom_id" in c]
             msg = f"message {message_id} has no component {custom_id!r}; it has {ids}"

@@ -95,6 +95,26 @@ class ArmsBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d global commands", len(synced))
 
+    async def on_interaction(self, interaction: discord.Interaction[ArmsBot]) -> None:
+        """Refuse clicks on armsbot ids that the clicked message does not carry.
+
+        discord.py drops such interactions silently (a dynamic item must exist on the message);
+        a crafted or replayed id deserves a clear answer, and it never reaches a handler.
+        """
+        if interaction.type is not discord.InteractionType.component or interaction.data is None:
+            return
+        custom_id = str(interaction.data.get("custom_id", ""))
+        if not custom_id.startswith("armsbot:") or interaction.message is None:
+            return
+        carried = {
+            getattr(child, "custom_id", None)
+            for row in interaction.message.components
+            for child in getattr(row, "children", [row])
+        }
+        if custom_id not in carried:
+            log.warning("refused a click on %r, which its message does not carry", custom_id)
+            await send_ephemeral(interaction, i18n.text("error.crafted", interaction.locale))
+
     async def on_ready(self) -> None:
         """Log that the bot is up."""
         log.info("ready as %s in %d servers", self.user, len(self.guilds))

@@ -241,7 +241,7 @@ class CorrectionModal(discord.ui.Modal):
         self.build = build
         for item in inputs:
             self.add_item(item)
-        self.inputs = {item.label: item for item in inputs}
+        self.inputs = {getattr(item, "caption", ""): item for item in inputs}
 
     def value(self, label: str) -> str:
         """What the member typed into the field with this label ("" when absent)."""
@@ -275,6 +275,14 @@ class CorrectionModal(discord.ui.Modal):
         await post_for_review(interaction.client, correction)
 
 
+class LabelledInput(discord.ui.TextInput[Any]):
+    """A text input that remembers its label (reading ``TextInput.label`` is deprecated)."""
+
+    def __init__(self, caption: str, **options: Any) -> None:
+        super().__init__(label=caption, **options)
+        self.caption = caption
+
+
 def _input(
     label: str,
     *,
@@ -283,8 +291,8 @@ def _input(
     default: str | None = None,
     max_length: int = 1000,
 ) -> discord.ui.TextInput[Any]:
-    return discord.ui.TextInput(
-        label=label,
+    return LabelledInput(
+        label,
         style=discord.TextStyle.paragraph if long else discord.TextStyle.short,
         required=required,
         default=truncate(default, max_length) if default else None,
