@@ -22,7 +22,7 @@ from armsbot.config import Settings
 from armsbot.datafiles import DataFilesInvalid
 from armsbot.models import Kind
 from armsbot.search.index import Match
-from armsbot.services import data
+from armsbot.services import data, sii
 from armsbot.services.corrections import Outcome
 from armsbot.services.lookup import QueryError
 from armsbot.storage import KnowledgeBase
@@ -94,9 +94,11 @@ async def _search(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK if matches else EXIT_NOT_FOUND
 
 
-def _progress() -> tuple[Progress, Callable[[int, int], None]]:
+def _progress(
+    label: str = "building knowledge base",
+) -> tuple[Progress, Callable[[int, int], None]]:
     progress = Progress(
-        TextColumn("building knowledge base"),
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         console=stderr,
@@ -120,6 +122,71 @@ async def _db_build(settings: Settings, args: argparse.Namespace) -> int:
     counts = ", ".join(f"{v} {k}" for k, v in sorted(report.counts.items()))
     verb = "Built" if report.built else "Already up to date:"
     stderr.print(f"{verb} {settings.database} from {data_dir} ({counts})")
+    return EXIT_OK
+
+
+def _import_report_text(report: sii.ImportReport, database: Path) -> str:
+    lines = [
+        f"Imported {report.path} into {database} in {report.seconds:.1f} s",
+        f"  file sha256: {report.checksum}",
+        f"  records read: {report.records_read}",
+        f"  claims: {report.claims_added} added, {report.claims_updated} updated,"
+        f" {report.claims_unchanged} unchanged, {len(report.claims_removed)} removed"
+        " (records no longer in the file)",
+        f"  firms: {len(report.firms_created)} created, {len(report.firms_matched)} matched"
+        f" ({', '.join(report.firms_matched) or 'none'}), {len(report.firms_updated)} updated,"
+        f" {len(report.firms_unchanged)} unchanged, {len(report.firms_removed)} removed",
+        f"  not imported: {len(report.not_imported)}",
+    ]
+    lines += [f"    {uid}: {reason}" for uid, reason in report.not_imported]
+    if report.claims_restamped:
+        lines.append(f"  {report.claims_restamped} unchanged claims now cite this file's checksum")
+    lines += [f"  removed record: {record}" for record in report.claims_removed]
+    lines += [f"  kept firm {firm}: {reason}" for firm, reason in report.firms_kept]
+    if report.notes:
+        lines.append(f"  notes: {len(report.notes)}")
+        lines += [f"    {note}" for note in report.notes]
+    if not report.changed:
+        lines.append("Nothing changed: the knowledge base already holds this file.")
+    return "\n".join(lines)
+
+
+async def _db_import(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.remove and not args.path:
+        stderr.print("Give the path of the dataset's file, or --remove.", markup=False)
+        return EXIT_BAD_INPUT
+    async with await KnowledgeBase.open(settings.database) as kb:
+        if await kb.meta(data.DATA_HASH_KEY) is None:
+            await data.build(kb, settings.data_dir)  # the import needs the countries and firms
+        if args.remove:
+            removed = await sii.remove_sii(kb)
+            if args.json:
+                _print_json(removed.to_dict())
+            else:
+                sys.stdout.write(
+                    f"Removed {removed.claims_removed} claims and {len(removed.firms_removed)}"
+                    f" firms of the {args.dataset} dataset from {settings.database}\n"
+                )
+                for firm, reason in removed.firms_kept:
+                    sys.stdout.write(f"  kept firm {firm}: {reason}\n")
+            return EXIT_OK
+        path = Path(args.path)
+        if not await asyncio.to_thread(path.is_file):
+            stderr.print(f"{path} is not a file.", markup=False)
+            return EXIT_BAD_INPUT
+        progress, update = _progress(f"importing {path.name}")
+        try:
+            with progress:
+                report = await sii.import_sii(kb, path, progress=update)
+        except sii.SiiFileInvalid as exc:
+            stderr.print("The file cannot be imported; nothing was changed:", markup=False)
+            for problem in exc.problems:
+                stderr.print(f"  {problem}", markup=False)
+            return EXIT_DATA_INVALID
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        sys.stdout.write(_import_report_text(report, settings.database) + "\n")
     return EXIT_OK
 
 
@@ -251,6 +318,14 @@ async def _erase_user(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _import_parser(db: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    importing = db.add_parser("import", help="import a public dataset (or --remove it)")
+    importing.add_argument("dataset", choices=["sii"], help="sii: Surveillance Industry Index")
+    importing.add_argument("path", nargs="?", help="the dataset's file (SII: transfers.json)")
+    importing.add_argument("--remove", action="store_true", help="remove what it brought")
+    importing.add_argument("--json", action="store_true", help="the report as JSON")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="armsbot",
@@ -294,6 +369,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("directory")
     check = db.add_parser("check", help="verify the database's integrity")
     check.add_argument("--json", action="store_true")
+    _import_parser(db)
     erase = db.add_parser("erase-user", help="replace a user's id in corrections and the audit log")
     erase.add_argument("user_id", help="a Discord user id (or an actor id such as discord:123)")
 
@@ -346,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("db", "build"): lambda: _db_build(settings, args),
         ("db", "export"): lambda: _db_export(settings, args),
         ("db", "check"): lambda: _db_check(settings, args),
+        ("db", "import"): lambda: _db_import(settings, args),
     }
     runners[("run", None)] = lambda: _run(settings, args)
     runners[("audit", None)] = lambda: _with_services(settings, args, _audit)

@@ -68,7 +68,7 @@ def _detail(claim: Claim) -> str | None:
     parts = []
     if claim.product:
         parts.append(claim.product)
-    if claim.goods:
+    if claim.goods and claim.category is not Category.TRANSFER:  # a transfer's heading has them
         parts.append(", ".join(claim.goods))
     if claim.end_user:
         parts.append(f"end user: {claim.end_user}")
@@ -76,6 +76,14 @@ def _detail(claim: Claim) -> str | None:
     if when:
         parts.append(when)
     return " · ".join(parts) or None
+
+
+def _transfer_heading(who: str, claim: Claim) -> str:
+    """A transfer group's heading: the counterpart, then the goods in a fixed order."""
+    goods = sorted(
+        {g[0].lower() + g[1:] if g[1:2].islower() else g for g in claim.goods}, key=str.casefold
+    )
+    return f"{who} — {', '.join(goods)}" if goods else who
 
 
 def _in_force_label(attributes: Mapping[str, Any]) -> str:
@@ -96,14 +104,17 @@ def _section_and_group(entity: EntityRecord, claim: Claim, names: Names) -> tupl
         return ", ".join(names.name(i) for i in ids) or None
 
     if claim.category is Category.TRANSFER:
+        # Grouped by counterpart and goods, so a supplier's many sales of one kind sit together.
+        brokers = joined(_parties(claim, Role.BROKER))
+        suppliers = joined(_parties(claim, Role.SUPPLIER)) or (brokers and f"{brokers} (broker)")
+        recipients = joined(_parties(claim, Role.RECIPIENT))
         if role is Role.RECIPIENT:
-            return "Acquisitions", joined(_parties(claim, Role.SUPPLIER))
-        if role is Role.SUPPLIER:
+            return "Acquisitions", _transfer_heading(suppliers or "Supplier not named", claim)
+        if role in (Role.SUPPLIER, Role.BROKER):
             title = "Customers" if entity.kind is Kind.FIRM else "Exports"
-            return title, joined(_parties(claim, Role.RECIPIENT))
-        suppliers = joined(_parties(claim, Role.SUPPLIER)) or "?"
-        recipients = joined(_parties(claim, Role.RECIPIENT)) or "?"
-        return "Transfers", f"{suppliers} → {recipients}"
+            return title, _transfer_heading(recipients or "Recipient not named", claim)
+        pair = f"{suppliers or '?'} → {recipients or '?'}"
+        return "Transfers", _transfer_heading(pair, claim)
     if claim.category in (Category.EMBARGO, Category.DESIGNATION):
         title = "Arms embargoes" if claim.category is Category.EMBARGO else "Sanctions and listings"
         if entity.kind is Kind.LAW:

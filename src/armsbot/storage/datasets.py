@@ -104,7 +104,7 @@ class DatasetStore:
                     record=str(row["provenance_record"]),
                 ),
             )
-            stored[claim.provenance.record] = StoredClaim(  # type: ignore[union-attr]
+            stored[str(row["provenance_record"])] = StoredClaim(
                 claim, str(row["home_entity_id"]), int(row["position"])
             )
         return stored
@@ -222,7 +222,9 @@ class DatasetStore:
 
     async def _insert_aliases(self, entity: DatasetEntity) -> None:
         await KnowledgeBase.insert_aliases(
-            self._db, entity.id, [AliasRecord(name, "name", None, "data") for name in entity.aliases]
+            self._db,
+            entity.id,
+            [AliasRecord(name, "name", None, "data") for name in entity.aliases],
         )
 
     async def delete_entity(self, entity_id: str) -> None:
@@ -232,6 +234,13 @@ class DatasetStore:
     async def insert_claim(self, home: str, position: int, claim: Claim) -> None:
         """Insert a claim with its parties and sources."""
         await KnowledgeBase.insert_claim(self._db, home, position, claim, self._sources)
+
+    async def set_checksum(self, claim_ids: list[str], dataset: str, checksum: str) -> None:
+        """Record that these claims of ``dataset`` now come from the file with ``checksum``."""
+        await self._db.executemany(
+            "UPDATE claims SET provenance_checksum = ? WHERE id = ? AND provenance_dataset = ?",
+            [(checksum, claim_id, dataset) for claim_id in claim_ids],
+        )
 
     async def delete_claims(self, claim_ids: list[str]) -> None:
         """Delete claims (their parties and source links follow)."""

@@ -1,0 +1,706 @@
+"""Importing the Surveillance Industry Index's 688 transfer records, on the real file."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from armsbot.changes import AddAlias, Submission
+from armsbot.models import Kind, Role, Status
+from armsbot.search.index import MatchTier, SearchIndex
+from armsbot.services import data
+from armsbot.services.corrections import CorrectionService, Outcome
+from armsbot.services.lookup import LookupService
+from armsbot.services.sii import (
+    COUNTRY_SPELLINGS,
+    DATASET_NAME,
+    ImportReport,
+    SiiFileInvalid,
+    import_sii,
+    remove_sii,
+    resolve_country,
+)
+from armsbot.storage import KnowledgeBase
+from tests.conftest import REPO, shared_file
+
+RECORDS = 688
+MATCHED = ["elbit-systems", "finfisher", "hacking-team", "nso-group"]
+
+# Every country spelling in the file (recipient_country, and each part of supplier_company_hq),
+# with the ISO code it means, checked by hand.
+SPELLINGS = {
+    "Afghanistan": "AF",
+    "Albania": "AL",
+    "Algeria": "DZ",
+    "Angola": "AO",
+    "Argentina": "AR",
+    "Australia": "AU",
+    "Austria": "AT",
+    "Azerbaijan": "AZ",
+    "Bahrain": "BH",
+    "Bangladesh": "BD",
+    "Belarus": "BY",
+    "Belgium": "BE",
+    "Bermuda": "BM",
+    "Bolivia": "BO",
+    "Bosnia and Herzegovina": "BA",
+    "Botswana": "BW",
+    "Brazil": "BR",
+    "Brunei": "BN",
+    "Bulgaria": "BG",
+    "Cambodia": "KH",
+    "Cameroon": "CM",
+    "Canada": "CA",
+    "Chile": "CL",
+    "China": "CN",
+    "Colombia": "CO",
+    "Costa rica": "CR",
+    "Cote d'ivoire": "CI",
+    "Cyprus": "CY",
+    "Czech Republic": "CZ",
+    "Democratic Republic of Congo": "CD",
+    "Denmark": "DK",
+    "Dominican republic": "DO",
+    "Ecuador": "EC",
+    "Egypt": "EG",
+    "El Salvador": "SV",
+    "Estonia": "EE",
+    "Ethiopia": "ET",
+    "Finland": "FI",
+    "France": "FR",
+    "Gabon": "GA",
+    "Gambia": "GM",
+    "Georgia": "GE",
+    "Germany": "DE",
+    "Ghana": "GH",
+    "Guatemala": "GT",
+    "Guyana": "GY",
+    "Honduras": "HN",
+    "Hong Kong": "HK",
+    "Hong kong": "HK",
+    "Hungary": "HU",
+    "India": "IN",
+    "Indonesia": "ID",
+    "Iran": "IR",
+    "Iraq": "IQ",
+    "Ireland": "IE",
+    "Israel": "IL",
+    "Italia": "IT",
+    "Italy": "IT",
+    "Jamaica": "JM",
+    "Japan": "JP",
+    "Jordan": "JO",
+    "Kazakhstan": "KZ",
+    "Kenya": "KE",
+    "Kosovo": "XK",
+    "Kuwait": "KW",
+    "Latvia": "LV",
+    "Lebanon": "LB",
+    "Libya": "LY",
+    "Lithuania": "LT",
+    "Luxembourg": "LU",
+    "Macao": "MO",
+    "Macedonia": "MK",
+    "Malaysia": "MY",
+    "Maldives": "MV",
+    "Mauritius": "MU",
+    "Mexico": "MX",
+    "Monaco": "MC",
+    "Mongolia": "MN",
+    "Morocco": "MA",
+    "Mozambique": "MZ",
+    "Namibia": "NA",
+    "Netherlands": "NL",
+    "New Zealand": "NZ",
+    "Nicaragua": "NI",
+    "Nigeria": "NG",
+    "Norwat": "NO",
+    "Norway": "NO",
+    "Oman": "OM",
+    "Pakistan": "PK",
+    "Palestine": "PS",
+    "Panama": "PA",
+    "Paraguay": "PY",
+    "Peru": "PE",
+    "Philippines": "PH",
+    "Poland": "PL",
+    "Portugal": "PT",
+    "Qatar": "QA",
+    "Romania": "RO",
+    "Russia": "RU",
+    "Rwanda": "RW",
+    "Saudi Arabia": "SA",
+    "Serbia": "RS",
+    "Seychelles": "SC",
+    "Singapore": "SG",
+    "Slovakia": "SK",
+    "Slovenia": "SI",
+    "Solomon islands": "SB",
+    "South Africa": "ZA",
+    "South Korea": "KR",
+    "South africa": "ZA",
+    "Spain": "ES",
+    "Sri Lanka": "LK",
+    "Sudan": "SD",
+    "Suriname": "SR",
+    "Swaziland": "SZ",
+    "Sweden": "SE",
+    "Switzerland": "CH",
+    "Syria": "SY",
+    "Taiwan": "TW",
+    "Tajikistan": "TJ",
+    "Tanzania": "TZ",
+    "Thailand": "TH",
+    "Trinidad and Tobago": "TT",
+    "Tunisia": "TN",
+    "Turkey": "TR",
+    "Turkmenistan": "TM",
+    "Uganda": "UG",
+    "United Arab Emirates": "AE",
+    "United Kingdom": "GB",
+    "United States of America": "US",
+    "United kingdom": "GB",
+    "Uruguay": "UY",
+    "Uzbekistan": "UZ",
+    "Venezuela": "VE",
+    "Vietnam": "VN",
+    "Yemen": "YE",
+    "Zambia": "ZM",
+}
+
+
+@pytest.fixture(scope="module")
+def sii_path() -> Path:
+    return shared_file("datasets/sii/transfers.json")
+
+
+@pytest.fixture(scope="module")
+def sii_records(sii_path: Path) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = json.loads(sii_path.read_text(encoding="utf-8"))
+    return records
+
+
+@pytest.fixture(scope="module")
+def imported_db(built_db: Path, sii_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the bundled knowledge base with the file imported once, for read-only tests."""
+    path = tmp_path_factory.mktemp("sii") / "armsbot.sqlite3"
+    shutil.copy(built_db, path)
+
+    async def run() -> None:
+        async with await KnowledgeBase.open(path) as kb:
+            await import_sii(kb, sii_path)
+
+    asyncio.run(run())
+    return path
+
+
+@pytest.fixture
+async def imported(imported_db: Path, tmp_path: Path) -> Any:
+    """An open private copy of the imported knowledge base."""
+    target = tmp_path / "imported.sqlite3"
+    shutil.copy(imported_db, target)
+    async with await KnowledgeBase.open(target) as kb:
+        yield kb
+
+
+def write_records(tmp_path: Path, records: list[dict[str, Any]], name: str = "t.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(records), encoding="utf-8")
+    return path
+
+
+def record(uid: str, **fields: Any) -> dict[str, Any]:
+    """A small valid record in the file's format."""
+    base: dict[str, Any] = {
+        "supplier_company": "NICE Systems",
+        "supplier_company_hq": "Israel",
+        "recipient_country": "Uganda",
+        "enduser": None,
+        "export_data_or_open_source": "Open",
+        "transfer_to_enduser_reported_as_complete": "Unknown",
+        "order_year": 2015,
+        "sources": "A citation, <https://example.org/a>",
+        "goods": ["Lawful interception"],
+        "source_links": ["https://example.org/a"],
+        "title": f"Record {uid}",
+        "unique_id": uid,
+    }
+    return base | fields
+
+
+def counts_add_up(report: ImportReport) -> bool:
+    imported = report.claims_added + report.claims_updated + report.claims_unchanged
+    return imported + len(report.not_imported) == report.records_read
+
+
+# -- the whole file ----------------------------------------------------------------------------
+
+
+async def test_the_whole_file_imports_with_provenance_and_counts_that_add_up(
+    kb: KnowledgeBase, sii_path: Path, sii_records: list[dict[str, Any]]
+) -> None:
+    progress: list[tuple[int, int]] = []
+    report = await import_sii(
+        kb, sii_path, progress=lambda done, total: progress.append((done, total))
+    )
+    assert report.records_read == RECORDS
+    assert counts_add_up(report)
+    assert (report.claims_added, report.not_imported) == (RECORDS, [])
+    assert report.firms_matched == MATCHED
+    assert len(report.firms_created) == 51
+    assert progress[-1] == (RECORDS, RECORDS)
+    assert report.seconds < 10
+    checksum = hashlib.sha256(sii_path.read_bytes()).hexdigest()
+    assert report.checksum == checksum
+    claims = await kb.claims_by_id([f"sii-{r}" for r in ("nice-systems-uganda-2015",)])
+    assert claims[0].provenance is not None
+    stored = await kb.db.execute_fetchall(
+        "SELECT provenance_record, provenance_checksum FROM claims WHERE provenance_dataset = 'sii'"
+    )
+    assert {str(r[0]) for r in stored} == {r["unique_id"] for r in sii_records}
+    assert {str(r[1]) for r in stored} == {checksum}
+    assert await kb.integrity_problems() == []
+
+
+def test_every_country_spelling_in_the_file_resolves_to_its_code(
+    index: SearchIndex, sii_records: list[dict[str, Any]]
+) -> None:
+    in_file = {r["recipient_country"] for r in sii_records if r["recipient_country"]}
+    for r in sii_records:
+        in_file |= {p.strip() for p in (r["supplier_company_hq"] or "").split(",") if p.strip()}
+    assert in_file == set(SPELLINGS), "a spelling was added to or left the file: list it here"
+    resolved = {spelling: resolve_country(index, spelling)[0] for spelling in SPELLINGS}
+    assert resolved == SPELLINGS
+
+
+def test_hand_mapped_spellings_are_only_those_the_index_cannot_name_exactly(
+    index: SearchIndex,
+) -> None:
+    assert COUNTRY_SPELLINGS == {
+        "Norwat": "NO",
+        "Democratic Republic of Congo": "CD",
+        "Palestine": "PS",
+    }
+    for spelling in COUNTRY_SPELLINGS:
+        chosen = index.resolve(spelling, Kind.COUNTRY).chosen
+        assert chosen is None or chosen.tier is not MatchTier.EXACT, spelling
+
+
+def test_a_spelling_the_index_only_guesses_is_not_taken(index: SearchIndex) -> None:
+    # "Azerbajan" finds Azerbaijan as a typo when people search; an import must not guess.
+    assert index.resolve("Azerbajan", Kind.COUNTRY).chosen is not None
+    code, reason = resolve_country(index, "Azerbajan")
+    assert code is None
+    assert reason is not None
+    assert "not the exact name" in reason
+    assert "Azerbaijan (AZ)" in reason
+
+
+async def test_reimporting_the_same_file_changes_nothing(
+    imported: KnowledgeBase, sii_path: Path
+) -> None:
+    before = await imported.snapshot()
+    report = await import_sii(imported, sii_path)
+    assert (report.claims_added, report.claims_updated, report.claims_unchanged) == (0, 0, RECORDS)
+    assert (report.claims_removed, report.firms_created, report.firms_removed) == ([], [], [])
+    assert report.claims_restamped == 0
+    assert len(report.firms_unchanged) == 51
+    assert report.firms_matched == MATCHED
+    assert not report.changed
+    assert await imported.snapshot() == before
+
+
+async def test_remove_restores_the_database_as_it_was_before_the_import(
+    kb: KnowledgeBase, sii_path: Path
+) -> None:
+    before = await kb.snapshot()
+    counts = await kb.count()
+    await import_sii(kb, sii_path)
+    assert await kb.snapshot() != before
+    removed = await remove_sii(kb)
+    assert removed.claims_removed == RECORDS
+    assert len(removed.firms_removed) == 51
+    assert removed.firms_kept == []
+    assert await kb.snapshot() == before
+    assert await kb.count() == counts  # no stray sources either
+    assert await kb.integrity_problems() == []
+
+
+# -- mapping -----------------------------------------------------------------------------------
+
+
+async def test_nice_systems_uganda_becomes_a_sourced_reported_transfer(
+    imported: KnowledgeBase,
+) -> None:
+    (claim,) = await imported.claims_by_id(["sii-nice-systems-uganda-2015"])
+    assert claim.status is Status.REPORTED  # "Open": open sources
+    assert [(p.entity, p.role) for p in claim.parties] == [
+        ("nice-systems", Role.SUPPLIER),
+        ("UG", Role.RECIPIENT),
+    ]
+    assert claim.date == "2015"
+    assert claim.goods == ["Lawful interception", "Monitoring centre"]
+    assert claim.end_user == (
+        "Chieftaincy of Military Intelligence, Special Forces Command Counter Intelligence"
+    )
+    assert claim.text.startswith("NICE Systems (Israel) supplied lawful interception and")
+    assert "Uganda" in claim.text
+    assert "reported as complete" in claim.text
+    (source,) = claim.sources
+    assert source.url is not None
+    assert source.url.startswith("http://www.africaintelligence.com/ION/politics-power/2015/11/06/")
+    assert source.title.startswith("Africa Intelligence,“Museveni commits $85.5 million")
+    assert source.publisher == DATASET_NAME
+    nice = await imported.entity("nice-systems")
+    assert nice is not None
+    assert nice.attributes == {"headquarters": "IL"}
+    assert not nice.curated  # export leaves it out
+
+
+async def test_export_data_is_confirmed_and_a_country_supplies_when_no_company_is_named(
+    imported: KnowledgeBase,
+) -> None:
+    (norwat,) = await imported.claims_by_id(["sii-norwat-2009"])
+    assert norwat.status is Status.CONFIRMED
+    assert [(p.entity, p.role) for p in norwat.parties] == [
+        ("DE", Role.SUPPLIER),
+        ("NO", Role.RECIPIENT),
+    ]
+    assert norwat.goods == []  # the record has no goods list
+    assert "Norway" in norwat.text
+    assert "Norwat" not in norwat.text
+    home = await imported.entity("NO")
+    assert home is not None
+    assert "sii-norwat-2009" in {c.id for c in home.claims}
+
+
+async def test_odd_years_missing_parties_and_citations_without_links(
+    imported: KnowledgeBase,
+) -> None:
+    (siemens,) = await imported.claims_by_id(["sii-siemens-bahrain-mid-2000s"])
+    assert (siemens.date, siemens.date_text) == (None, "mid-2000s")
+    assert "order year: mid-2000s" in siemens.text
+    # Network infrastructure is the SII's "network infrastructure and services"; the stray space
+    # in " Lawful interception" goes.
+    assert siemens.goods == [
+        "Network infrastructure and services",
+        "Lawful interception",
+        "Monitoring centre",
+    ]
+    assert [s.title for s in siemens.sources] == [
+        "Silver, V. And Elgin, B., 'Torture in Bahrain becomes routine with help of Nokia "
+        "Siemens', Bloomberg, 23 Aug. 2011",
+        "Silver, V., 'EU may probe Bahrain spy gear abuses', Bloomberg, 24 Aug. 2011",
+    ]
+    (datong,) = await imported.claims_by_id(["sii-datong-2015"])  # no recipient
+    assert [(p.entity, p.role) for p in datong.parties] == [("datong", Role.SUPPLIER)]
+    assert "an unnamed recipient" in datong.text
+    (egypt,) = await imported.claims_by_id(["sii-egypt-2014"])  # no supplier at all
+    assert [(p.entity, p.role) for p in egypt.parties] == [("EG", Role.RECIPIENT)]
+    assert egypt.text.startswith("An unnamed supplier supplied deep packet inspection to Egypt")
+    (tns,) = await imported.claims_by_id(["sii-tns-service-reseller-kazakhstan-2013"])
+    assert [(s.url, s.title, s.publisher) for s in tns.sources] == [
+        (
+            None,
+            "'Private Interests: Monitoring Central Asia', Privacy International, Nov. 2014",
+            DATASET_NAME,
+        )
+    ]
+    (broker,) = await imported.claims_by_id(["sii-mi-marathon-broker-nigeria"])
+    assert [(p.entity, p.role) for p in broker.parties] == [
+        ("mi-marathon", Role.BROKER),
+        ("NG", Role.RECIPIENT),
+    ]
+    (www,) = [
+        s.url
+        for s in (await imported.claims_by_id(["sii-vastech-libya"]))[0].sources
+        if s.url and "wired.com" in s.url
+    ]
+    assert www == "http://www.wired.com/2012/05/ff_libya/"  # written without a scheme
+
+
+async def test_existing_firms_are_matched_by_name_and_headquarters_not_duplicated(
+    imported: KnowledgeBase,
+) -> None:
+    rows = await imported.db.execute_fetchall(
+        "SELECT id FROM entities WHERE kind = 'firm' AND name IN ('Hacking Team', 'FinFisher')"
+    )
+    assert sorted(str(r[0]) for r in rows) == ["finfisher", "hacking-team"]
+    claims = await imported.claims_about("hacking-team")
+    assert sum(1 for c in claims if c.provenance is not None) == 68
+    (both,) = await imported.claims_by_id(["sii-hacking-team-nice-systems-nigeria-2012"])
+    assert {p.entity for p in both.parties} == {"hacking-team", "nice-systems", "NG"}
+    # "Gamma International, FinFisher" (United Kingdom, Germany) is FinFisher, based in Germany;
+    # "Gamma International" alone is placed in the United Kingdom, so it is not FinFisher here.
+    (group,) = await imported.claims_by_id(["sii-gamma-international-finfisher-bahrain-2010"])
+    assert [p.entity for p in group.parties] == ["finfisher", "BH"]
+    gamma = await imported.entity("gamma-international")
+    assert gamma is not None
+    assert gamma.attributes == {"headquarters": "GB"}
+    # Verint is placed in "United States of America, Israel" and in "Israel": no single country.
+    verint = await imported.entity("verint")
+    assert verint is not None
+    assert verint.attributes == {}
+    zte = await imported.entity("zte")
+    assert zte is not None
+    assert [a.name for a in zte.aliases] == ["ZTE Corporation"]
+
+
+async def test_cards_group_imported_transfers_by_supplier_and_goods(
+    imported: KnowledgeBase,
+) -> None:
+    lookup = LookupService(imported, SearchIndex.build(await imported.index_rows()))
+    answer = await lookup.ask(Kind.COUNTRY, "Uganda")
+    assert answer.card is not None
+    (acquisitions,) = [s for s in answer.card.sections if s.title == "Acquisitions"]
+    groups = {g.heading: [line.claim_id for line in g.lines] for g in acquisitions.groups}
+    assert groups["NICE Systems — lawful interception, monitoring centre"] == [
+        "sii-nice-systems-uganda-2015"
+    ]
+    firm = await lookup.ask(Kind.FIRM, "Hacking Team")
+    assert firm.card is not None
+    (customers,) = [s for s in firm.card.sections if s.title == "Customers"]
+    headings = {g.heading for g in customers.groups}
+    assert {"Mexico — intrusion software", "Sudan — intrusion software"} <= headings
+    hand_written = [
+        line.claim_id
+        for g in customers.groups
+        for line in g.lines
+        if line.claim_id and not line.claim_id.startswith("sii-")
+    ]
+    assert hand_written, "the seed's own claims stay on the card beside the dataset's"
+
+
+async def test_export_writes_no_imported_claim_or_firm(
+    kb: KnowledgeBase, sii_path: Path, tmp_path: Path
+) -> None:
+    await data.export(kb, tmp_path / "before")
+    await import_sii(kb, sii_path)
+    await data.export(kb, tmp_path / "after")
+    before = {
+        p.relative_to(tmp_path / "before"): p.read_text()
+        for p in (tmp_path / "before").rglob("*.yaml")
+    }
+    after = {
+        p.relative_to(tmp_path / "after"): p.read_text()
+        for p in (tmp_path / "after").rglob("*.yaml")
+    }
+    assert after == before
+
+
+# -- changes between files, removal, and what stays ---------------------------------------------
+
+
+async def test_a_newer_file_updates_changed_records_and_removes_missing_ones(
+    kb: KnowledgeBase, sii_path: Path, sii_records: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    await import_sii(kb, sii_path)
+    newer = [dict(r) for r in sii_records if r["unique_id"] != "Semptian_Algeria_2010"]
+    changed = next(r for r in newer if r["unique_id"] == "NICE_Systems_Uganda_2015")
+    changed["goods"] = ["Lawful interception"]
+    newer.append(record("New_Record_2020", order_year=2020))
+    path = write_records(tmp_path, newer)
+    report = await import_sii(kb, path)
+    assert counts_add_up(report)
+    assert (report.claims_added, report.claims_updated) == (1, 1)
+    assert report.claims_unchanged == RECORDS - 2
+    assert report.claims_removed == ["Semptian_Algeria_2010"]
+    assert report.firms_removed == ["semptian"]  # only that record named it
+    assert report.claims_restamped == RECORDS - 2
+    assert await kb.entity("semptian") is None
+    (nice,) = await kb.claims_by_id(["sii-nice-systems-uganda-2015"])
+    assert nice.goods == ["Lawful interception"]
+    checksum = hashlib.sha256(path.read_bytes()).hexdigest()
+    rows = await kb.db.execute_fetchall(
+        "SELECT DISTINCT provenance_checksum FROM claims WHERE provenance_dataset = 'sii'"
+    )
+    assert [str(r[0]) for r in rows] == [checksum]
+    assert await kb.integrity_problems() == []
+
+
+async def test_remove_keeps_hand_written_claims_and_firms_a_correction_adopted(
+    kb: KnowledgeBase, sii_path: Path
+) -> None:
+    hand_written = {c.id for c in await kb.claims_about("hacking-team")}
+    await import_sii(kb, sii_path)
+    service = CorrectionService(kb, SearchIndex.build(await kb.index_rows()))
+    correction = await service.submit(
+        Submission(
+            entity_id="blue-coat",
+            change=AddAlias(name="Blue Coat Systems"),
+            what_is_wrong="Its full name is missing.",
+            source_url="https://example.org/blue-coat",
+        ),
+        "discord:1",
+    )
+    assert (await service.approve(correction.id, "discord:2")).outcome is Outcome.APPLIED
+    removed = await remove_sii(kb)
+    assert [firm for firm, _ in removed.firms_kept] == ["blue-coat"]
+    assert "approved correction" in removed.firms_kept[0][1]
+    blue_coat = await kb.entity("blue-coat")
+    assert blue_coat is not None
+    assert "Blue Coat Systems" in [a.name for a in blue_coat.aliases]
+    assert blue_coat.claims == []  # its imported claims went
+    assert {c.id for c in await kb.claims_about("hacking-team")} == hand_written
+    assert await kb.integrity_problems() == []
+
+
+# -- files that are refused, records that are reported -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("[{", "is not JSON"),
+        ('{"unique_id": "A"}', "must hold a JSON list of transfer records, not a dict"),
+        (json.dumps([record("A"), {"goods": []}]), "record 2: unique_id: Field required"),
+        (
+            json.dumps([record("A"), record("B", goods="Lawful interception")]),
+            "record 2 (B): goods: Input should be a valid list",
+        ),
+        (json.dumps([record("A", order_year=[2015])]), "record 1 (A): order_year"),
+        (json.dumps([record(" ")]), "record 1 ( ): unique_id: Value error, must not be empty"),
+    ],
+    ids=["not-json", "not-a-list", "missing-id", "goods-not-a-list", "year-a-list", "blank-id"],
+)
+async def test_a_malformed_file_is_refused_and_changes_nothing(
+    imported: KnowledgeBase, tmp_path: Path, content: str, expected: str
+) -> None:
+    before = await imported.snapshot()
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SiiFileInvalid) as refused:
+        await import_sii(imported, path)
+    assert any(expected in problem for problem in refused.value.problems), refused.value.problems
+    assert await imported.snapshot() == before
+
+
+async def test_duplicates_and_unknown_names_are_reported_not_guessed(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    before = await kb.snapshot()
+    path = write_records(
+        tmp_path,
+        [
+            record("Twice"),
+            record("Twice", recipient_country="Kenya"),
+            record("Guessable", recipient_country="Azerbajan"),
+            record("Nowhere", recipient_country="Atlantis"),
+            record("Odd_status", export_data_or_open_source="Leak"),
+            record("Kept"),
+        ],
+    )
+    report = await import_sii(kb, path)
+    assert counts_add_up(report)
+    assert report.claims_added == 2
+    reasons = dict(report.not_imported)
+    assert set(reasons) == {"Twice", "Guessable", "Nowhere", "Odd_status"}
+    assert reasons["Twice"] == "duplicate unique_id: record 2 repeats record 1"
+    assert "'Azerbajan' is not the exact name of one country" in reasons["Guessable"]
+    assert "'Atlantis'" in reasons["Nowhere"]
+    assert "'Leak'" in reasons["Odd_status"]
+    (kept,) = await kb.claims_by_id(["sii-twice"])
+    assert kept.parties[-1].entity == "UG"  # the first of the two records
+    await remove_sii(kb)
+    assert await kb.snapshot() == before
+
+
+async def test_a_record_with_no_source_at_all_cites_the_dataset(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    path = write_records(
+        tmp_path, [record("Bare", sources="", source_links=[], title="Bare Sales to Uganda")]
+    )
+    await import_sii(kb, path)
+    (claim,) = await kb.claims_by_id(["sii-bare"])
+    assert [(s.url, s.title, s.publisher) for s in claim.sources] == [
+        (None, "Bare Sales to Uganda", DATASET_NAME)
+    ]
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def armsbot(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ARMSBOT_DATABASE": str(database), "NO_COLOR": "1"}
+    env.pop("ARMSBOT_DATA_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "armsbot", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cli_imports_answers_reimports_refuses_and_removes(
+    db_copy: Path, sii_path: Path, tmp_path: Path
+) -> None:
+    first = armsbot("db", "import", "sii", str(sii_path), database=db_copy)
+    assert first.returncode == 0, first.stderr
+    assert "records read: 688" in first.stdout
+    assert "claims: 688 added, 0 updated, 0 unchanged, 0 removed" in first.stdout
+    assert "firms: 51 created, 4 matched (elbit-systems, finfisher, hacking-team, nso-group)" in (
+        first.stdout
+    )
+    assert "not imported: 0" in first.stdout
+
+    uganda = armsbot("ask", "country", "Uganda", database=db_copy)
+    assert uganda.returncode == 0, uganda.stderr
+    assert "  NICE Systems — lawful interception, monitoring centre\n" in uganda.stdout
+    assert "NICE Systems (Israel) supplied lawful interception and monitoring centre" in (
+        uganda.stdout
+    )
+    assert "order year 2015" in uganda.stdout
+    assert "museveni-commits-dollars85.5" in uganda.stdout
+
+    hacking_team = armsbot("ask", "firm", "Hacking Team", database=db_copy)
+    assert hacking_team.returncode == 0, hacking_team.stderr
+    assert hacking_team.stdout.startswith("Hacking Team (hacking-team) — firm")
+    assert "  Mexico — intrusion software\n" in hacking_team.stdout
+    assert "  Ethiopia — intrusion software\n" in hacking_team.stdout
+
+    norway = armsbot("ask", "country", "Norway", "--json", database=db_copy)
+    assert norway.returncode == 0, norway.stderr
+    card = json.loads(norway.stdout)
+    lines = {
+        line["claim_id"]: line for s in card["sections"] for g in s["groups"] for line in g["lines"]
+    }
+    assert "sii-norwat-2009" in lines
+    assert lines["sii-norwat-2009"]["status"] == "confirmed"
+    assert lines["sii-norwat-2009"]["sources"]
+
+    again = armsbot("db", "import", "sii", str(sii_path), "--json", database=db_copy)
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert (report["claims_added"], report["claims_updated"], report["claims_unchanged"]) == (
+        0,
+        0,
+        RECORDS,
+    )
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"unique_id": "A", "goods": "Lawful interception"}]))
+    refused = armsbot("db", "import", "sii", str(bad), database=db_copy)
+    assert refused.returncode == 3
+    assert "nothing was changed" in refused.stderr
+    assert "record 1 (A): goods: Input should be a valid list" in refused.stderr
+
+    removed = armsbot("db", "import", "sii", "--remove", database=db_copy)
+    assert removed.returncode == 0, removed.stderr
+    assert "Removed 688 claims and 51 firms" in removed.stdout
+    check = armsbot("db", "check", database=db_copy)
+    assert check.returncode == 0, check.stdout
+    after = armsbot("ask", "country", "Uganda", database=db_copy)
+    assert "NICE Systems" not in after.stdout
