@@ -271,20 +271,8 @@ class CorrectionService:
                 except ChangeNotApplicable as exc:
                     stale_reason = str(exc)
             if stale_reason is not None or after is None:
-                await self.store.decide(
-                    correction_id,
-                    status="stale",
-                    actor_id=moderator_id,
-                    now=now,
-                    reason=stale_reason,
-                )
-                await self.store.audit(
-                    actor_id=moderator_id,
-                    action="stale",
-                    now=now,
-                    correction_id=correction_id,
-                    entity_id=entity_id,
-                    details={"reason": stale_reason},
+                await self._decide(
+                    correction_id, "stale", moderator_id, now, entity_id, reason=stale_reason
                 )
                 refreshed = await self.store.correction(correction_id)
                 return Decision(
@@ -303,19 +291,13 @@ class CorrectionService:
                 reverts=None,
                 now=now,
             )
-            await self.store.decide(
+            await self._decide(
                 correction_id,
-                status="approved",
-                actor_id=moderator_id,
-                now=now,
+                "approved",
+                moderator_id,
+                now,
+                entity_id,
                 revision_id=revision_id,
-            )
-            await self.store.audit(
-                actor_id=moderator_id,
-                action="approve",
-                now=now,
-                correction_id=correction_id,
-                entity_id=entity_id,
                 details={"revision": revision},
             )
         await self._reindex(entity_id, before, after)
@@ -353,20 +335,45 @@ class CorrectionService:
                 )
             if correction.status != "pending":
                 return self._already(correction)
-            await self.store.decide(
-                correction_id, status=status, actor_id=actor_id, now=now, reason=reason
-            )
-            await self.store.audit(
-                actor_id=actor_id,
-                action={"rejected": "reject", "withdrawn": "withdraw"}[status],
-                now=now,
-                correction_id=correction_id,
-                entity_id=correction.entity_id,
-                details={"reason": reason} if reason else {},
+            await self._decide(
+                correction_id, status, actor_id, now, correction.entity_id, reason=reason
             )
         closed = await self.store.correction(correction_id)
         outcome = Outcome.REJECTED if status == "rejected" else Outcome.WITHDRAWN
         return Decision(outcome, closed, f"Correction #{correction_id} is {status}.")
+
+    async def _decide(
+        self,
+        correction_id: int,
+        status: str,
+        actor_id: str,
+        now: str,
+        entity_id: str | None,
+        *,
+        reason: str | None = None,
+        revision_id: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Close a pending correction and log it (inside the caller's transaction)."""
+        await self.store.decide(
+            correction_id,
+            status=status,
+            actor_id=actor_id,
+            now=now,
+            reason=reason,
+            revision_id=revision_id,
+        )
+        action = {"approved": "approve", "rejected": "reject", "withdrawn": "withdraw"}.get(
+            status, status
+        )
+        await self.store.audit(
+            actor_id=actor_id,
+            action=action,
+            now=now,
+            correction_id=correction_id,
+            entity_id=entity_id,
+            details=(details or {}) | ({"reason": reason} if reason else {}),
+        )
 
     @staticmethod
     def _already(correction: CorrectionRow) -> Decision:
