@@ -70,7 +70,7 @@ def _detail(claim: Claim) -> str | None:
         parts.append(claim.product)
     if claim.goods and claim.category is not Category.TRANSFER:  # a transfer's heading has them
         parts.append(", ".join(claim.goods))
-    if claim.end_user:
+    if claim.end_user and claim.end_user not in claim.text:  # generated texts name it already
         parts.append(f"end user: {claim.end_user}")
     when = _when(claim)
     if when:
