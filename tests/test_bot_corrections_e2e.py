@@ -237,3 +237,50 @@ async def test_review_buttons_survive_a_restart(double: DiscordDouble, db_copy: 
         click = await double.click(post, "armsbot:review:approve:1", user=MODERATOR_ID)
         assert "is applied" in await ephemeral_reply(double, click)
         assert (await restarted.services.kb.entity("AZ")).summary == NEW_SUMMARY
+
+
+async def test_propose_a_claim_and_an_entry(double: DiscordDouble, bot: ArmsBot) -> None:
+    handle = await double.slash_command(
+        "propose claim", {"entry": "nso-group", "category": "use"}, user=MEMBER_ID
+    )
+    await double.wait_for_callback(handle)
+    done = await double.submit_modal(
+        handle,
+        {
+            "The claim, in neutral words": "A new reported use of Pegasus.",
+            "Status: confirmed, reported, alleged or denied": "Reported",
+            "Year or date (optional)": "2024",
+            "Source URL": "https://example.org/use",
+        },
+        user=MEMBER_ID,
+    )
+    assert "correction #1" in await ephemeral_reply(double, done)
+    handle = await double.slash_command(
+        "propose entry", {"kind": "firm", "name": "Example Intercept SA"}, user=MEMBER_ID
+    )
+    await double.wait_for_callback(handle)
+    done = await double.submit_modal(
+        handle,
+        {
+            "Summary (neutral, one or two sentences)": "A firm selling interception gear.",
+            "Other names, comma-separated (optional)": "ExIntercept, EISA",
+            "Headquarters country (optional)": "France",
+            "Source URL": "https://example.org/firm",
+        },
+        user=MEMBER_ID,
+    )
+    assert "correction #2" in await ephemeral_reply(double, done)
+    services = bot.services.corrections
+    for number in (1, 2):
+        assert (await services.approve(number, "discord:1")).outcome.value == "applied"
+    claim_card = await bot.services.lookup.card("nso-group")
+    assert any(
+        "A new reported use of Pegasus." in line.text
+        for s in claim_card.sections
+        for g in s.groups
+        for line in g.lines
+    )
+    firm = await bot.services.kb.entity("example-intercept-sa")
+    assert firm is not None
+    assert firm.attributes == {"headquarters": "FR"}
+    assert bot.services.index.search("EISA", None, 1)[0].id == "example-intercept-sa"

@@ -23,6 +23,22 @@ ENGLISH: dict[str, str] = {
     "query.empty": "The query is empty: type a name, such as Azerbaijan or NSO Group.",
     "query.too_long": "The query is {length} characters long; names are at most {limit}.",
     "error.crafted": "That button is not on this message; nothing was changed.",
+    "mod.refused": "Only this deployment's moderators can do that (moderator role in a home "
+    "server).",
+    "mod.refused_config": "Only members with Manage Server in a home server can change this.",
+    "correct.pick_entry": "No single entry matches that name; choose one from the list.",
+    "correct.pick_claim": "Choose the claim to change from the `claim` list.",
+    "correct.not_stored": "Nothing was stored: {reasons}",
+    "correct.receipt": "Thank you: correction #{number} is waiting for a moderator. "
+    "`/mycorrections` shows its status.",
+    "correct.none_yet": "You have not submitted any corrections.",
+    "history.empty": "No changes since the knowledge base was built (revision 1).",
+    "config.done": "Moderators: {role} · review channel: {channel}",
+    "decision.applied": "Correction #{number} is applied: {entity} is now at revision {revision}.",
+    "decision.rejected": "Correction #{number} is rejected.",
+    "decision.already": "Correction #{number} was already {status} by {who} at {when}.",
+    "decision.stale": "Nothing was applied to correction #{number}: {reason}. It is marked stale; "
+    "the submitter can send it again against the current entry.",
     "did_you_mean": "Several entries match “{query}”. Did you mean:",
     "gone": "That entry is no longer in the knowledge base.",
     "page.previous": "Previous",

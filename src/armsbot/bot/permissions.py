@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from armsbot.i18n import text
+
 if TYPE_CHECKING:
     from armsbot.bot.client import ArmsBot
 
@@ -54,15 +56,14 @@ async def privilege(interaction: discord.Interaction[ArmsBot]) -> Privilege:
     return Privilege.MODERATOR if has_role else Privilege.NONE
 
 
-async def require(
-    interaction: discord.Interaction[ArmsBot], level: Privilege, refusal: str
-) -> bool:
+async def require(interaction: discord.Interaction[ArmsBot], level: Privilege) -> bool:
     """True when the user holds ``level``; otherwise answer with an ephemeral refusal."""
     if await privilege(interaction) >= level:
         return True
     from armsbot.bot.client import send_ephemeral  # noqa: PLC0415 - avoid an import cycle
 
-    await send_ephemeral(interaction, refusal)
+    key = "mod.refused_config" if level >= Privilege.ADMIN else "mod.refused"
+    await send_ephemeral(interaction, text(key, interaction.locale))
     return False
 
 

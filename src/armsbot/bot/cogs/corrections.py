@@ -20,6 +20,7 @@ from armsbot.bot.client import NO_MENTIONS, send_ephemeral
 from armsbot.bot.markdown import escape, truncate
 from armsbot.bot.permissions import Privilege, actor_id, member_label, require
 from armsbot.changes import Submission
+from armsbot.i18n import text
 from armsbot.models import Category, Kind, LawType
 from armsbot.search.index import Match
 from armsbot.services.corrections import Decision, Outcome, SubmissionRefused, submission_problems
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("armsbot.bot.corrections")
 
 Interaction = discord.Interaction["ArmsBot"]
-REFUSED = "Only this deployment's moderators can do that (moderator role in a home server)."
-REFUSED_CONFIG = "Only members with Manage Server in a home server can change this."
 QUEUE_PAGE = 10
 FIELD_LIMIT = 1024
 
@@ -135,7 +134,7 @@ class ReviewButton(
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         """Check the clicker, then approve, or ask a rejection's reason."""
-        if not await require(interaction, Privilege.MODERATOR, REFUSED):
+        if not await require(interaction, Privilege.MODERATOR):
             return
         if self.action == "reject":
             await interaction.response.send_modal(RejectModal(self.correction_id))
@@ -159,7 +158,7 @@ class RejectModal(discord.ui.Modal, title="Reject correction"):
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         """Check the moderator again (the modal may be replayed), then reject."""
-        if not await require(interaction, Privilege.MODERATOR, REFUSED):
+        if not await require(interaction, Privilege.MODERATOR):
             return
         decision = await interaction.client.services.corrections.reject(
             self.correction_id, actor_id(interaction.user), self.reason.value
@@ -167,9 +166,41 @@ class RejectModal(discord.ui.Modal, title="Reject correction"):
         await announce_decision(interaction, decision)
 
 
+def decision_text(decision: Decision, locale: discord.Locale) -> str:
+    """A decision's message in the moderator's language (the service's English otherwise)."""
+    correction = decision.correction
+    if correction is None:
+        return escape(decision.message)
+    number = correction.id
+    if decision.outcome is Outcome.APPLIED:
+        return text(
+            "decision.applied",
+            locale,
+            number=number,
+            entity=correction.entity_id or "?",
+            revision=decision.revision,
+        )
+    if decision.outcome is Outcome.ALREADY_DECIDED:
+        return text(
+            "decision.already",
+            locale,
+            number=number,
+            status=correction.status,
+            who=member_label(correction.decided_by or "?"),
+            when=correction.decided_at,
+        )
+    if decision.outcome is Outcome.STALE:
+        return text(
+            "decision.stale", locale, number=number, reason=escape(correction.decision_reason or "")
+        )
+    if decision.outcome is Outcome.REJECTED:
+        return text("decision.rejected", locale, number=number)
+    return escape(decision.message)
+
+
 async def announce_decision(interaction: Interaction, decision: Decision) -> None:
     """Tell the moderator, update the review posts, and tell the submitter by DM if possible."""
-    await send_ephemeral(interaction, decision.message)
+    await send_ephemeral(interaction, decision_text(decision, interaction.locale))
     correction = decision.correction
     if correction is None or decision.outcome is Outcome.ALREADY_DECIDED:
         return
@@ -251,27 +282,30 @@ class CorrectionModal(discord.ui.Modal):
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
         """Validate and store; the receipt (or the reasons) are ephemeral."""
         services = interaction.client.services.corrections
+        loc = interaction.locale
         try:
             submission = Submission.model_validate(self.build(self))
         except ValidationError as exc:
             reasons = "\n".join(f"• {escape(r)}" for r in submission_problems(exc))
-            await send_ephemeral(interaction, f"Nothing was stored:\n{reasons}")
+            await send_ephemeral(
+                interaction, text("correct.not_stored", loc, reasons=f"\n{reasons}")
+            )
             return
         except ValueError as exc:
-            await send_ephemeral(interaction, f"Nothing was stored: {escape(str(exc))}")
+            await send_ephemeral(
+                interaction, text("correct.not_stored", loc, reasons=escape(str(exc)))
+            )
             return
         try:
             correction = await services.submit(
                 submission, actor_id(interaction.user), str(interaction.guild_id or "")
             )
         except SubmissionRefused as exc:
-            await send_ephemeral(interaction, f"Nothing was stored: {escape(str(exc))}.")
+            await send_ephemeral(
+                interaction, text("correct.not_stored", loc, reasons=escape(str(exc)))
+            )
             return
-        await send_ephemeral(
-            interaction,
-            f"Thank you: correction #{correction.id} is waiting for a moderator. "
-            "`/mycorrections` shows its status.",
-        )
+        await send_ephemeral(interaction, text("correct.receipt", loc, number=correction.id))
         await post_for_review(interaction.client, correction)
 
 
@@ -338,9 +372,7 @@ class CorrectionsCog(commands.Cog):
         """Open the correction form for one entry."""
         entity_id = resolve_entity(interaction, entity)
         if entity_id is None:
-            await send_ephemeral(
-                interaction, "No single entry matches that name; choose one from the list."
-            )
+            await send_ephemeral(interaction, text("correct.pick_entry", interaction.locale))
             return
         document = await self.bot.services.corrections.document(entity_id)
         assert document is not None
@@ -349,9 +381,7 @@ class CorrectionsCog(commands.Cog):
         if key.startswith("claim") or key == "retire_claim":
             current_claim = next((c for c in document.claims if c.id == claim), None)
             if current_claim is None:
-                await send_ephemeral(
-                    interaction, "Choose the claim to change from the `claim` list."
-                )
+                await send_ephemeral(interaction, text("correct.pick_claim", interaction.locale))
                 return
         proposed: discord.ui.TextInput[Any] | None = None
         if key in ("summary", "name"):
@@ -440,11 +470,9 @@ class CorrectionsCog(commands.Cog):
         """Open the form for a new claim."""
         entity_id = resolve_entity(interaction, entity)
         if entity_id is None:
-            await send_ephemeral(
-                interaction, "No single entry matches that name; choose one from the list."
-            )
+            await send_ephemeral(interaction, text("correct.pick_entry", interaction.locale))
             return
-        text = _input("The claim, in neutral words", long=True)
+        claim_text = _input("The claim, in neutral words", long=True)
         status = _input("Status: confirmed, reported, alleged or denied", max_length=20)
         year = _input("Year or date (optional)", required=False, max_length=10)
 
@@ -453,7 +481,7 @@ class CorrectionsCog(commands.Cog):
                 "entity_id": entity_id,
                 "change": {
                     "type": "add_claim",
-                    "text": text.value,
+                    "text": claim_text.value,
                     "status": status.value.strip().casefold(),
                     "category": category.value,
                     "date": year.value.strip() or None,
@@ -469,7 +497,7 @@ class CorrectionsCog(commands.Cog):
                 f"New claim: {name}",
                 build,
                 [
-                    text,
+                    claim_text,
                     status,
                     year,
                     _input(SOURCE, max_length=500),
@@ -554,7 +582,7 @@ class CorrectionsCog(commands.Cog):
         """List the member's own corrections (ephemeral)."""
         rows = await self.bot.services.corrections.of_submitter(actor_id(interaction.user), 20)
         if not rows:
-            await send_ephemeral(interaction, "You have not submitted any corrections.")
+            await send_ephemeral(interaction, text("correct.none_yet", interaction.locale))
             return
         lines = [
             f"#{c.id} · {c.entity_id or 'new entry'} · **{c.status}** · {c.created_at[:10]}"
@@ -576,9 +604,7 @@ class CorrectionsCog(commands.Cog):
         """List an entry's revisions."""
         entity_id = resolve_entity(interaction, entity)
         if entity_id is None:
-            await send_ephemeral(
-                interaction, "No single entry matches that name; choose one from the list."
-            )
+            await send_ephemeral(interaction, text("correct.pick_entry", interaction.locale))
             return
         revisions = await self.bot.services.corrections.history(entity_id)
         name = self.bot.services.index.entity_name(entity_id) or entity_id
@@ -586,7 +612,7 @@ class CorrectionsCog(commands.Cog):
             title=truncate(f"History: {name}", 256), colour=discord.Colour.dark_grey()
         )
         if not revisions:
-            embed.description = "No changes since the knowledge base was built (revision 1)."
+            embed.description = text("history.empty", interaction.locale)
         for revision in revisions[:20]:
             what = (
                 f"correction #{revision.correction_id}"
@@ -620,13 +646,11 @@ class CorrectionsCog(commands.Cog):
         reason: app_commands.Range[str, 1, 500],
     ) -> None:
         """Restore the entry to its state before that revision, as a new revision."""
-        if not await require(interaction, Privilege.MODERATOR, REFUSED):
+        if not await require(interaction, Privilege.MODERATOR):
             return
         entity_id = resolve_entity(interaction, entity)
         if entity_id is None:
-            await send_ephemeral(
-                interaction, "No single entry matches that name; choose one from the list."
-            )
+            await send_ephemeral(interaction, text("correct.pick_entry", interaction.locale))
             return
         decision = await self.bot.services.corrections.revert(
             entity_id, revision, actor_id(interaction.user), reason
@@ -648,7 +672,7 @@ class CorrectionsCog(commands.Cog):
         self, interaction: Interaction, page: app_commands.Range[int, 1, 1000] = 1
     ) -> None:
         """List pending corrections, ten a page."""
-        if not await require(interaction, Privilege.MODERATOR, REFUSED):
+        if not await require(interaction, Privilege.MODERATOR):
             return
         services = self.bot.services.corrections
         total = await services.pending_count()
@@ -677,7 +701,7 @@ class CorrectionsCog(commands.Cog):
         self, interaction: Interaction, number: app_commands.Range[int, 1, 10**12]
     ) -> None:
         """Show one correction with Approve and Reject when it is pending."""
-        if not await require(interaction, Privilege.MODERATOR, REFUSED):
+        if not await require(interaction, Privilege.MODERATOR):
             return
         services = self.bot.services.corrections
         correction = await services.get(number)
@@ -716,7 +740,7 @@ class CorrectionsCog(commands.Cog):
         review_channel: discord.TextChannel | None = None,
     ) -> None:
         """Configure moderation for a home server (Manage Server there)."""
-        if not await require(interaction, Privilege.ADMIN, REFUSED_CONFIG):
+        if not await require(interaction, Privilege.ADMIN):
             return
         assert interaction.guild_id is not None
         settings = await self.bot.services.corrections.configure(
@@ -728,5 +752,7 @@ class CorrectionsCog(commands.Cog):
         role = (
             f"<@&{settings.moderator_role_id}>" if settings.moderator_role_id else "Manage Server"
         )
-        channel = f"<#{settings.review_channel_id}>" if settings.review_channel_id else "not set"
-        await send_ephemeral(interaction, f"Moderators: {role} · review channel: {channel}")
+        channel = f"<#{settings.review_channel_id}>" if settings.review_channel_id else "—"
+        await send_ephemeral(
+            interaction, text("config.done", interaction.locale, role=role, channel=channel)
+        )
