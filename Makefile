@@ -21,8 +21,13 @@ test: $(BIN)/.installed
 
 ## linters and the type checker
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+## speed and memory against the baselines (full run: several minutes; SMOKE=1 only checks it works)
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench $(if $(SMOKE),--smoke,)
 
 ## install the package (not editable) into a fresh venv and answer from another folder
 install-check:

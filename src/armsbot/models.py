@@ -150,6 +150,8 @@ def check_date(value: object) -> str:
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CLAIM)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME)]
 Slug = Annotated[str, StringConstraints(pattern=_SLUG, max_length=80)]
+
+
 def _clean_if_text(value: Any) -> Any:
     return check_clean_text(value) if isinstance(value, str) else value
 

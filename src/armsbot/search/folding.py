@@ -41,25 +41,49 @@ _LETTERS = str.maketrans(
 _JOINING = frozenset(".'")
 
 
+class _Stripped(dict[int, str | None]):
+    """A ``str.translate`` table, filled as characters are met: drops combining marks."""
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        out = None if unicodedata.combining(ch) else ch
+        self[code] = out
+        return out
+
+
+class _Kept(dict[int, str]):
+    """A ``str.translate`` table, filled as characters are met: what a lowered character becomes.
+
+    Stroked letters and ligatures become their plain letters, "." and "'" disappear, letters,
+    digits and marks stay, and everything else becomes a space (collapsed later).
+    """
+
+    def __missing__(self, code: int) -> str:
+        replaced = _LETTERS.get(code, code)
+        text = chr(replaced) if isinstance(replaced, int) else (replaced or "")
+        out = "".join(
+            "" if ch in _JOINING else ch if unicodedata.category(ch)[0] in "LNM" else " "
+            for ch in text
+        )
+        self[code] = out
+        return out
+
+
+_STRIPPED = _Stripped()
+_KEPT = _Kept()
+
+
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Return the comparable form of a name or query: no case, marks, punctuation or extra space."""
+    """Return the comparable form of a name or query: no case, marks, punctuation or extra space.
+
+    NFKD, then combining marks dropped, then case folded, then each character mapped through a
+    table that is filled as characters are first met (so a name costs three C-level passes).
+    """
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    lowered = stripped.casefold().translate(_LETTERS)
-    out: list[str] = []
-    for ch in lowered:
-        if ch in _JOINING:
-            continue
-        category = unicodedata.category(ch)
-        if category[0] in "LN":
-            out.append(ch)
-        elif category[0] == "M":
-            # Spacing marks of Indic scripts are part of the word.
-            out.append(ch)
-        else:
-            out.append(" ")
-    return " ".join("".join(out).split())
+    if not decomposed.isascii():
+        decomposed = decomposed.translate(_STRIPPED)
+    return " ".join(decomposed.casefold().translate(_KEPT).split())
 
 
 def word_starts(key: str) -> list[int]:

@@ -1,30 +1,45 @@
 """An in-memory index that answers exact, prefix and typo queries over all names of all entities.
 
-Layout, chosen so that a keystroke costs a dictionary lookup and a binary search rather than a scan:
+Layout, chosen so that a keystroke costs a dictionary lookup and a binary search rather than a scan
+(``bench/RESULTS.md`` has the figures):
 
 * ``_exact``: folded name -> the entities that carry it;
-* ``_prefix[kind]``: a sorted list of (suffix, entity id, folded name) for every word start of every
-  name, so "arabia" and "saudi ar" both land in "saudi arabia" with one ``bisect``;
-* ``_typo[kind]``: the distinct folded names, scored by rapidfuzz only when exact and prefix
-  matching found too little.
+* per kind, a sorted list of every word start of every name (its suffix from that word on, with
+  the entity and the name), so "arabia" and "saudi ar" both land in "saudi arabia" with one
+  ``bisect``. A query reads only the entries that start with it;
+* per kind, for each *short* prefix whose entries are too many to read per keystroke ("a", "s",
+  "sec"), the entities that match it already ranked (``_Ranked``), so the first letters typed cost
+  as little as the later ones;
+* per kind, a :class:`~armsbot.search.typo.TypoTable` of the distinct names: rapidfuzz scores
+  only the names that could reach the typo cutoff (a bound on length and shared letters), and only
+  when exact and prefix matching found too little.
 
-Each structure can drop and re-add one entity's names, so an approved correction updates the
-index in place without a rebuild.
+Each structure takes one entity's change in place without a rebuild: a removed entity's entries
+in the big sorted lists are left behind dead (skipped when read) rather than moved, added names go
+to a small sorted list beside the big one (merged into it once it grows), and the ranked prefix
+lists take and lose the entity's one item per prefix.
 """
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, insort
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
 from armsbot.models import AliasType, Kind
 from armsbot.records import IndexRow
-from armsbot.search.folding import fold, word_starts
+from armsbot.search.folding import fold
+from armsbot.search.prefix import (
+    WHOLE_WORD_BONUS,
+    Entities,
+    Found,
+    PrefixTable,
+    word_entries,
+)
+from armsbot.search.typo import CharBuckets, TypoTable
 
 MIN_TYPO_LENGTH = 4
 TYPO_CUTOFF = 70.0
@@ -32,12 +47,11 @@ TYPO_CUTOFF = 70.0
 TYPO_ACCEPT = 80.0
 TYPO_MARGIN = 5.0
 PREFIX_MARGIN = 5.0
-WHOLE_WORD_BONUS = 7.0
-RANK_PENALTY = 3.0
 # A word-prefix match at least this good means the query is a whole word of another entity's name.
 WHOLE_WORD_SCORE = 60.0 + 18.0 + WHOLE_WORD_BONUS
-# How many prefix entries one query may read before it settles for what it has.
-PREFIX_SCAN_LIMIT = 4000
+TYPO_OVERFLOW_LIMIT = 4096
+POPULAR = 25
+_POPULAR_KEPT = 64
 
 
 class MatchTier(IntEnum):
@@ -95,46 +109,21 @@ class Resolution:
 
 @dataclass(slots=True)
 class _Entity:
+    id: str
     kind: Kind
     name: str
     weight: int
+    slot: int
+    row: IndexRow
     # folded name -> (name as written, rank of that name)
     names: dict[str, tuple[str, int]] = field(default_factory=dict)
 
-
-@dataclass(slots=True)
-class _TypoTable:
-    """Distinct folded names of one kind in a list rapidfuzz can score in one call."""
-
-    keys: list[str | None] = field(default_factory=list)
-    slot_of: dict[str, int] = field(default_factory=dict)
-    owners: list[set[str]] = field(default_factory=list)
-    free: list[int] = field(default_factory=list)
-
-    def add(self, key: str, entity_id: str) -> None:
-        slot = self.slot_of.get(key)
-        if slot is None:
-            if self.free:
-                slot = self.free.pop()
-                self.keys[slot] = key
-                self.owners[slot] = set()
-            else:
-                slot = len(self.keys)
-                self.keys.append(key)
-                self.owners.append(set())
-            self.slot_of[key] = slot
-        self.owners[slot].add(entity_id)
-
-    def remove(self, key: str, entity_id: str) -> None:
-        slot = self.slot_of.get(key)
-        if slot is None:
-            return
-        self.owners[slot].discard(entity_id)
-        if not self.owners[slot]:
-            # rapidfuzz skips None choices, so a freed slot costs nothing until it is reused.
-            self.keys[slot] = None
-            del self.slot_of[key]
-            self.free.append(slot)
+    def entries(self) -> list[tuple[str, str, int]]:
+        """Its prefix entries: (suffix, folded name, slot) for each name and later word start."""
+        out: list[tuple[str, str, int]] = []
+        for key in self.names:
+            out.extend(word_entries(key, self.slot))
+        return out
 
 
 class SearchIndex:
@@ -142,25 +131,32 @@ class SearchIndex:
 
     def __init__(self) -> None:
         self._entities: dict[str, _Entity] = {}
-        self._exact: dict[str, set[str]] = {}
-        self._prefix: dict[Kind, list[tuple[str, str, str]]] = {kind: [] for kind in Kind}
-        self._typo: dict[Kind, _TypoTable] = {kind: _TypoTable() for kind in Kind}
-        self._popular: dict[Kind | None, list[str]] = {}
+        self._slots: list[_Entity | None] = []
+        self._store = Entities()
+        # Tuples, not lists: the garbage collector stops looking at tuples of plain ints.
+        self._exact: dict[str, tuple[int, ...]] = {}
+        self._prefix: dict[Kind, PrefixTable] = {kind: PrefixTable(self._store) for kind in Kind}
+        self._typo: dict[Kind, TypoTable | None] = dict.fromkeys(Kind)
+        self._buckets = CharBuckets([])
+        # While building: each kind's names in the order first met, for its typo table.
+        self._typo_order: dict[Kind, list[str]] = {kind: [] for kind in Kind}
+        # kind (None: all) -> the first entities by content, and whether that is all of them.
+        self._popular: dict[Kind | None, tuple[list[tuple[tuple[int, str], str]], bool]] = {}
 
     @classmethod
     def build(cls, rows: Iterable[IndexRow]) -> SearchIndex:
         """An index over ``rows``."""
         index = cls()
-        prefix: dict[Kind, list[tuple[str, str, str]]] = {kind: [] for kind in Kind}
+        entries: dict[Kind, list[tuple[str, str, int]]] = {kind: [] for kind in Kind}
         for row in rows:
-            entity = index._register(row)
-            for key in entity.names:
-                prefix[row.kind].extend(
-                    (key[start:], row.id, key) for start in (0, *word_starts(key))
-                )
-        for kind, entries in prefix.items():
-            entries.sort()
-            index._prefix[kind] = entries
+            entity = index._register(row, None)
+            entries[row.kind].extend(entity.entries())
+        index._buckets = CharBuckets([k for names in index._typo_order.values() for k in names])
+        for kind in Kind:
+            index._prefix[kind].layout(entries[kind])
+            names = list(dict.fromkeys(index._typo_order[kind]))
+            index._typo[kind] = TypoTable(names, index._buckets, int(TYPO_CUTOFF))
+        index._typo_order = {kind: [] for kind in Kind}
         return index
 
     def __len__(self) -> int:
@@ -171,48 +167,101 @@ class SearchIndex:
         """How many distinct (entity, folded name) pairs are indexed."""
         return sum(len(e.names) for e in self._entities.values())
 
-    def _register(self, row: IndexRow) -> _Entity:
-        entity = _Entity(row.kind, row.name, row.weight)
+    def _register(self, row: IndexRow, previous: _Entity | None) -> _Entity:
+        names: dict[str, tuple[str, int]] = {}
+        # Names unchanged since the previous version need no folding again.
+        known = {} if previous is None else {w: k for k, (w, _) in previous.names.items()}
         for name, alias_type in ((row.name, "canonical"), *row.aliases):
-            key = fold(name)
+            key = known.get(name)
+            if key is None:
+                key = fold(name)
             rank = _ALIAS_RANK.get(alias_type, 1)
-            if key and (key not in entity.names or rank < entity.names[key][1]):
-                entity.names[key] = (name, rank)
+            if key and (key not in names or rank < names[key][1]):
+                names[key] = (name, rank)
+        slot = self._store.add(row.id, row.name, row.weight, names)
+        entity = _Entity(row.id, row.kind, row.name, row.weight, slot, row, names)
         self._entities[row.id] = entity
-        for key in entity.names:
-            self._exact.setdefault(key, set()).add(row.id)
-            self._typo[row.kind].add(key, row.id)
-        self._popular.clear()
+        self._slots.append(entity)
+        typo = self._typo[row.kind]
+        order = self._typo_order[row.kind]
+        exact = self._exact
+        for key in names:
+            exact[key] = (*exact.get(key, ()), slot)
+            if typo is None:
+                order.append(key)  # while building: the table is made at the end
+            else:
+                typo.add(key)
+        self._popular_add(entity)
         return entity
 
     def upsert(self, row: IndexRow) -> None:
         """Add an entity, or replace everything the index knows of it."""
-        self.remove(row.id)
-        entity = self._register(row)
-        entries = self._prefix[row.kind]
-        for key in entity.names:
-            for start in (0, *word_starts(key)):
-                insort(entries, (key[start:], row.id, key))
+        previous = self._entities.get(row.id)
+        if previous is not None:
+            if previous.row == row:
+                return
+            if (previous.kind, previous.name, previous.row.aliases) == (
+                row.kind,
+                row.name,
+                row.aliases,
+            ):
+                self._reweigh(previous, row)
+                return
+            self._forget(previous)
+        entity = self._register(row, previous)
+        table = self._prefix[row.kind]
+        table.add(entity.entries())
+        table.tidy()
+        typo = self._typo[row.kind]
+        if typo is not None and len(typo.overflow) > TYPO_OVERFLOW_LIMIT:
+            # Names added since the build are scored whole; once many, lay the table out again.
+            self._typo[row.kind] = TypoTable(typo.ordered_keys(), self._buckets, int(TYPO_CUTOFF))
+
+    def _reweigh(self, entity: _Entity, row: IndexRow) -> None:
+        """Only the weight changed: move the entity's ranked items, nothing else."""
+        self._popular_remove(entity)
+
+        def set_weight() -> None:
+            entity.weight = row.weight
+            self._store.weight[entity.slot] = row.weight
+
+        self._prefix[entity.kind].reweigh(entity.entries(), set_weight)
+        entity.row = row
+        self._popular_add(entity)
 
     def remove(self, entity_id: str) -> None:
         """Forget an entity (nothing happens if it is not indexed)."""
-        entity = self._entities.pop(entity_id, None)
-        if entity is None:
-            return
-        entries = self._prefix[entity.kind]
+        entity = self._entities.get(entity_id)
+        if entity is not None:
+            self._forget(entity)
+
+    def _forget(self, entity: _Entity) -> None:
+        self._prefix[entity.kind].remove(entity.entries())
+        self._popular_remove(entity)
+        del self._entities[entity.id]
+        self._slots[entity.slot] = None
+        self._store.kill(entity.slot)
+        typo = self._typo[entity.kind]
         for key in entity.names:
             owners = self._exact.get(key)
             if owners is not None:
-                owners.discard(entity_id)
-                if not owners:
+                owners = tuple(slot for slot in owners if slot != entity.slot)
+                if owners:
+                    self._exact[key] = owners
+                else:
                     del self._exact[key]
-            self._typo[entity.kind].remove(key, entity_id)
-            for start in (0, *word_starts(key)):
-                item = (key[start:], entity_id, key)
-                at = bisect_left(entries, item)
-                if at < len(entries) and entries[at] == item:
-                    del entries[at]
-        self._popular.clear()
+                    if typo is not None:
+                        typo.discard(key)
+                        continue
+            if typo is not None and not self._owned(key, entity.kind):
+                typo.discard(key)
+
+    def _owned(self, key: str, kind: Kind) -> bool:
+        entities = self._slots
+        return any(
+            (e := entities[slot]) is not None and e.kind is kind
+            for slot in self._exact.get(key, ())
+        )
 
     def entity_name(self, entity_id: str) -> str | None:
         """The canonical name of an indexed entity."""
@@ -232,13 +281,14 @@ class SearchIndex:
         if not key or limit <= 0:
             return []
         kinds = list(Kind) if kind is None else [kind]
-        best: dict[str, Match] = {}
-        self._exact_matches(key, kinds, best)
-        self._prefix_matches(key, kinds, best)
+        best: dict[int, Found] = {}
+        self._exact_matches(key, kind, best)
+        for one in kinds:
+            self._prefix[one].find(key, best, limit)
         if len(best) < limit and len(key) >= MIN_TYPO_LENGTH:
-            self._typo_matches(key, kinds, best, limit)
-        ranked = sorted(best.values(), key=_rank)
-        return ranked[:limit]
+            for one in kinds:
+                self._typo_matches(key, one, best, limit)
+        return self._ranked_matches(best, limit)
 
     def autocomplete(self, query: str, kind: Kind | None = None, limit: int = 25) -> list[Match]:
         """Choices for a half-typed name; an empty query gets the entities with most content."""
@@ -259,73 +309,109 @@ class SearchIndex:
         floor = min(top.tier, MatchTier.PREFIX)
         return Resolution(None, [m for m in matches if m.tier >= floor])
 
-    def _add(self, best: dict[str, Match], candidate: Match) -> None:
-        current = best.get(candidate.id)
-        if current is None or _better_name(candidate, current):
-            best[candidate.id] = candidate
-
-    def _match(self, entity_id: str, key: str, tier: MatchTier, score: float) -> Match:
-        entity = self._entities[entity_id]
-        written, rank = entity.names[key]
-        return Match(entity_id, entity.kind, entity.name, written, score, tier, rank, entity.weight)
-
-    def _exact_matches(self, key: str, kinds: list[Kind], best: dict[str, Match]) -> None:
-        for entity_id in self._exact.get(key, ()):
-            entity = self._entities[entity_id]
-            if entity.kind in kinds:
-                rank = entity.names[key][1]
-                self._add(best, self._match(entity_id, key, MatchTier.EXACT, 100.0 - rank))
-
-    def _prefix_matches(self, key: str, kinds: list[Kind], best: dict[str, Match]) -> None:
-        for kind in kinds:
-            entries = self._prefix[kind]
-            at = bisect_left(entries, (key,))
-            end = min(len(entries), at + PREFIX_SCAN_LIMIT)
-            while at < end:
-                suffix, entity_id, name_key = entries[at]
-                if not suffix.startswith(key):
-                    break
-                at += 1
-                if suffix == name_key == key:
-                    continue  # already an exact match
-                # Whole words typed ("control" in "control law") beat a word cut short
-                # ("control" in "controls"); then the more of the name typed, the better.
-                whole = (
-                    WHOLE_WORD_BONUS if len(suffix) == len(key) or suffix[len(key)] == " " else 0.0
-                )
-                if len(suffix) == len(name_key):
-                    score = 70.0 + 20.0 * len(key) / len(name_key) + whole
-                else:
-                    score = 60.0 + 18.0 * len(key) / len(suffix) + whole
-                match = self._match(entity_id, name_key, MatchTier.PREFIX, score)
-                # A name in some other language weighs less than the names people use here.
-                score -= RANK_PENALTY * match.alias_rank
-                self._add(best, replace(match, score=score))
-
-    def _typo_matches(
-        self, key: str, kinds: list[Kind], best: dict[str, Match], limit: int
-    ) -> None:
-        for kind in kinds:
-            table = self._typo[kind]
-            found = process.extract(
-                key, table.keys, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=limit * 4
+    def _ranked_matches(self, best: dict[int, Found], limit: int) -> list[Match]:
+        entities = self._slots
+        # tier, score, alias rank, then more content, shorter name, id.
+        keyed = []
+        for found in best.values():
+            entity = entities[found[3]]
+            assert entity is not None
+            keyed.append(
+                (-found[0], -found[2], found[1], -entity.weight, len(entity.name), entity.id, found)
             )
-            for name_key, similarity, slot in found:
-                for entity_id in table.owners[slot]:
-                    # Scores of typo matches sit below every prefix match (30..65 for 70..100).
-                    score = 30.0 + 0.35 * similarity
-                    self._add(best, self._match(entity_id, name_key, MatchTier.TYPO, score))
+        top = heapq.nsmallest(limit, keyed) if len(keyed) > limit else sorted(keyed)
+        out = []
+        for item in top:
+            tier, rank, score, slot, key, _ = item[-1]
+            entity = entities[slot]
+            assert entity is not None
+            out.append(
+                Match(
+                    entity.id,
+                    entity.kind,
+                    entity.name,
+                    entity.names[key][0],
+                    score,
+                    MatchTier(tier),
+                    rank,
+                    entity.weight,
+                )
+            )
+        return out
+
+    def _exact_matches(self, key: str, kind: Kind | None, best: dict[int, Found]) -> None:
+        entities = self._slots
+        for slot in self._exact.get(key, ()):
+            entity = entities[slot]
+            if entity is not None and kind in (None, entity.kind):
+                rank = entity.names[key][1]
+                best[slot] = (MatchTier.EXACT.value, rank, 100.0 - rank, slot, key, key)
+
+    def _typo_matches(self, key: str, kind: Kind, best: dict[int, Found], limit: int) -> None:
+        table = self._typo[kind]
+        if table is None:
+            return
+        entities = self._slots
+        exact = self._exact
+        found = table.extract(key, limit * 4)
+        orders = _orders(len(found))
+        for position, (name_key, similarity, _) in enumerate(found):
+            for slot in exact.get(name_key, ()):
+                entity = entities[slot]
+                if entity is None or entity.kind is not kind:
+                    continue
+                rank = entity.names[name_key][1]
+                # Scores of typo matches sit below every prefix match (30..65 for 70..100).
+                score = 30.0 + 0.35 * similarity
+                current = best.get(slot)
+                if current is not None and (
+                    current[0] > _TYPO
+                    or current[1] < rank
+                    or (current[1] == rank and current[2] >= score)
+                ):
+                    continue  # as good or better already (on a tie rapidfuzz's first stays)
+                best[slot] = (_TYPO, rank, score, slot, name_key, orders[position])
+
+    # -- the entities with most content, for an empty query ----------------------------------
+
+    def _popular_add(self, entity: _Entity) -> None:
+        for kind in (None, entity.kind):
+            cached = self._popular.get(kind)
+            if cached is None:
+                continue
+            kept, whole = cached
+            item = (_popular_order(entity), entity.id)
+            # The list is the true first len(kept): an entity after its last belongs only when
+            # the list holds every entity of the kind.
+            if whole or (kept and item < kept[-1]):
+                insort(kept, item)
+                if len(kept) > _POPULAR_KEPT:
+                    del kept[_POPULAR_KEPT:]
+                    self._popular[kind] = (kept, False)
+
+    def _popular_remove(self, entity: _Entity) -> None:
+        for kind in (None, entity.kind):
+            cached = self._popular.get(kind)
+            if cached is None:
+                continue
+            kept, whole = cached
+            item = (_popular_order(entity), entity.id)
+            at = bisect_left(kept, item)
+            if at < len(kept) and kept[at] == item:
+                del kept[at]
+                if len(kept) < POPULAR and not whole:
+                    del self._popular[kind]  # too few left to be sure: count again when asked
 
     def _popular_entities(self, kind: Kind | None) -> list[Match]:
-        ids = self._popular.get(kind)
-        if ids is None:
-            candidates = [
-                (entity_id, e) for entity_id, e in self._entities.items() if kind in (None, e.kind)
+        cached = self._popular.get(kind)
+        if cached is None:
+            everyone = [
+                (_popular_order(e), e.id) for e in self._entities.values() if kind in (None, e.kind)
             ]
-            candidates.sort(key=lambda item: (-item[1].weight, item[1].name.casefold()))
-            ids = self._popular[kind] = [entity_id for entity_id, _ in candidates[:25]]
+            kept = heapq.nsmallest(_POPULAR_KEPT, everyone)
+            cached = self._popular[kind] = (kept, len(kept) == len(everyone))
         out = []
-        for entity_id in ids:
+        for _, entity_id in cached[0][:POPULAR]:
             entity = self._entities[entity_id]
             out.append(
                 Match(
@@ -340,6 +426,21 @@ class SearchIndex:
                 )
             )
         return out
+
+
+_TYPO = MatchTier.TYPO.value
+_ORDERS: list[str] = []
+
+
+def _orders(count: int) -> list[str]:
+    """Texts that sort as positions do (ties between typo names keep rapidfuzz's order)."""
+    while len(_ORDERS) < count:
+        _ORDERS.append(f"{len(_ORDERS):08d}")
+    return _ORDERS
+
+
+def _popular_order(entity: _Entity) -> tuple[int, str]:
+    return (-entity.weight, entity.name.casefold())
 
 
 def _rank(match: Match) -> tuple[int, float, int, int, int, str]:
