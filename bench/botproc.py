@@ -15,7 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
-from armsbot.app import open_services
+from armsbot.app import open_services, settle_heap
 from armsbot.bot.client import ArmsBot, point_discord_at
 from armsbot.config import Settings
 from bench.approaches import APPROACHES
@@ -40,6 +40,7 @@ async def main() -> None:
         baseline = APPROACHES[approach]()
         baseline.build(await services.kb.index_rows())
         services.index = services.lookup.index = baseline.index()
+    settle_heap()  # as armsbot run does
     bot = ArmsBot(services, settings)
     stopping = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)

@@ -209,3 +209,35 @@ def test_fixed_strings_follow_the_locale_with_english_fallback() -> None:
     assert i18n.text("page.next", "es-419") == "Siguiente"
     assert i18n.text("page.next", "ja") == "Next"
     assert "42" in i18n.text("query.too_long", "de", length=42, limit=100)
+
+
+def test_a_card_with_thousands_of_lines_is_paged_whole_and_once() -> None:
+    sources = [
+        CardSource(i, f"Report {i}", f"https://example.org/r/{i}", "Pub", "2020")
+        for i in range(1, 401)
+    ]
+    lines = [
+        CardLine(f"Sale number {i} of a radar.", Status.REPORTED, "2020", [1 + i % 400], f"c{i}")
+        for i in range(3000)
+    ]
+    groups = [CardGroup(f"Supplier {g}", lines[g * 100 : (g + 1) * 100]) for g in range(30)]
+    card = Card(
+        kind="country",
+        title="Busy country",
+        entity_id="BC",
+        sections=[CardSection("Acquisitions", groups)],
+        sources=sources,
+        footer="footer",
+    )
+    pages = card_pages(card)
+    assert len(pages) > 30
+    assert all(page.size() <= MESSAGE_TOTAL_LIMIT for page in pages)
+    assert all(len(page.description) <= DESCRIPTION_LIMIT for page in pages)
+    shown = [n for page in pages for n in re.findall(r"Sale number (\d+) ", page.description)]
+    assert shown == [str(i) for i in range(3000)]  # every line, in order, once
+    for page in pages:  # every cited source is listed on the same page
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", page.description)}
+        listed = {int(m) for _, v in page.fields for m in re.findall(r"^\[(\d+)\]", v, re.M)}
+        assert cited == listed
+    assert card_pages(card) is pages  # made once per card
+    assert "renderings" not in card.to_dict()

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     )
     submissions_per_hour: int = Field(default=5, ge=1)
     pending_per_user: int = Field(default=10, ge=1)
+    card_cache_lines: int = Field(
+        default=60_000, ge=0, description="card lines kept built between changes (0: none)"
+    )
     sync_commands: bool = Field(default=True, description="register the commands at start-up")
     project_url: str | None = Field(default=None, description="shown by /about")
     log_level: str = Field(default="INFO")

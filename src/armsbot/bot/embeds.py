@@ -82,23 +82,41 @@ def _source_line(source: CardSource) -> str:
     return truncate(text, SOURCE_LINE_LIMIT) if not source.url else text
 
 
-def _source_fields(sources: list[CardSource]) -> list[tuple[str, str]]:
+def _field_name(index: int) -> str:
+    return "Sources" if index == 0 else "Sources (continued)"
+
+
+def _source_fields(lines: list[str]) -> list[tuple[str, str]]:
+    """Source lines packed into as few embed fields as Discord's 1,024 characters allow."""
     fields: list[tuple[str, str]] = []
     current: list[str] = []
     size = 0
-    for source in sources:
-        line = _source_line(source)
+    for line in lines:
         if current and size + len(line) + 1 > FIELD_VALUE_LIMIT:
-            fields.append(("Sources" if not fields else "Sources (continued)", "\n".join(current)))
+            fields.append((_field_name(len(fields)), "\n".join(current)))
             current, size = [], 0
         current.append(line)
         size += len(line) + 1
     if current:
-        fields.append(("Sources" if not fields else "Sources (continued)", "\n".join(current)))
+        fields.append((_field_name(len(fields)), "\n".join(current)))
     return fields
 
 
-@dataclass(slots=True)
+def _source_fields_size(lengths: list[int]) -> int:
+    """What ``_source_fields`` of lines of these lengths counts towards the message total."""
+    total = fields = size = 0
+    for length in lengths:
+        if size and size + length + 1 > FIELD_VALUE_LIMIT:
+            total += len(_field_name(fields)) + size - 1
+            fields += 1
+            size = 0
+        size += length + 1
+    if size:
+        total += len(_field_name(fields)) + size - 1
+    return total
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One page of a card: the embed's parts before they become a ``discord.Embed``."""
 
@@ -130,15 +148,39 @@ class Page:
 
 
 def card_pages(card: Card, footer_note: str | None = None) -> list[Page]:
-    """The card split into pages, each within Discord's limits for one message."""
+    """The card split into pages, each within Discord's limits for one message.
+
+    Made once per card and note (kept in ``card.renderings``; pages are not changed once made).
+    """
+    key = f"discord-pages:{footer_note or ''}"
+    pages = card.renderings.get(key)
+    if pages is None:
+        pages = card.renderings[key] = _paginate(card, footer_note)
+    return pages
+
+
+def _paginate(card: Card, footer_note: str | None) -> list[Page]:
+    """Linear in the card's size: each source line is rendered once, and whether a block still
+    fits on the page is worked out from lengths (a card can have thousands of lines)."""
     title = truncate(escape(card.title) if card.kind == "search" else card.title, TITLE_LIMIT)
     sources = {s.number: s for s in card.sources}
+    source_lines: dict[int, str] = {}
     footer_base = truncate(card.footer or "", FOOTER_LIMIT - 40)
     colour = COLOURS.get(card.kind, discord.Colour.default())
+    fixed = len(title) + len(footer_base) + 60
+
+    def source_line(number: int) -> str:
+        line = source_lines.get(number)
+        if line is None:
+            line = source_lines[number] = _source_line(sources[number])
+        return line
 
     pages: list[tuple[list[str], list[int]]] = []
     text: list[str] = []
+    text_size = -1  # len("\n".join(text))
     cited: list[int] = []
+    cited_set: set[int] = set()
+    cited_lengths: list[int] = []
     context: list[str] = []  # the section and group headings in force at the end of the page
 
     def headings_for(block: _Block, current: list[str]) -> list[str]:
@@ -146,22 +188,23 @@ def card_pages(card: Card, footer_note: str | None = None) -> list[Page]:
             return block.context
         return block.context[1:] if current != block.context else []
 
-    def fits(lines: list[str], numbers: list[int]) -> bool:
-        description = len("\n".join(lines))
-        fields = sum(len(n) + len(v) for n, v in _source_fields([sources[i] for i in numbers]))
-        total = description + fields + len(title) + len(footer_base) + 60
-        return description <= DESCRIPTION_BUDGET and total <= TOTAL_BUDGET
-
     for block in _blocks(card):
-        numbers = cited + [n for n in dict.fromkeys(block.sources) if n not in cited]
+        new = [n for n in dict.fromkeys(block.sources) if n not in cited_set]
         addition = [*headings_for(block, context), block.text]
-        if text and not fits([*text, *addition], numbers):
-            pages.append((text, cited))
-            text, cited = [], []
-            numbers = list(dict.fromkeys(block.sources))
-            addition = [*block.context, block.text]
+        if text:
+            description = text_size + sum(len(line) + 1 for line in addition)
+            lengths = cited_lengths + [len(source_line(n)) for n in new]
+            total = description + _source_fields_size(lengths) + fixed
+            if description > DESCRIPTION_BUDGET or total > TOTAL_BUDGET:
+                pages.append((text, cited))
+                text, text_size, cited, cited_set, cited_lengths = [], -1, [], set(), []
+                new = list(dict.fromkeys(block.sources))
+                addition = [*block.context, block.text]
         text.extend(addition)
-        cited = numbers
+        text_size += sum(len(line) + 1 for line in addition)
+        cited.extend(new)
+        cited_set.update(new)
+        cited_lengths.extend(len(source_line(n)) for n in new)
         context = block.context
     if text or not pages:
         pages.append((text, cited))
@@ -174,7 +217,9 @@ def card_pages(card: Card, footer_note: str | None = None) -> list[Page]:
             Page(
                 title=title,
                 description=truncate("\n".join(lines).strip("\n"), DESCRIPTION_LIMIT),
-                fields=_source_fields([sources[i] for i in sorted(numbers)])[:FIELD_COUNT_LIMIT],
+                fields=_source_fields([source_line(n) for n in sorted(numbers)])[
+                    :FIELD_COUNT_LIMIT
+                ],
                 footer=truncate(f"{footer_base}{note}{counter}", FOOTER_LIMIT),
                 colour=colour,
             )

@@ -8,7 +8,7 @@ import signal
 
 import discord
 
-from armsbot.app import open_services
+from armsbot.app import open_services, settle_heap
 from armsbot.bot.client import ArmsBot, point_discord_at
 from armsbot.config import Settings
 
@@ -29,6 +29,7 @@ async def run_bot(settings: Settings) -> None:
     log.info(
         "knowledge base %s loaded: %d entities indexed", settings.database, len(services.index)
     )
+    settle_heap()
     bot = ArmsBot(services, settings)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()

@@ -69,9 +69,14 @@ class Card:
     sections: list[CardSection] = field(default_factory=list)
     sources: list[CardSource] = field(default_factory=list)
     footer: str | None = None
+    # What adapters rendered from this card (Discord pages, ...), kept with it: a card is not
+    # changed once built, and the lookup service hands out the same card until the knowledge base
+    # changes, so each rendering is made once. Not part of the card's content.
+    renderings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: plain types only."""
         data = asdict(self)
+        del data["renderings"]
         data["facts"] = [{"label": label, "value": value} for label, value in self.facts]
         return data

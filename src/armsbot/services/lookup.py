@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from armsbot.cards.build import Names, entity_card, search_card
@@ -12,6 +13,9 @@ from armsbot.storage import KnowledgeBase
 
 MAX_QUERY_LENGTH = 100
 MAX_RESULTS = 25
+# Cards kept built, counted in lines: about 60 MB at most (a line and its share of the card's
+# sources and renderings is under 1 kB), whatever the size of the knowledge base.
+CARD_CACHE_LINES = 60_000
 
 
 QUERY_MESSAGES = {
@@ -55,9 +59,12 @@ class Answer:
 class LookupService:
     """Search and lookup over one knowledge base and its index."""
 
-    def __init__(self, kb: KnowledgeBase, index: SearchIndex) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, index: SearchIndex, cache_lines: int = CARD_CACHE_LINES
+    ) -> None:
         self.kb = kb
         self.index = index
+        self.cache = CardCache(cache_lines)
 
     def search(self, query: str, kind: Kind | None = None, limit: int = 10) -> list[Match]:
         """Ranked matches for ``query``; raises :class:`QueryError` on unusable input."""
@@ -80,8 +87,23 @@ class LookupService:
         return Answer(cleaned, await self.card(resolution.chosen.id), resolution.candidates)
 
     async def card(self, entity_id: str) -> Card | None:
-        """The card of one entity by id, or None if there is no such entity."""
-        entity = await self.kb.entity(entity_id)
+        """The card of one entity by id, or None if there is no such entity.
+
+        Built cards are kept until the knowledge base changes (here or in another process); an
+        entity with thousands of claims takes tens of milliseconds to build, and the same few
+        entities are asked for again and again, and paged through.
+        """
+        version = await self.kb.version()
+        cached = self.cache.get(entity_id, version)
+        if cached is not None:
+            return cached
+        card = await self._build_card(entity_id)
+        if card is not None:
+            self.cache.put(entity_id, version, card)
+        return card
+
+    async def _build_card(self, entity_id: str) -> Card | None:
+        entity = await self.kb.entity(entity_id, claims=False)
         if entity is None:
             return None
         claims = await self.kb.claims_about(entity_id)
@@ -92,3 +114,60 @@ class LookupService:
             await self.kb.entity_names(mentioned), await self.kb.entity_attributes(mentioned)
         )
         return entity_card(entity, claims, names)
+
+
+class CardCache:
+    """Built cards by entity id, for one version of the knowledge base, least recently used out.
+
+    Bounded by the lines the cards hold (a card of an entity with 2,000 claims weighs as much as
+    2,000 small ones). A card built while the version changed is not kept.
+    """
+
+    def __init__(self, max_lines: int) -> None:
+        self.max_lines = max_lines
+        self.version: object = None
+        self.lines = 0
+        self.hits = 0
+        self.misses = 0
+        self._cards: OrderedDict[str, tuple[Card, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._cards)
+
+    def _at(self, version: object) -> None:
+        """Move to ``version``, dropping every card kept at another."""
+        if version != self.version:
+            self.clear()
+            self.version = version
+
+    def get(self, entity_id: str, version: object) -> Card | None:
+        """The card kept for ``entity_id`` at ``version``, or None."""
+        self._at(version)
+        found = self._cards.get(entity_id)
+        if found is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._cards.move_to_end(entity_id)
+        return found[0]
+
+    def put(self, entity_id: str, version: object, card: Card) -> None:
+        """Keep ``card`` if it was built at the current version and is not larger than the cache."""
+        if version != self.version:
+            return
+        weight = 1 + sum(section.line_count for section in card.sections)
+        if weight > self.max_lines:
+            return
+        previous = self._cards.pop(entity_id, None)
+        if previous is not None:
+            self.lines -= previous[1]
+        self._cards[entity_id] = (card, weight)
+        self.lines += weight
+        while self.lines > self.max_lines:
+            _, (_, dropped) = self._cards.popitem(last=False)
+            self.lines -= dropped
+
+    def clear(self) -> None:
+        """Forget every card."""
+        self._cards.clear()
+        self.lines = 0

@@ -32,6 +32,7 @@ class KnowledgeBase:
         # One connection runs one transaction at a time; coroutines queue for it here, and other
         # processes wait on SQLite's lock (busy_timeout).
         self._transaction_lock = asyncio.Lock()
+        self._commits = 0  # write transactions this connection committed (see ``version``)
 
     @classmethod
     async def open(cls, path: Path) -> Self:
@@ -77,6 +78,18 @@ class KnowledgeBase:
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.execute("COMMIT")
+            self._commits += 1
+
+    async def version(self) -> tuple[int, int]:
+        """A value that changes whenever the knowledge base may have changed, from any process.
+
+        The commits of this connection, and SQLite's ``data_version``, which changes when another
+        connection (the CLI approving a correction, an import) commits to the same file. Whatever
+        is derived from the knowledge base, such as a rendered card, is valid while this holds.
+        """
+        async with self._db.execute("PRAGMA data_version") as cursor:
+            row = await cursor.fetchone()
+        return self._commits, int(row[0]) if row else 0
 
     async def schema_version(self) -> int:
         """The migration the database is at."""
@@ -243,17 +256,17 @@ class KnowledgeBase:
         async with self._db.execute(
             "SELECT entity_id, count(DISTINCT claim_id) FROM claim_parties GROUP BY entity_id"
         ) as cursor:
-            async for row in cursor:
+            for row in await cursor.fetchall():
                 weights[str(row[0])] = int(row[1])
         aliases: dict[str, list[tuple[str, str]]] = defaultdict(list)
         async with self._db.execute(
             "SELECT entity_id, name, type FROM aliases ORDER BY entity_id, position"
         ) as cursor:
-            async for row in cursor:
+            for row in await cursor.fetchall():
                 aliases[str(row[0])].append((str(row[1]), str(row[2])))
         rows = []
         async with self._db.execute("SELECT id, kind, name FROM entities ORDER BY id") as cursor:
-            async for row in cursor:
+            for row in await cursor.fetchall():
                 entity_id = str(row[0])
                 rows.append(
                     IndexRow(
@@ -293,8 +306,8 @@ class KnowledgeBase:
             result.append(IndexRow(entity_id, kind, name, weight, aliases))
         return result
 
-    async def entity(self, entity_id: str) -> EntityRecord | None:
-        """One entity with its aliases and home claims, or None."""
+    async def entity(self, entity_id: str, *, claims: bool = True) -> EntityRecord | None:
+        """One entity with its aliases and (unless ``claims`` is false) home claims, or None."""
         async with self._db.execute("SELECT * FROM entities WHERE id = ?", (entity_id,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
@@ -307,7 +320,8 @@ class KnowledgeBase:
             record.aliases = [
                 AliasRecord(str(r[0]), str(r[1]), r[2], str(r[3])) for r in await cursor.fetchall()
             ]
-        record.claims = await self._claims("c.home_entity_id = ?", (entity_id,))
+        if claims:
+            record.claims = await self._claims("c.home_entity_id = ?", (entity_id,))
         return record
 
     async def entity_names(self, ids: Iterable[str]) -> dict[str, tuple[Kind, str]]:
@@ -348,6 +362,10 @@ class KnowledgeBase:
         return await self._claims(f"c.id IN ({marks})", tuple(claim_ids))
 
     async def _claims(self, where: str, params: tuple[Any, ...]) -> list[Claim]:
+        # Three queries, each selecting by ``where`` again (not by a list of ids, which could pass
+        # SQLite's limit of 32,766 parameters for an entity with that many claims). fetchall:
+        # iterating an aiosqlite cursor costs a round trip to its thread per 64 rows. Parties and
+        # sources are frozen models, so the same one is shared by every claim that has it.
         async with self._db.execute(
             f"SELECT c.* FROM claims c WHERE {where} ORDER BY c.home_entity_id, c.position",
             params,
@@ -355,28 +373,38 @@ class KnowledgeBase:
             rows = await cursor.fetchall()
         if not rows:
             return []
-        ids = [str(r["id"]) for r in rows]
-        marks = ",".join("?" * len(ids))
         parties: dict[str, list[Party]] = defaultdict(list)
+        party_of: dict[tuple[str, str], Party] = {}
         async with self._db.execute(
-            f"SELECT claim_id, entity_id, role FROM claim_parties WHERE claim_id IN ({marks})"
+            "SELECT claim_id, entity_id, role FROM claim_parties"
+            f" WHERE claim_id IN (SELECT c.id FROM claims c WHERE {where})"
             " ORDER BY claim_id, position",
-            ids,
+            params,
         ) as cursor:
-            async for r in cursor:
-                parties[str(r[0])].append(Party.model_construct(entity=str(r[1]), role=Role(r[2])))
+            for claim_id, entity_id, role in await cursor.fetchall():
+                party = party_of.get((entity_id, role))
+                if party is None:
+                    party = Party.model_construct(entity=str(entity_id), role=Role(role))
+                    party_of[(entity_id, role)] = party
+                parties[claim_id].append(party)
         sources: dict[str, list[Source]] = defaultdict(list)
+        source_of: dict[int, Source] = {}
         async with self._db.execute(
-            "SELECT cs.claim_id, s.url, s.title, s.publisher, s.date FROM claim_sources cs"
-            f" JOIN sources s ON s.id = cs.source_id WHERE cs.claim_id IN ({marks})"
+            "SELECT cs.claim_id, s.id, s.url, s.title, s.publisher, s.date FROM claim_sources cs"
+            " JOIN sources s ON s.id = cs.source_id"
+            f" WHERE cs.claim_id IN (SELECT c.id FROM claims c WHERE {where})"
             " ORDER BY cs.claim_id, cs.position",
-            ids,
+            params,
         ) as cursor:
-            async for r in cursor:
-                sources[str(r[0])].append(
-                    Source.model_construct(url=r[1], title=str(r[2]), publisher=r[3], date=r[4])
-                )
-        return [_claim_from_row(r, parties[str(r["id"])], sources[str(r["id"])]) for r in rows]
+            for claim_id, source_id, url, title, publisher, date in await cursor.fetchall():
+                source = source_of.get(source_id)
+                if source is None:
+                    source = Source.model_construct(
+                        url=url, title=str(title), publisher=publisher, date=date
+                    )
+                    source_of[source_id] = source
+                sources[claim_id].append(source)
+        return [_claim_from_row(r, parties[r["id"]], sources[r["id"]]) for r in rows]
 
     async def curated_entities(self) -> list[EntityRecord]:
         """Every entity that has (or should have) a file in data/, with its data-file content."""
@@ -533,7 +561,7 @@ def _claim_from_row(row: aiosqlite.Row, parties: list[Party], sources: list[Sour
         parties=parties,
         product=row["product"],
         end_user=row["end_user"],
-        goods=json.loads(row["goods"]),
+        goods=[] if row["goods"] == "[]" else json.loads(row["goods"]),
         sources=sources,
         provenance=provenance,
     )
