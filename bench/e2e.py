@@ -47,7 +47,9 @@ class LoadResult:
         return self.answered / self.seconds if self.seconds else 0.0
 
 
-async def _start_bot(double: DiscordDouble, approach: str, database: Path, cpu: int) -> Any:
+async def _start_bot(
+    double: DiscordDouble, approach: str, database: Path, cpu: int, env: dict[str, str]
+) -> Any:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -62,6 +64,7 @@ async def _start_bot(double: DiscordDouble, approach: str, database: Path, cpu: 
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=REPO,
+        env={**os.environ, **env},
     )
     assert process.stdout is not None
     try:
@@ -145,8 +148,12 @@ async def measure(
     seconds: float,
     rate: float,
     concurrency: int,
+    env: dict[str, str] | None = None,
 ) -> dict[str, dict[str, LoadResult]]:
-    """For each scenario (autocomplete, lookup): the closed-loop and open-loop results."""
+    """For each scenario (autocomplete, lookup): the closed-loop and open-loop results.
+
+    ``env``: settings for the bot's process (``ARMSBOT_CARD_CACHE_LINES=0`` turns its cache off).
+    """
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
     bot_cpu = cpus[-1]
     mine = {c for c in cpus if c != bot_cpu} or set(cpus)
@@ -161,7 +168,7 @@ async def measure(
     gc.disable()
     try:
         async with DiscordDouble(guilds=[default_guild()]) as double:
-            process = await _start_bot(double, approach, database, bot_cpu)
+            process = await _start_bot(double, approach, database, bot_cpu, env or {})
             try:
                 for scenario, queries in workloads.items():
                     warm = queries[: min(len(queries), 20)]

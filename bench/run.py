@@ -60,7 +60,7 @@ class Plan:
     e2e_approaches: tuple[str, ...]
 
 
-FULL_PLAN = Plan(False, 3, 3, 20.0, 1.0, 60, 120, 5.0, 300.0, 16, tuple(APPROACHES))
+FULL_PLAN = Plan(False, 3, 3, 20.0, 1.0, 600, 120, 5.0, 300.0, 16, tuple(APPROACHES))
 SMOKE_PLAN = Plan(True, 1, 1, 0.5, 0.15, 6, 10, 0.3, 300.0, 4, ("armsbot", "fts5-trigram"))
 
 
@@ -223,34 +223,51 @@ def changes(rows: list[IndexRow], count: int, seed: int = 11) -> list[tuple[str,
 def measure_updates(
     approach: Any, edits: list[tuple[str, IndexRow]], budget: float
 ) -> dict[str, Any]:
+    """The time of each ``upsert``; for armsbot, the compactions it asks for timed apart."""
     times: dict[str, list[float]] = {}
+    compactions: list[float] = []
+    index = approach.index()
     stop = time.perf_counter() + budget
     for label, row in edits:
         start = time.perf_counter()
         approach.upsert(row)
         times.setdefault(label, []).append(time.perf_counter() - start)
+        if hasattr(index, "compaction_due") and index.compaction_due():
+            start = time.perf_counter()
+            index.compact()
+            compactions.append(time.perf_counter() - start)
         if time.perf_counter() > stop and sum(map(len, times.values())) >= 3:
             break
     every = [t for ts in times.values() for t in ts]
-    return {"all": _summary(every), **{k: _summary(v) for k, v in times.items()}}
+    return {
+        "all": _summary(every),
+        **{k: _summary(v) for k, v in times.items()},
+        "compaction": _summary(compactions),
+    }
 
 
 async def measure_lookups(
     approach: Any, database: Path, queries: list[Query], budget: float
-) -> dict[str, float]:
+) -> dict[str, Any]:
+    """``LookupService.ask`` per query: with the card built (the first time an entity is asked
+    for after a change: the cache is emptied before each), then with the card kept."""
     async with await KnowledgeBase.open(database) as kb:
         service = LookupService(kb, approach.index())
         for query in queries[:3]:
             await service.ask(query.kind, query.text)  # type: ignore[arg-type]
-        times = []
+        built, kept = [], []
         stop = time.perf_counter() + budget
         for query in queries:
+            service.cache.clear()
             start = time.perf_counter()
             await service.ask(query.kind, query.text)  # type: ignore[arg-type]
-            times.append(time.perf_counter() - start)
-            if time.perf_counter() > stop and len(times) >= 5:
+            built.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            await service.ask(query.kind, query.text)  # type: ignore[arg-type]
+            kept.append(time.perf_counter() - start)
+            if time.perf_counter() > stop and len(built) >= 5:
                 break
-    return _summary(times)
+    return {**_summary(built), "kept": _summary(kept)}
 
 
 def check_against_reference(
@@ -352,6 +369,20 @@ def run_workload(
                     concurrency=plan.e2e_concurrency,
                 )
             )
+            if name == "armsbot":
+                console.log(f"[{label}] armsbot: end to end, /country /firm /law, card cache off")
+                uncached = asyncio.run(
+                    e2e_module.measure(
+                        name,
+                        database,
+                        {"lookup": lookups},
+                        seconds=plan.e2e_seconds,
+                        rate=plan.e2e_rate,
+                        concurrency=plan.e2e_concurrency,
+                        env={"ARMSBOT_CARD_CACHE_LINES": "0"},
+                    )
+                )
+                measured["lookup_uncached"] = uncached["lookup"]
             result["approaches"][name]["e2e"] = {
                 scenario: {
                     load: {
@@ -430,12 +461,24 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         lambda f: "n/a" if "accuracy" not in f else f"{f['accuracy']['as_labelled']:.0%}",
     ),
     (
-        "in-place update of one entity p50 / max, ms",
-        lambda f: f"{_fmt(f['update']['all']['p50'], 3)} / {_fmt(f['update']['all']['max'], 3)}",
+        "in-place update of one entity p50 / p99 / max, ms",
+        lambda f: " / ".join(_fmt(f["update"]["all"][k], 3) for k in ("p50", "p99", "max")),
+    ),
+    (
+        "  compactions after those updates: count, max ms",
+        lambda f: (
+            "-"
+            if not f["update"]["compaction"]["n"]
+            else f"{f['update']['compaction']['n']}, {_fmt(f['update']['compaction']['max'], 2)}"
+        ),
     ),
     (
         "full lookup (search+claims+card) p50 / p99, ms",
         lambda f: f"{_fmt(f['lookup']['p50'], 1)} / {_fmt(f['lookup']['p99'], 1)}",
+    ),
+    (
+        "  the same, card kept from before: p50 / p99, ms",
+        lambda f: f"{_fmt(f['lookup']['kept']['p50'], 2)} / {_fmt(f['lookup']['kept']['p99'], 2)}",
     ),
     (
         "e2e autocomplete: answered/s, 1 core (16 in flight)",
@@ -461,12 +504,24 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         "e2e /country, /firm, /law, one in flight: p50 / p99, ms",
         lambda f: _e2e(f, "lookup", "single", "latency"),
     ),
+    (
+        "  the same, bot's card cache off: answered/s, 1 core",
+        lambda f: _e2e(f, "lookup_uncached", "closed", "rate"),
+    ),
+    (
+        "  the same, bot's card cache off, at 300/s: p50 / p99, ms",
+        lambda f: _e2e(f, "lookup_uncached", "open", "latency"),
+    ),
+    (
+        "  the same, bot's card cache off, one in flight: p50 / p99, ms",
+        lambda f: _e2e(f, "lookup_uncached", "single", "latency"),
+    ),
 ]
 
 
 def _e2e(figures: dict[str, Any], scenario: str, load: str, what: str) -> str:
     e2e = figures.get("e2e")
-    if e2e is None:
+    if e2e is None or scenario not in e2e:
         return "not run"
     part = e2e[scenario].get(load)
     if part is None:
@@ -571,9 +626,9 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         ("index build <= 2 s", ours["build"]["total_s"], ours["build"]["total_s"] <= 2.0),
         ("RSS after loading <= 300 MB", ours["rss"]["loaded_mb"], ours["rss"]["loaded_mb"] <= 300),
         (
-            "in-place update of one entity <= 1 ms (p50)",
-            ours["update"]["all"]["p50"],
-            ours["update"]["all"]["p50"] <= 1.0,
+            "in-place update of one entity <= 1 ms (p99; the max is in the table)",
+            ours["update"]["all"]["p99"],
+            ours["update"]["all"]["p99"] <= 1.0,
         ),
     ]
     e2e = ours.get("e2e")

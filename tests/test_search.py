@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +15,10 @@ from hypothesis import strategies as st
 from armsbot.models import Kind
 from armsbot.records import IndexRow
 from armsbot.search import SearchIndex, fold
+from armsbot.search import index as index_module
+from armsbot.search import prefix as prefix_module
 from armsbot.search.index import MatchTier
+from armsbot.storage import KnowledgeBase
 
 from .conftest import shared_file
 
@@ -199,3 +205,87 @@ def test_candidates_leave_out_typo_guesses_when_names_match(index: SearchIndex) 
     assert [m.id for m in resolution.candidates] == ["CG", "CD"]
     guesses = index.resolve("xqzlandia", Kind.COUNTRY)
     assert all(m.tier is MatchTier.TYPO for m in guesses.candidates)
+
+
+def test_many_updates_then_compaction_answer_as_a_fresh_build(
+    built_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random in-place changes, with compaction due often, answer exactly as a rebuild."""
+    monkeypatch.setattr(prefix_module, "DELTA_LIMIT", 40)
+    monkeypatch.setattr(index_module, "TYPO_OVERFLOW_LIMIT", 30)
+
+    async def read() -> list[IndexRow]:
+        async with await KnowledgeBase.open(built_db) as kb:
+            return await kb.index_rows()
+
+    rows = {row.id: row for row in asyncio.run(read())}
+    index = SearchIndex.build(rows.values())
+    rng = random.Random(8)
+    words = ["Helix", "Vantor", "Corvid", "Nightjar", "Kestrel", "Argus", "Lynx", "Sentinel"]
+    compactions = 0
+    dropped: list[str] = []  # names taken out: their prefixes must not find them any more
+    for step in range(400):
+        entity_id = rng.choice(sorted(rows))
+        row = rows[entity_id]
+        action = rng.random()
+        name = f"{rng.choice(words)} {rng.choice(words)} {step}"
+        if action < 0.35:
+            row = replace(row, aliases=(*row.aliases, (name, rng.choice(["product", "name"]))))
+        elif action < 0.5 and row.aliases:
+            dropped.append(fold(row.aliases[0][0]))
+            row = replace(row, aliases=row.aliases[1:])
+        elif action < 0.65:
+            row = replace(row, weight=row.weight + rng.randint(1, 5))
+        elif action < 0.75:
+            row = replace(row, name=name)
+        elif action < 0.85 and row.kind is Kind.FIRM:
+            index.remove(entity_id)
+            del rows[entity_id]
+            continue
+        else:
+            row = IndexRow(f"new-{step}", Kind.FIRM, name, rng.randint(0, 3), ((name[:5], "name"),))
+        rows[row.id] = row
+        index.upsert(row)
+        if index.compaction_due() and rng.random() < 0.7:
+            assert index.compact()
+            compactions += 1
+    assert compactions > 5
+    fresh = SearchIndex.build(rows.values())
+    queries = ["helix", "vantor cor", "nightjr", "kestrel ar", "a", "se", "lynx sentinel 1"]
+    queries += [
+        fold(r.name)[: rng.randint(1, 12)] for r in rng.sample([rows[k] for k in sorted(rows)], 60)
+    ]
+    assert len(dropped) > 20
+    queries += [name[:length] for name in dropped for length in (2, 3, 4, 6, 40)]
+
+    def answers(ix: SearchIndex) -> list[list[tuple[str, int, float, str]]]:
+        return [
+            [(m.id, m.tier, m.score, m.matched) for m in ix.search(q, kind, 10)]
+            for q in queries
+            for kind in (None, Kind.FIRM, Kind.COUNTRY)
+        ]
+
+    before = answers(index)
+    assert before == answers(fresh)
+    index.compact()
+    assert not index.compaction_due()
+    assert answers(index) == before
+
+
+def test_a_dropped_alias_is_not_found_in_a_long_prefix_range() -> None:
+    """The range read at once (numpy) skips entries of names an entity no longer has."""
+    crowd = [IndexRow(f"z{i}", Kind.FIRM, f"Zorro Alpha {i}", 0, ()) for i in range(120)]
+    omega = IndexRow("omega", Kind.FIRM, "Omega Works", 50, (("Zorro Prime", "name"),))
+    index = SearchIndex.build([*crowd, omega])
+    found = index.search("zorro", Kind.FIRM, 200)
+    assert len(found) == 121
+    assert next(m for m in found if m.id == "omega").matched == "Zorro Prime"
+    changed = replace(omega, aliases=(("Omega Zed", "name"),))
+    index.upsert(changed)
+    answers = {q: index.search(q, Kind.FIRM, 200) for q in ("zorro", "zorro pr", "omega z")}
+    assert "omega" not in {m.id for m in answers["zorro"]}
+    assert "omega" not in {m.id for m in answers["zorro pr"]}
+    assert answers["omega z"][0].id == "omega"
+    assert answers == {
+        q: SearchIndex.build([*crowd, changed]).search(q, Kind.FIRM, 200) for q in answers
+    }

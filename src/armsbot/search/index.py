@@ -167,7 +167,9 @@ class SearchIndex:
         """How many distinct (entity, folded name) pairs are indexed."""
         return sum(len(e.names) for e in self._entities.values())
 
-    def _register(self, row: IndexRow, previous: _Entity | None) -> _Entity:
+    @staticmethod
+    def _names(row: IndexRow, previous: _Entity | None) -> dict[str, tuple[str, int]]:
+        """Folded name -> (name as written, rank) for every name of ``row``."""
         names: dict[str, tuple[str, int]] = {}
         # Names unchanged since the previous version need no folding again.
         known = {} if previous is None else {w: k for k, (w, _) in previous.names.items()}
@@ -178,6 +180,16 @@ class SearchIndex:
             rank = _ALIAS_RANK.get(alias_type, 1)
             if key and (key not in names or rank < names[key][1]):
                 names[key] = (name, rank)
+        return names
+
+    def _register(
+        self,
+        row: IndexRow,
+        previous: _Entity | None,
+        names: dict[str, tuple[str, int]] | None = None,
+    ) -> _Entity:
+        if names is None:
+            names = self._names(row, previous)
         slot = self._store.add(row.id, row.name, row.weight, names)
         entity = _Entity(row.id, row.kind, row.name, row.weight, slot, row, names)
         self._entities[row.id] = entity
@@ -207,15 +219,87 @@ class SearchIndex:
             ):
                 self._reweigh(previous, row)
                 return
+            names = self._names(row, previous)
+            if (previous.kind, previous.name, previous.weight) == (row.kind, row.name, row.weight):
+                self._change_names(previous, row, names)
+                return
             self._forget(previous)
-        entity = self._register(row, previous)
+        else:
+            names = None
+        entity = self._register(row, previous, names)
         table = self._prefix[row.kind]
         table.add(entity.entries())
-        table.tidy()
-        typo = self._typo[row.kind]
-        if typo is not None and len(typo.overflow) > TYPO_OVERFLOW_LIMIT:
-            # Names added since the build are scored whole; once many, lay the table out again.
-            self._typo[row.kind] = TypoTable(typo.ordered_keys(), self._buckets, int(TYPO_CUTOFF))
+
+    def _change_names(
+        self, entity: _Entity, row: IndexRow, names: dict[str, tuple[str, int]]
+    ) -> None:
+        """Only names changed (an alias added or dropped): index those, keep everything else.
+
+        A country has about 200 names; re-indexing all of them for one more took milliseconds.
+        """
+        before = dict(entity.names)
+        removed = [k for k, v in before.items() if names.get(k) != v]
+        added = [k for k, v in names.items() if before.get(k) != v]
+        slot = entity.slot
+        old_names = list(before)
+
+        def entries_before() -> list[tuple[str, str, int]]:
+            return [e for key in old_names for e in word_entries(key, slot)]
+
+        entity.names.clear()  # the same dict the prefix tables read as ranks[slot]
+        entity.names.update(names)
+        entity.row = row
+        kind = entity.kind
+        typo = self._typo[kind]
+        exact = self._exact
+        for key in removed:
+            owners = tuple(s for s in exact.get(key, ()) if s != slot)
+            if owners:
+                exact[key] = owners
+            else:
+                exact.pop(key, None)
+            if typo is not None and key not in names and not self._owned(key, kind):
+                typo.discard(key)
+        for key in added:
+            exact[key] = (*exact.get(key, ()), slot)
+            if typo is not None:
+                typo.add(key)
+        self._prefix[kind].change_names(
+            entries_before,
+            [e for key in removed for e in word_entries(key, slot)],
+            [e for key in added for e in word_entries(key, slot)],
+            before,
+        )
+
+    # -- compaction ---------------------------------------------------------------------------
+    # An update only does what makes the change searchable at once (well under a millisecond):
+    # added entries go to small side lists read beside the big tables. Folding them into the big
+    # tables is compaction, a few milliseconds once per thousands of added names, which the
+    # caller runs when the update is done (the corrections service does after applying one).
+
+    def compaction_due(self) -> bool:
+        """Whether updates have left enough on the side that ``compact`` should run."""
+        return any(table.tidy_due() for table in self._prefix.values()) or any(
+            typo is not None and len(typo.overflow) > TYPO_OVERFLOW_LIMIT
+            for typo in self._typo.values()
+        )
+
+    def compact(self) -> bool:
+        """Fold what updates left on the side into the big tables; False if nothing was due.
+
+        Answers are the same before and after; only reading gets faster again.
+        """
+        done = False
+        for kind, table in self._prefix.items():
+            if table.tidy_due():
+                table.tidy()
+                done = True
+            typo = self._typo[kind]
+            if typo is not None and len(typo.overflow) > TYPO_OVERFLOW_LIMIT:
+                # Names added since the build are scored whole; once many, lay the table out again.
+                self._typo[kind] = TypoTable(typo.ordered_keys(), self._buckets, int(TYPO_CUTOFF))
+                done = True
+        return done
 
     def _reweigh(self, entity: _Entity, row: IndexRow) -> None:
         """Only the weight changed: move the entity's ranked items, nothing else."""

@@ -173,6 +173,7 @@ class PrefixTable:
         self.keys: npt.NDArray[np.object_] = np.zeros(0, dtype=object)
         self.delta: list[tuple[str, str, int]] = []
         self.dead = 0
+        self.dead_entries = 0  # of those dead, entries of live entities (``_live`` False)
         self.ranked: dict[str, _Ranked] = {}
         self.ranked_depth = 0
         self._slot = np.zeros(0, dtype=np.int32)
@@ -180,6 +181,8 @@ class PrefixTable:
         self._key_length = np.zeros(0, dtype=np.int16)
         self._rank = np.zeros(0, dtype=np.float64)
         self._spaces = np.zeros(0, dtype=np.uint64)
+        # False where an entry of a live entity was taken out (a name it no longer has).
+        self._live = np.ones(0, dtype=np.bool_)
 
     # -- laying out ---------------------------------------------------------------------------
 
@@ -192,6 +195,7 @@ class PrefixTable:
         slots = [e[2] for e in entries]
         self.delta = []
         self.dead = 0
+        self.dead_entries = 0
         n = len(entries)
         self.suffixes = _objects(suffixes)
         self.keys = _objects(keys)
@@ -212,6 +216,7 @@ class PrefixTable:
             # Where the suffix has spaces, among its first _WORD_BITS characters.
             spaces.append((mask >> (len(key) - len(suffix))) & _WORD_MASK if mask else 0)
         self._spaces = np.array(spaces, dtype=np.uint64)
+        self._live = np.ones(n, dtype=np.bool_)
         self.ranked = {}
         self.ranked_depth = 0
         ids = self._entities.ids
@@ -270,7 +275,8 @@ class PrefixTable:
         rank = self._rank[lo:hi]
         full = suffix_length == key_length
         ends = suffix_length == length
-        keep = self._entities.alive[slot] & ~(full & ends)  # the name itself is an exact match
+        # The name itself is an exact match, not a prefix one.
+        keep = self._entities.alive[slot] & self._live[lo:hi] & ~(full & ends)
         whole = ends | ((self._spaces[lo:hi] >> np.uint64(length)) & np.uint64(1)).astype(np.bool_)
         bonus = np.where(whole, WHOLE_WORD_BONUS, 0.0)
         # The same operations in the same order as prefix_score, so the floats are equal.
@@ -324,6 +330,9 @@ class PrefixTable:
                 self._slot[lo:hi].tolist(),
                 strict=True,
             )
+            if self.dead_entries:
+                live = self._live[lo:hi].tolist()
+                entries = (e for e, ok in zip(entries, live, strict=True) if ok)  # type: ignore[assignment]
             self._read(key, entries, best)
         else:
             self._read_many(key, lo, hi, best, limit)
@@ -416,15 +425,20 @@ class PrefixTable:
 
     def reweigh(self, entries: list[tuple[str, str, int]], set_weight: Callable[[], None]) -> None:
         """Move an entity's ranked items for a new weight, which ``set_weight`` stores."""
-        self._rank_entity(entries, insert=False)
+        best = self._best_by_prefix(entries)  # the items stay; only their order changes
+        self._rank_entity(entries, insert=False, best=best)
         set_weight()
-        self._rank_entity(entries, insert=True)
+        self._rank_entity(entries, insert=True, best=best)
+
+    def tidy_due(self) -> bool:
+        """Whether ``tidy`` has work to do."""
+        return self.dead * 2 > max(len(self.suffixes), 4096) or len(self.delta) > DELTA_LIMIT
 
     def tidy(self) -> None:
         """Keep the small list small and the dead few, so reading stays as fast as after a build.
 
         Past ``DELTA_LIMIT`` added entries, they are spliced into the big lists (a copy of the
-        lists in C, about a millisecond for 100,000 entries; the ranked lists already hold them).
+        lists in C, a few milliseconds for 190,000 entries; the ranked lists already hold them).
         Once dead entries are half of the big lists, the kind is laid out afresh.
         """
         if self.dead * 2 > max(len(self.suffixes), 4096):
@@ -460,6 +474,7 @@ class PrefixTable:
             self._rank,
             [ranks[slot][key][1] for key, slot in zip(keys, slots, strict=True)],  # type: ignore[index]
         )
+        self._live = merged(self._live, np.ones(len(delta), dtype=np.bool_))
         self._spaces = merged(
             self._spaces,
             np.array(
@@ -476,23 +491,109 @@ class PrefixTable:
         alive = self._entities.alive
         out = [
             entry
-            for entry in zip(
-                self.suffixes.tolist(), self.keys.tolist(), self._slot.tolist(), strict=True
+            for entry, live in zip(
+                zip(self.suffixes.tolist(), self.keys.tolist(), self._slot.tolist(), strict=True),
+                self._live.tolist(),
+                strict=True,
             )
-            if alive[entry[2]]
+            if live and alive[entry[2]]
         ]
         out.extend(self.delta)
         return out
 
-    def _rank_entity(self, entries: list[tuple[str, str, int]], *, insert: bool) -> None:
-        """Put one entity in, or take it out of, the ranked list of each crowded prefix it has."""
-        if not self.ranked or not entries:
+    def change_names(
+        self,
+        entries_before: Callable[[], list[tuple[str, str, int]]],
+        removed: list[tuple[str, str, int]],
+        added: list[tuple[str, str, int]],
+        names_before: dict[str, tuple[str, int]],
+    ) -> None:
+        """A live entity's names changed, nothing else: take out ``removed``, put in ``added``.
+
+        ``entries_before`` gives all its entries before the change, ``names_before`` its names
+        (the entities already hold the new ones). Its item in a crowded prefix's ranked list is
+        touched only where its best match for that prefix changed.
+        """
+        affected = self._crowded_prefixes(removed) | self._crowded_prefixes(added)
+        old: list[tuple[str, str, int]] = []
+        before: dict[str, Found] = {}
+        if affected:
+            old = entries_before()
+            before = self._best_by_prefix(old, names_before, affected)
+        delta = self.delta
+        for entry in removed:
+            at = bisect_left(delta, entry)
+            if at < len(delta) and delta[at] == entry:
+                del delta[at]
+            else:
+                self._kill_entry(entry)
+        for entry in added:
+            insort(delta, entry)
+        if not affected:
             return
-        slot = entries[0][2]
-        names = self._entities.ranks[slot]
-        assert names is not None
+        gone = {key for _, key, _ in removed}
+        new = [e for e in old if e[1] not in gone] + added
+        after = self._best_by_prefix(new, None, affected)
+        slot = (removed or added)[0][2]
+        entities = self._entities
+        order = entities.order(slot)
+        for prefix in affected:
+            was, now = before.get(prefix), after.get(prefix)
+            if was == now:
+                continue
+            ranked = self.ranked[prefix]
+            if was is not None:
+                at = ranked.find((-was[2], was[1], *order), entities)
+                if at < len(ranked.keys) and ranked.slots[at] == slot:
+                    ranked.delete(at)
+            if now is not None:
+                at = ranked.find((-now[2], now[1], *order), entities)
+                ranked.insert(at, slot, now[2], now[1], now[4])
+
+    def _kill_entry(self, entry: tuple[str, str, int]) -> None:
+        """Mark one entry of the big lists dead (its entity lives on without that name)."""
+        suffix, key, slot = entry
+        suffixes = self.suffixes
+        at = bisect_left(suffixes, suffix)
+        while at < len(suffixes) and suffixes[at] == suffix:
+            if self.keys[at] == key and self._slot[at] == slot and self._live[at]:
+                self._live[at] = False
+                self.dead += 1
+                self.dead_entries += 1
+                return
+            at += 1
+
+    def _crowded_prefixes(self, entries: list[tuple[str, str, int]]) -> set[str]:
+        out: set[str] = set()
+        if not self.ranked:
+            return out
+        for suffix, _, _ in entries:
+            for length in range(1, min(len(suffix), self.ranked_depth) + 1):
+                prefix = suffix[:length]
+                if prefix not in self.ranked:
+                    break
+                out.add(prefix)
+        return out
+
+    def _best_by_prefix(
+        self,
+        entries: list[tuple[str, str, int]],
+        names: dict[str, tuple[str, int]] | None = None,
+        only: set[str] | None = None,
+    ) -> dict[str, Found]:
+        """For each crowded prefix of one entity's ``entries`` (those in ``only``, if given): its
+        best match for it. ``names``: the entity's names, if not those the entities hold now."""
         best: dict[str, Found] = {}
+        if not entries:
+            return best
+        slot = entries[0][2]
+        if names is None:
+            names = self._entities.ranks[slot]
+            assert names is not None
+        initials = None if only is None else {prefix[:1] for prefix in only}
         for suffix, key, _ in entries:
+            if initials is not None and suffix[:1] not in initials:
+                continue
             rank = names[key][1]
             for length in range(1, min(len(suffix), self.ranked_depth) + 1):
                 prefix = suffix[:length]
@@ -500,12 +601,29 @@ class PrefixTable:
                     break
                 if len(suffix) == length and len(key) == length:
                     continue  # the name itself: an exact match, not a prefix
+                if only is not None and prefix not in only:
+                    continue
                 score = prefix_score(length, suffix, key, rank)
                 found = (PREFIX_TIER, rank, score, slot, key, suffix)
                 current = best.get(prefix)
                 if current is None or better(found, current):
                     best[prefix] = found
+        return best
+
+    def _rank_entity(
+        self,
+        entries: list[tuple[str, str, int]],
+        *,
+        insert: bool,
+        best: dict[str, Found] | None = None,
+    ) -> None:
+        """Put one entity in, or take it out of, the ranked list of each crowded prefix it has."""
+        if not self.ranked or not entries:
+            return
+        slot = entries[0][2]
         entities = self._entities
+        if best is None:
+            best = self._best_by_prefix(entries)
         for prefix, (_, rank, score, _, key, _) in best.items():
             ranked = self.ranked[prefix]
             at = ranked.find((-score, rank, *entities.order(slot)), entities)

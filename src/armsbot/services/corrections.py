@@ -427,6 +427,7 @@ class CorrectionService:
                 self.index.remove(touched_id)
             else:
                 self.index.upsert(row)
+        self.index.compact()  # usually nothing to do; see SearchIndex.compact
 
     # -- reverting ----------------------------------------------------------------------------
 
