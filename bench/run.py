@@ -532,6 +532,20 @@ def _e2e(figures: dict[str, Any], scenario: str, load: str, what: str) -> str:
     return f"{_fmt(part['p50'], 1)} / {_fmt(part['p99'], 1)}{failed}"
 
 
+def _rows_of(workload: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Each row's heading and its cells, one per approach ("n/a" where it has no figure)."""
+    out = []
+    for heading, render in ROWS:
+        cells = []
+        for figures in workload["approaches"].values():
+            try:
+                cells.append(render(figures))
+            except (KeyError, TypeError):
+                cells.append("n/a")
+        out.append((heading, cells))
+    return out
+
+
 def table(label: str, workload: dict[str, Any]) -> Table:
     counts = workload["counts"]
     title = (
@@ -544,13 +558,7 @@ def table(label: str, workload: dict[str, Any]) -> Table:
     names = list(workload["approaches"])
     for name in names:
         out.add_column(name, justify="right")
-    for heading, render in ROWS:
-        cells = []
-        for name in names:
-            try:
-                cells.append(render(workload["approaches"][name]))
-            except (KeyError, TypeError):
-                cells.append("n/a")
+    for heading, cells in _rows_of(workload):
         out.add_row(heading, *cells)
     return out
 
@@ -561,13 +569,7 @@ def markdown(label: str, workload: dict[str, Any]) -> str:
         f"| {label} | " + " | ".join(names) + " |",
         "|---|" + "---:|" * len(names),
     ]
-    for heading, render in ROWS:
-        cells = []
-        for name in names:
-            try:
-                cells.append(render(workload["approaches"][name]))
-            except (KeyError, TypeError):
-                cells.append("n/a")
+    for heading, cells in _rows_of(workload):
         lines.append(f"| {heading.strip()} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -234,8 +234,11 @@ def test_many_updates_then_compaction_answer_as_a_fresh_build(
         elif action < 0.5 and row.aliases:
             dropped.append(fold(row.aliases[0][0]))
             row = replace(row, aliases=row.aliases[1:])
-        elif action < 0.65:
+        elif action < 0.58:
             row = replace(row, weight=row.weight + rng.randint(1, 5))
+        elif action < 0.65:  # names and weight at once
+            aliases = (*row.aliases[1:], (name, "product"))
+            row = replace(row, aliases=aliases, weight=max(0, row.weight + rng.randint(-2, 5)))
         elif action < 0.75:
             row = replace(row, name=name)
         elif action < 0.85 and row.kind is Kind.FIRM:

@@ -212,17 +212,18 @@ class SearchIndex:
         if previous is not None:
             if previous.row == row:
                 return
-            if (previous.kind, previous.name, previous.row.aliases) == (
-                row.kind,
-                row.name,
-                row.aliases,
-            ):
-                self._reweigh(previous, row)
+            if (previous.kind, previous.name) == (row.kind, row.name):
+                # The same entity under the same name: it keeps its slot, and only what changed
+                # (names, weight) is re-indexed.
+                if previous.row.aliases != row.aliases:
+                    names = self._names(row, previous)
+                    if names != previous.names:
+                        self._change_names(previous, row, names)
+                if previous.weight != row.weight:
+                    self._reweigh(previous, row)
+                previous.row = row
                 return
             names = self._names(row, previous)
-            if (previous.kind, previous.name, previous.weight) == (row.kind, row.name, row.weight):
-                self._change_names(previous, row, names)
-                return
             self._forget(previous)
         else:
             names = None
@@ -458,13 +459,16 @@ class SearchIndex:
 
     # -- the entities with most content, for an empty query ----------------------------------
 
+    def _popular_lists(
+        self, entity: _Entity
+    ) -> list[tuple[Kind | None, list[tuple[tuple[int, str], str]], bool]]:
+        """The cached lists of popular entities ``entity`` may be in: all kinds, and its own."""
+        found = ((kind, self._popular.get(kind)) for kind in (None, entity.kind))
+        return [(kind, *cached) for kind, cached in found if cached is not None]
+
     def _popular_add(self, entity: _Entity) -> None:
-        for kind in (None, entity.kind):
-            cached = self._popular.get(kind)
-            if cached is None:
-                continue
-            kept, whole = cached
-            item = (_popular_order(entity), entity.id)
+        item = (_popular_order(entity), entity.id)
+        for kind, kept, whole in self._popular_lists(entity):
             # The list is the true first len(kept): an entity after its last belongs only when
             # the list holds every entity of the kind.
             if whole or (kept and item < kept[-1]):
@@ -474,12 +478,8 @@ class SearchIndex:
                     self._popular[kind] = (kept, False)
 
     def _popular_remove(self, entity: _Entity) -> None:
-        for kind in (None, entity.kind):
-            cached = self._popular.get(kind)
-            if cached is None:
-                continue
-            kept, whole = cached
-            item = (_popular_order(entity), entity.id)
+        item = (_popular_order(entity), entity.id)
+        for kind, kept, whole in self._popular_lists(entity):
             at = bisect_left(kept, item)
             if at < len(kept) and kept[at] == item:
                 del kept[at]
