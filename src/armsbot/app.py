@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from dataclasses import dataclass
+from enum import StrEnum
 
 from armsbot.config import Settings
 from armsbot.search.index import SearchIndex
 from armsbot.services import data
-from armsbot.services.corrections import CorrectionService, Limits
+from armsbot.services.corrections import CorrectionService, Limits, reindex, revision_touches
 from armsbot.services.lookup import LookupService
 from armsbot.storage import KnowledgeBase
+from armsbot.storage.corrections import CorrectionStore
+
+
+class Refresh(StrEnum):
+    """What ``Services.refresh_index`` did."""
+
+    UNCHANGED = "unchanged"
+    UPDATED = "updated"  # revisions applied in place
+    REBUILT = "rebuilt"  # a build or an import: the index was loaded again
 
 
 @dataclass(slots=True)
@@ -21,10 +32,43 @@ class Services:
     index: SearchIndex
     lookup: LookupService
     corrections: CorrectionService
+    # What the index reflects: the knowledge base's generation and its newest revision.
+    generation: int = 0
+    revision: int = 0
 
     async def close(self) -> None:
         """Close the database."""
         await self.kb.close()
+
+    def use_index(self, index: SearchIndex) -> None:
+        """Answer from ``index`` from now on, everywhere."""
+        self.index = self.lookup.index = self.corrections.index = index
+
+    async def refresh_index(self) -> Refresh:
+        """Bring the search index up to the database after changes made elsewhere.
+
+        Corrections approved in this process update the index as they are applied; those
+        approved with ``armsbot review approve`` (another process) are found here by their
+        revisions and applied in place; a build or an import moves the generation, and the
+        index is built again (in a thread, while the old one keeps answering) and swapped in.
+        """
+        store = CorrectionStore(self.kb)
+        # Read the markers before the rows: a change committed in between is applied again
+        # (idempotent) at the next refresh rather than missed.
+        generation = await self.kb.generation()
+        if generation != self.generation:
+            revision = await store.last_revision_id()
+            rows = await self.kb.index_rows()
+            self.use_index(await asyncio.to_thread(SearchIndex.build, rows))
+            self.generation, self.revision = generation, revision
+            return Refresh.REBUILT
+        revisions = await store.revisions_since(self.revision)
+        if not revisions:
+            return Refresh.UNCHANGED
+        touched = set().union(*(revision_touches(r) for r in revisions))
+        await reindex(self.kb, self.index, touched)
+        self.revision = revisions[-1].id
+        return Refresh.UPDATED
 
 
 async def open_services(settings: Settings) -> Services:
@@ -33,13 +77,16 @@ async def open_services(settings: Settings) -> Services:
     try:
         if await kb.meta(data.DATA_HASH_KEY) is None:
             await data.build(kb, settings.data_dir)
+        generation = await kb.generation()
+        revision = await CorrectionStore(kb).last_revision_id()
         index = SearchIndex.build(await kb.index_rows())
     except BaseException:
         await kb.close()
         raise
     limits = Limits(settings.submissions_per_hour, settings.pending_per_user)
     lookup = LookupService(kb, index, settings.card_cache_lines)
-    return Services(kb, index, lookup, CorrectionService(kb, index, limits))
+    corrections = CorrectionService(kb, index, limits)
+    return Services(kb, index, lookup, corrections, generation, revision)
 
 
 def settle_heap() -> None:

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     )
     submissions_per_hour: int = Field(default=5, ge=1)
     pending_per_user: int = Field(default=10, ge=1)
+    index_refresh_seconds: float = Field(
+        default=5.0, gt=0, description="how often the bot looks for changes made by the CLI"
+    )
     card_cache_lines: int = Field(
         default=60_000, ge=0, description="card lines kept built between changes (0: none)"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -10,7 +12,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from armsbot.app import Services
+from armsbot.app import Refresh, Services
 from armsbot.bot import i18n
 from armsbot.config import Settings
 
@@ -68,6 +70,7 @@ class ArmsBot(commands.Bot):
         )
         self.services = services
         self.settings = settings
+        self._refresher: asyncio.Task[None] | None = None
 
     async def install(self) -> None:
         """Add the cogs, the persistent buttons and the translator (no network needed)."""
@@ -83,6 +86,7 @@ class ArmsBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Install everything and sync the commands, globally or to the development guilds."""
         await self.install()
+        self._refresher = asyncio.create_task(self._keep_index_fresh(), name="armsbot-refresh")
         if not self.settings.sync_commands:
             return
         if self.settings.dev_guild_ids:
@@ -94,6 +98,26 @@ class ArmsBot(commands.Bot):
         else:
             synced = await self.tree.sync()
             log.info("synced %d global commands", len(synced))
+
+    async def _keep_index_fresh(self) -> None:
+        """Follow changes made outside the bot (``armsbot review approve``, imports, builds)."""
+        while True:
+            await asyncio.sleep(self.settings.index_refresh_seconds)
+            try:
+                done = await self.services.refresh_index()
+            except Exception:  # the database busy or being rebuilt: try again next time
+                log.exception("could not refresh the search index")
+                continue
+            if done is not Refresh.UNCHANGED:
+                log.info("search index %s from the database", done)
+
+    async def close(self) -> None:
+        """Stop following the database, then disconnect."""
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+        await super().close()
 
     async def on_interaction(self, interaction: discord.Interaction[ArmsBot]) -> None:
         """Refuse clicks on armsbot ids that the clicked message does not carry.

@@ -421,13 +421,7 @@ class CorrectionService:
         for document in (before, after):
             if document is not None:
                 touched |= {p.entity for c in document.claims for p in c.parties}
-        for touched_id in sorted(touched):
-            row = await self.kb.index_row(touched_id)
-            if row is None:
-                self.index.remove(touched_id)
-            else:
-                self.index.upsert(row)
-        self.index.compact()  # usually nothing to do; see SearchIndex.compact
+        await reindex(self.kb, self.index, touched)
 
     # -- reverting ----------------------------------------------------------------------------
 
@@ -572,3 +566,24 @@ def submission_problems(error: ValidationError) -> list[str]:
         label = labels.get(field_name, "Proposed change" if field_name == "change" else field_name)
         reasons.append(f"{label}: {item['msg'].removeprefix('Value error, ')}")
     return reasons
+
+
+def revision_touches(revision: RevisionRow) -> set[str]:
+    """The entities whose index entries a stored revision may change: its own and every entity
+    its claims name, before and after (as ``CorrectionService`` reindexes when applying it)."""
+    touched = {revision.entity_id}
+    for document in (revision.before, revision.after):
+        for claim in (document or {}).get("claims", []):
+            touched |= {str(party["entity"]) for party in claim.get("parties", [])}
+    return touched
+
+
+async def reindex(kb: KnowledgeBase, index: SearchIndex, entity_ids: set[str]) -> None:
+    """Bring these entities' index entries up to the database, in place, then compact if due."""
+    for entity_id in sorted(entity_ids):
+        row = await kb.index_row(entity_id)
+        if row is None:
+            index.remove(entity_id)
+        else:
+            index.upsert(row)
+    index.compact()  # usually nothing to do; see SearchIndex.compact

@@ -862,6 +862,8 @@ async def import_sii(
             progress=progress,
             total=total,
         )
+        if report.changed:
+            await kb.bump_generation()  # a running bot reloads its index
     report.seconds = time.perf_counter() - started
     return report
 
@@ -982,4 +984,6 @@ async def remove_sii(kb: KnowledgeBase) -> RemoveReport:
                 await store.delete_entity(firm_id)
                 report.firms_removed.append(firm_id)
         await store.delete_unused_sources()
+        if report.claims_removed or report.firms_removed:
+            await kb.bump_generation()  # a running bot reloads its index
     return report

@@ -391,6 +391,19 @@ class CorrectionStore:
             row = await cursor.fetchone()
         return None if row is None else _revision(row)
 
+    async def revisions_since(self, revision_id: int) -> list[RevisionRow]:
+        """Every revision recorded after ``revision_id``, oldest first."""
+        async with self._db.execute(
+            "SELECT * FROM revisions WHERE id > ? ORDER BY id", (revision_id,)
+        ) as cursor:
+            return [_revision(r) for r in await cursor.fetchall()]
+
+    async def last_revision_id(self) -> int:
+        """The id of the newest revision, 0 when there is none."""
+        async with self._db.execute("SELECT coalesce(max(id), 0) FROM revisions") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def revision_count(self) -> int:
         """How many revisions the database records."""
         async with self._db.execute("SELECT count(*) FROM revisions") as cursor:

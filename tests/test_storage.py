@@ -1,0 +1,58 @@
+"""The store's write transactions: waiting for other writers, and what they tell readers."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from armsbot.storage import KnowledgeBase
+
+
+class FlakyBegin:
+    """Makes BEGIN IMMEDIATE fail ``times`` times with ``error``, as SQLite can in WAL mode."""
+
+    def __init__(self, kb: KnowledgeBase, times: int, error: str) -> None:
+        self.real = kb.db.execute
+        self.left = times
+        self.error = error
+
+    def __call__(self, sql: str, *args: Any) -> Any:
+        if sql == "BEGIN IMMEDIATE" and self.left:
+            self.left -= 1
+            raise sqlite3.OperationalError(self.error)
+        return self.real(sql, *args)
+
+
+async def test_a_locked_database_is_waited_for(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flaky = FlakyBegin(kb, 3, "database is locked")
+    monkeypatch.setattr(kb.db, "execute", flaky)
+    await kb.set_meta("written", "after waiting")
+    assert flaky.left == 0
+    assert await kb.meta("written") == "after waiting"
+
+
+async def test_other_errors_are_not_retried(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flaky = FlakyBegin(kb, 3, "disk I/O error")
+    monkeypatch.setattr(kb.db, "execute", flaky)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        await kb.set_meta("written", "never")
+    assert flaky.left == 2
+    monkeypatch.undo()
+    assert await kb.meta("written") is None
+
+
+async def test_commits_from_anywhere_change_the_version(kb: KnowledgeBase) -> None:
+    first = await kb.version()
+    assert await kb.version() == first  # reading changes nothing
+    await kb.set_meta("here", "1")
+    second = await kb.version()
+    assert second != first
+    async with await KnowledgeBase.open(kb.path) as other:
+        await other.set_meta("there", "1")
+    assert await kb.version() != second
