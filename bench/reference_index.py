@@ -10,45 +10,26 @@ import unicodedata
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from enum import IntEnum
 from functools import lru_cache
-from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from armsbot.models import AliasType, Kind
+from armsbot.models import Kind
 from armsbot.records import IndexRow
+from armsbot.search.folding import _JOINING, _LETTERS
 
-# The folding of that time, copied too.
-# Letters that carry no combining mark in NFKD but that people type without the stroke or ligature.
-_LETTERS = str.maketrans(
-    {
-        "ø": "o",
-        "æ": "ae",
-        "œ": "oe",
-        "ł": "l",
-        "đ": "d",
-        "ð": "d",
-        "þ": "th",
-        "ı": "i",
-        "ħ": "h",
-        "ŧ": "t",
-        "ŋ": "n",
-        "ĸ": "k",
-        # Arabic letter variants that people type interchangeably.
-        "ة": "ه",
-        "ى": "ي",
-        "ٱ": "ا",
-        "ـ": "",  # tatweel, a stretching stroke
-        # Typographic quotes fall in with the plain apostrophe, which is dropped below.
-        "’": "'",
-        "ʼ": "'",
-        "`": "'",
-    }
+# The result types and alias ranks did not change; only how they are found did.
+from armsbot.search.index import (
+    _ALIAS_RANK,
+    Match,
+    MatchTier,
+    Resolution,
+    _better_name,
+    _clear_winner,
+    _rank,
 )
 
-# Removed without leaving a gap: "U.A.E." is "uae" and "d'Ivoire" is "divoire".
-_JOINING = frozenset(".'")
+# The folding of that time: the same tables (unchanged), the old loop over characters.
 
 
 @lru_cache(maxsize=65536)
@@ -89,59 +70,6 @@ RANK_PENALTY = 3.0
 WHOLE_WORD_SCORE = 60.0 + 18.0 + WHOLE_WORD_BONUS
 # How many prefix entries one query may read before it settles for what it has.
 PREFIX_SCAN_LIMIT = 4000
-
-
-class MatchTier(IntEnum):
-    """How a query met a name: typo < prefix < exact."""
-
-    TYPO = 1
-    PREFIX = 2
-    EXACT = 3
-
-
-# How much a name says about its entity: the canonical name first, a code or a translation last.
-_ALIAS_RANK = {
-    "canonical": 0,
-    AliasType.NAME.value: 1,
-    AliasType.ABBREVIATION.value: 1,
-    AliasType.PRODUCT.value: 1,
-    AliasType.FORMER.value: 1,
-    AliasType.CODE.value: 2,
-    AliasType.TRANSLATION.value: 2,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One entity found for a query, with the name that matched and how well."""
-
-    id: str
-    kind: Kind
-    name: str
-    matched: str
-    score: float
-    tier: MatchTier
-    alias_rank: int = 0
-    weight: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form the CLI prints."""
-        return {
-            "id": self.id,
-            "kind": self.kind.value,
-            "name": self.name,
-            "matched": self.matched,
-            "score": round(self.score, 1),
-            "match": self.tier.name.lower(),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """The answer to "which entity did they mean?": one entity, or candidates to choose from."""
-
-    chosen: Match | None
-    candidates: list[Match]
 
 
 @dataclass(slots=True)
@@ -391,37 +319,3 @@ class SearchIndex:
                 )
             )
         return out
-
-
-def _rank(match: Match) -> tuple[int, float, int, int, int, str]:
-    return (-match.tier, -match.score, match.alias_rank, -match.weight, len(match.name), match.id)
-
-
-def _better_name(candidate: Match, current: Match) -> bool:
-    """Of two matches of one entity, the one to show: best tier, best-known name, then score."""
-    return (-candidate.tier, candidate.alias_rank, -candidate.score) < (
-        -current.tier,
-        current.alias_rank,
-        -current.score,
-    )
-
-
-def _clear_winner(top: Match, second: Match | None) -> bool:
-    if second is None:
-        return top.tier is not MatchTier.TYPO or top.score >= _typo_score(TYPO_ACCEPT)
-    if top.tier is MatchTier.EXACT and second.tier is MatchTier.PREFIX:
-        # "korea" is a name of South Korea and a whole word of "North Korea": ask which.
-        return top.alias_rank == 0 or second.score < WHOLE_WORD_SCORE
-    if top.tier > second.tier:
-        return top.tier is not MatchTier.TYPO
-    if top.tier is MatchTier.EXACT:
-        return top.alias_rank < second.alias_rank
-    if top.tier is MatchTier.PREFIX:
-        return top.score - second.score >= PREFIX_MARGIN
-    return top.score >= _typo_score(TYPO_ACCEPT) and top.score - second.score >= _typo_score(
-        TYPO_MARGIN
-    ) - _typo_score(0)
-
-
-def _typo_score(similarity: float) -> float:
-    return 30.0 + 0.35 * similarity
