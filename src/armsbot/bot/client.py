@@ -12,7 +12,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from armsbot.app import Refresh, Services
+from armsbot.app import Refresh, Services, settle_heap
 from armsbot.bot import i18n
 from armsbot.config import Settings
 
@@ -110,6 +110,8 @@ class ArmsBot(commands.Bot):
                 continue
             if done is not Refresh.UNCHANGED:
                 log.info("search index %s from the database", done)
+            if done is Refresh.REBUILT:
+                settle_heap()  # the new index out of the collector's sight, as at start-up
 
     async def close(self) -> None:
         """Stop following the database, then disconnect."""
