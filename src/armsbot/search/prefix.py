@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,6 +135,19 @@ class _Ranked:
 
     def delete(self, at: int) -> None:
         del self.slots[at], self.scores[at], self.ranks[at], self.keys[at]
+
+    def put(self, found: Found, entities: Entities) -> None:
+        """Insert an entity's best match for this prefix in its place."""
+        _, rank, score, slot, key, _ = found
+        at = self.find((-score, rank, *entities.order(slot)), entities)
+        self.insert(at, slot, score, rank, key)
+
+    def take(self, found: Found, entities: Entities) -> None:
+        """Remove the item ``put`` made of ``found`` (the entity's order unchanged since)."""
+        _, rank, score, slot, _, _ = found
+        at = self.find((-score, rank, *entities.order(slot)), entities)
+        if at < len(self.keys) and self.slots[at] == slot:
+            self.delete(at)
 
 
 def _objects(texts: list[str]) -> npt.NDArray[np.object_]:
@@ -534,21 +547,14 @@ class PrefixTable:
         gone = {key for _, key, _ in removed}
         new = [e for e in old if e[1] not in gone] + added
         after = self._best_by_prefix(new, None, affected)
-        slot = (removed or added)[0][2]
-        entities = self._entities
-        order = entities.order(slot)
         for prefix in affected:
             was, now = before.get(prefix), after.get(prefix)
             if was == now:
                 continue
-            ranked = self.ranked[prefix]
             if was is not None:
-                at = ranked.find((-was[2], was[1], *order), entities)
-                if at < len(ranked.keys) and ranked.slots[at] == slot:
-                    ranked.delete(at)
+                self.ranked[prefix].take(was, self._entities)
             if now is not None:
-                at = ranked.find((-now[2], now[1], *order), entities)
-                ranked.insert(at, slot, now[2], now[1], now[4])
+                self.ranked[prefix].put(now, self._entities)
 
     def _kill_entry(self, entry: tuple[str, str, int]) -> None:
         """Mark one entry of the big lists dead (its entity lives on without that name)."""
@@ -563,17 +569,16 @@ class PrefixTable:
                 return
             at += 1
 
+    def _crowded(self, suffix: str) -> Iterator[str]:
+        """The crowded (ranked) prefixes of ``suffix``, shortest first."""
+        for length in range(1, min(len(suffix), self.ranked_depth) + 1):
+            prefix = suffix[:length]
+            if prefix not in self.ranked:
+                return
+            yield prefix
+
     def _crowded_prefixes(self, entries: list[tuple[str, str, int]]) -> set[str]:
-        out: set[str] = set()
-        if not self.ranked:
-            return out
-        for suffix, _, _ in entries:
-            for length in range(1, min(len(suffix), self.ranked_depth) + 1):
-                prefix = suffix[:length]
-                if prefix not in self.ranked:
-                    break
-                out.add(prefix)
-        return out
+        return {prefix for suffix, _, _ in entries for prefix in self._crowded(suffix)}
 
     def _best_by_prefix(
         self,
@@ -595,10 +600,8 @@ class PrefixTable:
             if initials is not None and suffix[:1] not in initials:
                 continue
             rank = names[key][1]
-            for length in range(1, min(len(suffix), self.ranked_depth) + 1):
-                prefix = suffix[:length]
-                if prefix not in self.ranked:
-                    break
+            for prefix in self._crowded(suffix):
+                length = len(prefix)
                 if len(suffix) == length and len(key) == length:
                     continue  # the name itself: an exact match, not a prefix
                 if only is not None and prefix not in only:
@@ -620,14 +623,10 @@ class PrefixTable:
         """Put one entity in, or take it out of, the ranked list of each crowded prefix it has."""
         if not self.ranked or not entries:
             return
-        slot = entries[0][2]
-        entities = self._entities
         if best is None:
             best = self._best_by_prefix(entries)
-        for prefix, (_, rank, score, _, key, _) in best.items():
-            ranked = self.ranked[prefix]
-            at = ranked.find((-score, rank, *entities.order(slot)), entities)
+        for prefix, found in best.items():
             if insert:
-                ranked.insert(at, slot, score, rank, key)
-            elif at < len(ranked.keys) and ranked.slots[at] == slot:
-                ranked.delete(at)
+                self.ranked[prefix].put(found, self._entities)
+            else:
+                self.ranked[prefix].take(found, self._entities)
