@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from armsbot.config import Settings
+from armsbot.records import IndexRow
 from armsbot.search.index import SearchIndex
 from armsbot.services import data
 from armsbot.services.corrections import CorrectionService, Limits, reindex, revision_touches
@@ -52,17 +53,12 @@ class Services:
         revisions and applied in place; a build or an import moves the generation, and the
         index is built again (in a thread, while the old one keeps answering) and swapped in.
         """
-        store = CorrectionStore(self.kb)
-        # Read the markers before the rows: a change committed in between is applied again
-        # (idempotent) at the next refresh rather than missed.
-        generation = await self.kb.generation()
-        if generation != self.generation:
-            revision = await store.last_revision_id()
-            rows = await self.kb.index_rows()
+        if await self.kb.generation() != self.generation:
+            generation, revision, rows = await _index_source(self.kb)
             self.use_index(await asyncio.to_thread(SearchIndex.build, rows))
             self.generation, self.revision = generation, revision
             return Refresh.REBUILT
-        revisions = await store.revisions_since(self.revision)
+        revisions = await CorrectionStore(self.kb).revisions_since(self.revision)
         if not revisions:
             return Refresh.UNCHANGED
         touched = set().union(*(revision_touches(r) for r in revisions))
@@ -71,15 +67,25 @@ class Services:
         return Refresh.UPDATED
 
 
+async def _index_source(kb: KnowledgeBase) -> tuple[int, int, list[IndexRow]]:
+    """What to build the index from, with the generation and newest revision it reflects.
+
+    The markers are read before the rows: a change committed in between is then applied again
+    (idempotent) at the next refresh rather than missed.
+    """
+    generation = await kb.generation()
+    revision = await CorrectionStore(kb).last_revision_id()
+    return generation, revision, await kb.index_rows()
+
+
 async def open_services(settings: Settings) -> Services:
     """Open the database (building it from the data folder when it is new) and load the index."""
     kb = await KnowledgeBase.open(settings.database)
     try:
         if await kb.meta(data.DATA_HASH_KEY) is None:
             await data.build(kb, settings.data_dir)
-        generation = await kb.generation()
-        revision = await CorrectionStore(kb).last_revision_id()
-        index = SearchIndex.build(await kb.index_rows())
+        generation, revision, rows = await _index_source(kb)
+        index = SearchIndex.build(rows)
     except BaseException:
         await kb.close()
         raise
