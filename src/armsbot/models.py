@@ -94,6 +94,12 @@ class LawType(StrEnum):
     TREATY = "treaty"
     ARRANGEMENT = "arrangement"
     AGENCY = "agency"
+    EXECUTIVE_ORDER = "executive_order"
+    POLICY = "policy"  # a government's stated policy or decision (a licensing halt, a visa policy)
+    INQUIRY = "inquiry"  # a parliamentary or official inquiry and its findings
+    RESOLUTION = "resolution"  # a resolution of a parliament or a UN body
+    DECLARATION = "declaration"  # a joint statement or code of practice of several states
+    REPORT = "report"  # an official report, e.g. of a UN special rapporteur
 
 
 MAX_NAME = 200
@@ -175,13 +181,22 @@ class Strict(BaseModel):
         return value
 
 
+class LinkKind(StrEnum):
+    """Whether a source's link is the publisher's own page or a copy of it elsewhere."""
+
+    ORIGINAL = "original"
+    COPY = "copy"  # the publisher's text republished on another site
+    ARCHIVE = "archive"  # an archived snapshot (e.g. the Wayback Machine)
+
+
 class Source(Strict):
-    """Where a claim was read."""
+    """Where a claim was read. ``publisher`` is always the original publisher, even for a copy."""
 
     url: str | None = None
     title: Name
     publisher: Name | None = None
     date: DateStr | None = None
+    link: LinkKind = LinkKind.ORIGINAL
 
     _check_url = field_validator("url")(lambda v: None if v is None else check_http_url(v))
 
@@ -208,9 +223,12 @@ class Claim(Strict):
     text: Text
     status: Status
     category: Category
-    date: DateStr | None = None
+    date: DateStr | None = Field(default=None, description="when the event happened, if known")
     date_text: Name | None = Field(
         default=None, description="a date that is not a calendar date, e.g. 'mid-2000s'"
+    )
+    reported: DateStr | None = Field(
+        default=None, description="when the event was first reported or became known"
     )
     parties: list[Party] = Field(min_length=1)
     product: Name | None = None
@@ -248,6 +266,9 @@ class FirmInfo(Strict):
     headquarters: Annotated[str, StringConstraints(pattern=_COUNTRY_ID)] | None = None
     founded: DateStr | None = None
     website: str | None = None
+    parent: EntityId | None = Field(
+        default=None, description="the firm's parent group or owner, another firm's id"
+    )
 
     _check_url = field_validator("website")(lambda v: None if v is None else check_http_url(v))
 
@@ -334,6 +355,7 @@ __all__ = [
     "Kind",
     "LawInfo",
     "LawType",
+    "LinkKind",
     "Party",
     "Provenance",
     "Role",
