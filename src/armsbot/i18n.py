@@ -23,6 +23,7 @@ ENGLISH: dict[str, str] = {
     "query.empty": "The query is empty: type a name, such as Azerbaijan or NSO Group.",
     "query.too_long": "The query is {length} characters long; names are at most {limit}.",
     "error.crafted": "That button is not on this message; nothing was changed.",
+    "mod.not_opener": "This form belongs to the moderator who opened it; nothing was changed.",
     "mod.refused": "Only this deployment's moderators can do that (moderator role in a home "
     "server).",
     "mod.refused_config": "Only members with Manage Server in a home server can change this.",

@@ -2,9 +2,11 @@
 
 The knowledge base is shared by every server the bot is in, so only these may change it:
 the application's owners (and ``ARMSBOT_OWNER_IDS``), and members of a home server
-(``ARMSBOT_HOME_GUILD_IDS``) who hold its configured moderator role — or, where no role is
-configured, who have Manage Server there. Discord's ``default_permissions`` on a command is only a
-hint to clients; every command, button and modal calls these checks itself.
+(``ARMSBOT_HOME_GUILD_IDS``) who hold its configured moderator role or have Manage Server there.
+Manage Server counts whether or not a role is set: such a member may set the moderator role to
+one of their own roles anyway, so pretending otherwise would protect nothing. Discord's
+``default_permissions`` on a command is only a hint to clients (and the moderation commands carry
+none, so role moderators see them); every command, button and modal calls these checks itself.
 """
 
 from __future__ import annotations
@@ -45,15 +47,13 @@ async def privilege(interaction: discord.Interaction[ArmsBot]) -> Privilege:
         return Privilege.NONE
     if not isinstance(user, discord.Member):
         return Privilege.NONE
-    manages = interaction.permissions.manage_guild or interaction.permissions.administrator
+    if interaction.permissions.manage_guild or interaction.permissions.administrator:
+        return Privilege.ADMIN  # which includes moderating, with or without a role set
     settings = await bot.services.corrections.guild_settings(str(guild_id))
-    if settings.moderator_role_id is None:
-        has_role = manages
-    else:
-        has_role = any(str(role.id) == settings.moderator_role_id for role in user.roles)
-    if manages:
-        return Privilege.ADMIN
-    return Privilege.MODERATOR if has_role else Privilege.NONE
+    role = settings.moderator_role_id
+    if role is not None and any(str(held.id) == role for held in user.roles):
+        return Privilege.MODERATOR
+    return Privilege.NONE
 
 
 async def require(interaction: discord.Interaction[ArmsBot], level: Privilege) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -65,6 +66,9 @@ class LookupService:
         self.kb = kb
         self.index = index
         self.cache = CardCache(cache_lines)
+        # Builds under way, by entity id and the version they read: requests for a card that is
+        # not built yet wait for the one build instead of each starting their own.
+        self._building: dict[tuple[str, object], asyncio.Task[Card | None]] = {}
 
     def search(self, query: str, kind: Kind | None = None, limit: int = 10) -> list[Match]:
         """Ranked matches for ``query``; raises :class:`QueryError` on unusable input."""
@@ -91,16 +95,34 @@ class LookupService:
 
         Built cards are kept until the knowledge base changes (here or in another process); an
         entity with thousands of claims takes tens of milliseconds to build, and the same few
-        entities are asked for again and again, and paged through.
+        entities are asked for again and again, and paged through. Requests that find the card
+        not built share one build (a busy server asks for the same card many times at once
+        right after a change); a build that fails fails for those waiting on it, and the next
+        request builds again.
         """
         version = await self.kb.version()
         cached = self.cache.get(entity_id, version)
         if cached is not None:
             return cached
+        key = (entity_id, version)
+        build = self._building.get(key)
+        if build is None or build.done():
+            build = asyncio.create_task(self._build_and_keep(entity_id, version))
+            self._building[key] = build
+            build.add_done_callback(lambda done: self._forget_build(key, done))
+        # Shielded: a request that gives up (its interaction timed out) does not cancel the
+        # build the other requests are waiting for.
+        return await asyncio.shield(build)
+
+    async def _build_and_keep(self, entity_id: str, version: object) -> Card | None:
         card = await self._build_card(entity_id)
         if card is not None:
             self.cache.put(entity_id, version, card)
         return card
+
+    def _forget_build(self, key: tuple[str, object], build: asyncio.Task[Card | None]) -> None:
+        if self._building.get(key) is build:
+            del self._building[key]
 
     async def _build_card(self, entity_id: str) -> Card | None:
         entity = await self.kb.entity(entity_id, claims=False)

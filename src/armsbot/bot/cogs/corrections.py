@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -33,6 +34,7 @@ log = logging.getLogger("armsbot.bot.corrections")
 
 Interaction = discord.Interaction["ArmsBot"]
 QUEUE_PAGE = 10
+REJECT_TOKEN_BYTES = 12  # 16 characters in the form's custom id
 FIELD_LIMIT = 1024
 
 CHANGES = {
@@ -137,7 +139,9 @@ class ReviewButton(
         if not await require(interaction, Privilege.MODERATOR):
             return
         if self.action == "reject":
-            await interaction.response.send_modal(RejectModal(self.correction_id))
+            await interaction.response.send_modal(
+                RejectModal(self.correction_id, interaction.user.id)
+            )
             return
         decision = await interaction.client.services.corrections.approve(
             self.correction_id, actor_id(interaction.user)
@@ -146,18 +150,34 @@ class ReviewButton(
 
 
 class RejectModal(discord.ui.Modal, title="Reject correction"):
-    """Asks the moderator why a correction is rejected."""
+    """Asks the moderator why a correction is rejected; only the moderator who opened it may
+    submit it.
+
+    Its custom id carries a token made for this opening, so nobody can address the form by
+    guessing (a modified client can submit any custom id), and a submission by anyone but the
+    opener is refused and leaves the form open.
+    """
 
     reason: discord.ui.TextInput[RejectModal] = discord.ui.TextInput(
         label="Why is it rejected?", style=discord.TextStyle.paragraph, max_length=1000
     )
 
-    def __init__(self, correction_id: int) -> None:
-        super().__init__(custom_id=f"armsbot:reject-reason:{correction_id}")
+    def __init__(self, correction_id: int, opener_id: int) -> None:
+        token = secrets.token_urlsafe(REJECT_TOKEN_BYTES)
+        # A form left unsubmitted is forgotten after the timeout, like the correction forms.
+        super().__init__(custom_id=f"armsbot:reject-reason:{correction_id}:{token}", timeout=900)
         self.correction_id = correction_id
+        self.opener_id = opener_id
+
+    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
+        """Only the moderator who opened the form; refusing keeps it open for them."""
+        if interaction.user.id == self.opener_id:
+            return True
+        await send_ephemeral(interaction, text("mod.not_opener", interaction.locale))
+        return False
 
     async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
-        """Check the moderator again (the modal may be replayed), then reject."""
+        """Check the moderator again (the role may be gone since the form opened), then reject."""
         if not await require(interaction, Privilege.MODERATOR):
             return
         decision = await interaction.client.services.corrections.reject(
@@ -637,7 +657,6 @@ class CorrectionsCog(commands.Cog):
         entity=_("The entry"), revision=_("The revision to undo"), reason=_("Why")
     )
     @app_commands.autocomplete(entity=entity_choices)
-    @app_commands.default_permissions(manage_messages=True)
     async def revert(
         self,
         interaction: Interaction,
@@ -659,10 +678,11 @@ class CorrectionsCog(commands.Cog):
 
     # -- review ---------------------------------------------------------------------------------
 
+    # /review and /revert carry no default_permissions: Discord would hide them from role
+    # moderators who lack that permission until an admin changed the integration's settings.
+    # ``require`` decides who may use them.
     review = app_commands.Group(
-        name=_("review"),
-        description=_("Moderators: the corrections waiting for review"),
-        default_permissions=discord.Permissions(manage_messages=True),
+        name=_("review"), description=_("Moderators: the corrections waiting for review")
     )
 
     @review.command(name=_("queue"), description=_("Pending corrections, oldest first"))
