@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -22,6 +21,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from armsbot.hidden_text import hidden_character, hidden_reason
 
 
 class Kind(StrEnum):
@@ -100,21 +101,16 @@ MAX_NAME = 200
 MAX_CLAIM = 1000
 MAX_SUMMARY = 1500
 
-# Characters that let text masquerade as something else: bidi overrides and zero-width marks.
-_FORBIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _COUNTRY_ID = r"^[A-Z]{2}$"
 _DATE = re.compile(r"^\d{4}(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
 
 
 def check_clean_text(value: str) -> str:
-    """Reject control, bidi-override and zero-width characters; trim surrounding space."""
-    if _FORBIDDEN.search(value):
-        msg = "contains an invisible or direction-changing character"
-        raise ValueError(msg)
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
-        msg = "contains a control character"
-        raise ValueError(msg)
+    """Refuse text with a hidden character (:mod:`armsbot.hidden_text`); trim surrounding space."""
+    hidden = hidden_character(value)
+    if hidden is not None:
+        raise ValueError(hidden_reason(hidden))
     return value.strip()
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from armsbot.hidden_text import escape_hidden, hidden_character, hidden_reason
 from armsbot.models import (
     MAX_NAME,
     Category,
@@ -203,7 +204,9 @@ def _validation_problems(error: ValidationError, data: list[Any]) -> list[str]:
         if index is not None:
             record = data[index]
             uid = record.get("unique_id") if isinstance(record, dict) else None
-            where = f"record {index + 1}" + (f" ({uid})" if isinstance(uid, str) else "")
+            where = f"record {index + 1}" + (
+                f" ({escape_hidden(uid)})" if isinstance(uid, str) else ""
+            )
         path = ".".join(str(p) for p in loc[1:]) or "the record"
         problems.append(f"{where}: {path}: {item['msg']}")
     if len(problems) > MAX_PROBLEMS_SHOWN:
@@ -749,6 +752,17 @@ class _Planner:
         return home, claim
 
 
+def _hidden_text(record: SiiRecord) -> str | None:
+    """The field of the record that holds a character the knowledge base refuses, and why."""
+    for name, value in record:
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            found = hidden_character(text) if isinstance(text, str) else None
+            if found is not None:
+                return f"{name}: {hidden_reason(found)}"
+    return None
+
+
 def plan_import(
     file: SiiFile,
     index: SearchIndex,
@@ -765,6 +779,11 @@ def plan_import(
     drafts: list[_Draft] = []
     for number, record in enumerate(file.records, start=1):
         uid = record.unique_id
+        hidden = _hidden_text(record)
+        if hidden is not None:
+            # Shown escaped: the report must print, whatever the record holds.
+            plan.not_imported.append((escape_hidden(uid), hidden))
+            continue
         if uid in first_seen:
             plan.not_imported.append(
                 (uid, f"duplicate unique_id: record {number} repeats record {first_seen[uid]}")
