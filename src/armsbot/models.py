@@ -100,6 +100,9 @@ class LawType(StrEnum):
 MAX_NAME = 200
 MAX_CLAIM = 1000
 MAX_SUMMARY = 1500
+# Data files and the SII file are a few levels deep (an entity, its claims, their sources); deeper
+# input is hostile, and parsers that recurse per level must be stopped well before Python's limit.
+MAX_NESTING = 50
 
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _COUNTRY_ID = r"^[A-Z]{2}$"

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from armsbot.hidden_text import escape_hidden, hidden_character, hidden_reason
 from armsbot.models import (
     MAX_NAME,
+    MAX_NESTING,
     Category,
     Claim,
     Kind,
@@ -119,6 +120,7 @@ _URL_IN_TEXT = re.compile(r"https?://[^\s<>]+")
 _BRACKETED_URL = re.compile(r"<(https?://[^\s<>]+)>")
 _BARE_URL = re.compile(r"(?<![<\w/])https?://[^\s<>]+")
 _ANY_URL = re.compile(r"<[^<>]*>|https?://\S+|www\.\S+")
+_JSON_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 
 
 class SiiFileInvalid(Exception):
@@ -177,9 +179,16 @@ def read_sii_file(path: Path) -> SiiFile:
         raise SiiFileInvalid([f"{path}: cannot be read ({exc.strerror or exc})"]) from None
     checksum = hashlib.sha256(raw).hexdigest()
     try:
-        data = json.loads(raw)
+        text = raw.decode(json.detect_encoding(raw))
     except UnicodeDecodeError:
         raise SiiFileInvalid([f"{path}: is not UTF-8 text"]) from None
+    too_deep = _too_deep(text)
+    if too_deep is not None:
+        raise SiiFileInvalid(
+            [f"{path}: is nested more than {MAX_NESTING} levels deep (line {too_deep})"]
+        )
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SiiFileInvalid(
             [f"{path}: is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"]
@@ -193,6 +202,24 @@ def read_sii_file(path: Path) -> SiiFile:
     except ValidationError as exc:
         raise SiiFileInvalid(_validation_problems(exc, data)) from None
     return SiiFile(path, checksum, records)
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where JSON ``text`` nests deeper than :data:`MAX_NESTING`, or None.
+
+    ``json.loads`` recurses once per level and fails with a RecursionError on hostile input, so
+    the brackets outside strings are counted first, without parsing.
+    """
+    depth = 0
+    for found in _JSON_STRING_OR_BRACKET.finditer(text):
+        piece = found.group()
+        if piece in ("[", "{"):
+            depth += 1
+            if depth > MAX_NESTING:
+                return text.count("\n", 0, found.start()) + 1
+        elif piece in ("]", "}"):
+            depth -= 1
+    return None
 
 
 def _validation_problems(error: ValidationError, data: list[Any]) -> list[str]:
