@@ -100,6 +100,9 @@ class LawType(StrEnum):
 MAX_NAME = 200
 MAX_CLAIM = 1000
 MAX_SUMMARY = 1500
+# Entity ids travel in button custom ids, which Discord caps at 100 characters; the longest,
+# "armsbot:page:<id>:<page>" (bot/components.py), puts 17 characters around the id.
+MAX_ENTITY_ID = 80
 # Data files and the SII file are a few levels deep (an entity, its claims, their sources); deeper
 # input is hostile, and parsers that recurse per level must be stopped well before Python's limit.
 MAX_NESTING = 50
@@ -158,7 +161,10 @@ def _clean_if_text(value: Any) -> Any:
 # For models that cannot use Strict's catch-all validator (the members of a tagged union).
 Clean = BeforeValidator(_clean_if_text)
 DateStr = Annotated[str, BeforeValidator(check_date)]
-EntityId = Annotated[str, StringConstraints(pattern=r"^(?:[A-Z]{2}|[a-z0-9]+(?:-[a-z0-9]+)*)$")]
+EntityId = Annotated[
+    str,
+    StringConstraints(pattern=r"^(?:[A-Z]{2}|[a-z0-9]+(?:-[a-z0-9]+)*)$", max_length=MAX_ENTITY_ID),
+]
 
 
 class Strict(BaseModel):
