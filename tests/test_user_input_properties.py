@@ -11,12 +11,20 @@ from pydantic import ValidationError
 
 from armsbot.bot.markdown import escape
 from armsbot.changes import Submission
+from armsbot.models import check_clean_text
 from armsbot.search.index import SearchIndex
 from armsbot.services.corrections import submission_problems
 from armsbot.services.lookup import MAX_QUERY_LENGTH, QueryError, clean_query
 
-HIDDEN = "\u200b\u200e\u202e\u2066\ufeff\x00\x07"
-typed = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(HIDDEN), max_size=140)
+# Refused wherever they stand (F7 added the Arabic letter mark, a tag, the soft hyphen, the Hangul
+# filler and the line and paragraph separators).
+HIDDEN = "\u200b\u200e\u202e\u2066\ufeff\x00\x07\u061c\U000e0041\u00ad\u3164\u2028\u2029"
+# Allowed in some places only: joiners, selectors, and what they may stand between.
+CONTEXTUAL = "\u200c\u200d\ufe0f\ufe0e👨👩❤👍🏽میخ्क"
+typed = st.text(
+    alphabet=st.characters(codec="utf-8") | st.sampled_from(HIDDEN) | st.sampled_from(CONTEXTUAL),
+    max_size=140,
+)
 urls = st.one_of(
     typed,
     st.builds(
@@ -92,4 +100,30 @@ def test_escaped_text_never_leaves_markup_or_mentions(text: str) -> None:
     for ch in "\\*_~`|>[]()#<:@-":
         bare = bare.replace("\\" + ch, "")
     assert not any(ch in bare for ch in "*_~`|>[]()#<@")
-    assert "\u202e" not in shown
+    assert not any(ch in shown for ch in HIDDEN)
+    # What is shown passes the same policy as what is typed (F7: one policy for both).
+    assert check_clean_text(shown) == shown.strip()
+
+
+@given(typed)
+def test_accepted_text_never_holds_a_joiner_or_selector_out_of_place(text: str) -> None:
+    try:
+        cleaned = check_clean_text(text)
+    except ValueError as exc:
+        refused = str(exc)  # either outcome is legal; its reason is what is checked
+    else:
+        refused = ""
+    if refused:
+        assert refused.startswith(
+            ("contains an invisible", "contains a control", "contains a lone")
+        )
+        return
+    assert not any(ch in cleaned for ch in HIDDEN)
+    for i, ch in enumerate(cleaned):
+        before = cleaned[i - 1] if i else " "
+        if ch in "\u200c\u200d":  # joiners work between letters of other scripts, or emoji
+            assert not before.isascii(), repr(cleaned)
+            assert not before.isspace(), repr(cleaned)
+        elif ch in "\ufe0e\ufe0f":  # a selector follows the character it selects a form of
+            assert not before.isspace(), repr(cleaned)
+            assert not (before.isascii() and before.isalpha()), repr(cleaned)

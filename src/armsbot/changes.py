@@ -7,10 +7,12 @@ in tests and when a revision is replayed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from anyascii import anyascii
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,6 +24,7 @@ from pydantic import (
 
 from armsbot.models import (
     MAX_CLAIM,
+    MAX_ENTITY_ID,
     MAX_NAME,
     MAX_SUMMARY,
     Alias,
@@ -41,6 +44,8 @@ from armsbot.models import (
 )
 
 MAX_REASON = 1000
+# A new entity's id, leaving room under MAX_ENTITY_ID for "-community-<n>" in its claims' ids.
+MAX_SLUG = 60
 MAX_NOTE = 1000
 
 ClaimId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
@@ -138,7 +143,7 @@ Change = Annotated[
 class Submission(Strict):
     """A correction as a member submits it: the change, why, and the source."""
 
-    entity_id: Annotated[str, StringConstraints(max_length=80)] | None
+    entity_id: Annotated[str, StringConstraints(max_length=MAX_ENTITY_ID)] | None
     change: Change
     what_is_wrong: Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)]
     source_url: Annotated[str, StringConstraints(max_length=500)]
@@ -157,10 +162,19 @@ class ChangeNotApplicable(Exception):
     """The change no longer fits the entity (the claim it edits is gone, say)."""
 
 
-def slugify(text: str) -> str:
-    """A lower-case slug for an entity or claim id."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
-    return slug[:60].strip("-") or "entity"
+def slugify(text: str, limit: int = MAX_SLUG) -> str:
+    """A lower-case ASCII slug for an entity or claim id; other scripts are transliterated.
+
+    Names that transliterate to nothing, and long names cut to ``limit``, end in a short hash of
+    the whole name, so two different names do not get the same id.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")
+    if slug and len(slug) <= limit:
+        return slug
+    digest = hashlib.sha256(text.casefold().encode()).hexdigest()[:8]
+    if not slug:
+        return f"entity-{digest}"
+    return f"{slug[: limit - len(digest) - 1].rstrip('-')}-{digest}"
 
 
 def source_of(submission_url: str, title: str | None) -> Source:

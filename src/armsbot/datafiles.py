@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from armsbot.models import AliasType, EntityFile, Kind
+from armsbot.models import MAX_NESTING, AliasType, EntityFile, Kind
 
 FOLDERS = {Kind.COUNTRY: "countries", Kind.FIRM: "firms", Kind.LAW: "laws"}
 
@@ -42,8 +42,36 @@ class DataFilesInvalid(Exception):
         super().__init__(f"{len(problems)} problem(s) in the data files")
 
 
+class _Refused(Exception):
+    """A data file uses YAML that hand-written data never needs; ``line`` is 1-based."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+        super().__init__(f"line {line}: {reason}")
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe YAML that keeps dates as text and refuses duplicate keys."""
+    """Safe YAML that keeps dates as text and refuses duplicate keys, aliases and deep nesting."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Compose one node, refusing anchors and aliases before anything is expanded."""
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        # A few lines of aliases can stand for billions of nodes; data files are written by hand
+        # and never need them, so they are refused where they appear rather than expanded.
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused(line, "YAML anchors and aliases are not allowed")
+        # The composer recurses once per level: bound it before Python's own limit is reached.
+        if self._depth >= MAX_NESTING:
+            raise _Refused(line, f"is nested more than {MAX_NESTING} levels deep")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 # Dates stay strings ("2021-07-18"), so a year, month or day is written back exactly as it was;
@@ -99,6 +127,8 @@ def read_entity_file(path: Path, root: Path) -> tuple[EntityFile | None, list[Pr
         return None, [Problem(name, "", "is not UTF-8 text")]
     except yaml.YAMLError as exc:
         return None, [Problem(name, "", f"is not valid YAML: {exc}".replace("\n", " "))]
+    except _Refused as exc:
+        return None, [Problem(name, f"line {exc.line}", exc.reason)]
     if not isinstance(raw, dict):
         return None, [Problem(name, "", "must be a YAML mapping (key: value lines)")]
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -22,6 +21,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from armsbot.hidden_text import hidden_character, hidden_reason
 
 
 class Kind(StrEnum):
@@ -105,22 +106,23 @@ class LawType(StrEnum):
 MAX_NAME = 200
 MAX_CLAIM = 1000
 MAX_SUMMARY = 1500
+# Entity ids travel in button custom ids, which Discord caps at 100 characters; the longest,
+# "armsbot:page:<id>:<page>" (bot/components.py), puts 17 characters around the id.
+MAX_ENTITY_ID = 80
+# Data files and the SII file are a few levels deep (an entity, its claims, their sources); deeper
+# input is hostile, and parsers that recurse per level must be stopped well before Python's limit.
+MAX_NESTING = 50
 
-# Characters that let text masquerade as something else: bidi overrides and zero-width marks.
-_FORBIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _COUNTRY_ID = r"^[A-Z]{2}$"
 _DATE = re.compile(r"^\d{4}(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
 
 
 def check_clean_text(value: str) -> str:
-    """Reject control, bidi-override and zero-width characters; trim surrounding space."""
-    if _FORBIDDEN.search(value):
-        msg = "contains an invisible or direction-changing character"
-        raise ValueError(msg)
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
-        msg = "contains a control character"
-        raise ValueError(msg)
+    """Refuse text with a hidden character (:mod:`armsbot.hidden_text`); trim surrounding space."""
+    hidden = hidden_character(value)
+    if hidden is not None:
+        raise ValueError(hidden_reason(hidden))
     return value.strip()
 
 
@@ -165,7 +167,10 @@ def _clean_if_text(value: Any) -> Any:
 # For models that cannot use Strict's catch-all validator (the members of a tagged union).
 Clean = BeforeValidator(_clean_if_text)
 DateStr = Annotated[str, BeforeValidator(check_date)]
-EntityId = Annotated[str, StringConstraints(pattern=r"^(?:[A-Z]{2}|[a-z0-9]+(?:-[a-z0-9]+)*)$")]
+EntityId = Annotated[
+    str,
+    StringConstraints(pattern=r"^(?:[A-Z]{2}|[a-z0-9]+(?:-[a-z0-9]+)*)$", max_length=MAX_ENTITY_ID),
+]
 
 
 class Strict(BaseModel):

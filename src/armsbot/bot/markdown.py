@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from armsbot.hidden_text import without_hidden
+
 # Everything Discord markdown gives meaning to, and '<' which starts mentions and timestamps.
 _SPECIAL = re.compile(r"([\\*_~`|>\[\]()#<:@-])")
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 def escape(text: str) -> str:
-    """Text shown literally: no formatting, links, mentions or direction tricks."""
-    return _SPECIAL.sub(r"\\\1", _INVISIBLE.sub("", text))
+    """Text shown literally: no formatting, links, mentions, direction tricks or hidden text."""
+    return _SPECIAL.sub(r"\\\1", without_hidden(text))
 
 
 def safe_url(url: str) -> str:

@@ -29,8 +29,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from armsbot.hidden_text import escape_hidden, hidden_character, hidden_reason
 from armsbot.models import (
     MAX_NAME,
+    MAX_NESTING,
     Category,
     Claim,
     Kind,
@@ -118,6 +120,7 @@ _URL_IN_TEXT = re.compile(r"https?://[^\s<>]+")
 _BRACKETED_URL = re.compile(r"<(https?://[^\s<>]+)>")
 _BARE_URL = re.compile(r"(?<![<\w/])https?://[^\s<>]+")
 _ANY_URL = re.compile(r"<[^<>]*>|https?://\S+|www\.\S+")
+_JSON_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 
 
 class SiiFileInvalid(Exception):
@@ -176,9 +179,16 @@ def read_sii_file(path: Path) -> SiiFile:
         raise SiiFileInvalid([f"{path}: cannot be read ({exc.strerror or exc})"]) from None
     checksum = hashlib.sha256(raw).hexdigest()
     try:
-        data = json.loads(raw)
+        text = raw.decode(json.detect_encoding(raw))
     except UnicodeDecodeError:
         raise SiiFileInvalid([f"{path}: is not UTF-8 text"]) from None
+    too_deep = _too_deep(text)
+    if too_deep is not None:
+        raise SiiFileInvalid(
+            [f"{path}: is nested more than {MAX_NESTING} levels deep (line {too_deep})"]
+        )
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SiiFileInvalid(
             [f"{path}: is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"]
@@ -194,6 +204,24 @@ def read_sii_file(path: Path) -> SiiFile:
     return SiiFile(path, checksum, records)
 
 
+def _too_deep(text: str) -> int | None:
+    """The line where JSON ``text`` nests deeper than :data:`MAX_NESTING`, or None.
+
+    ``json.loads`` recurses once per level and fails with a RecursionError on hostile input, so
+    the brackets outside strings are counted first, without parsing.
+    """
+    depth = 0
+    for found in _JSON_STRING_OR_BRACKET.finditer(text):
+        piece = found.group()
+        if piece in ("[", "{"):
+            depth += 1
+            if depth > MAX_NESTING:
+                return text.count("\n", 0, found.start()) + 1
+        elif piece in ("]", "}"):
+            depth -= 1
+    return None
+
+
 def _validation_problems(error: ValidationError, data: list[Any]) -> list[str]:
     problems = []
     for item in error.errors():
@@ -203,7 +231,9 @@ def _validation_problems(error: ValidationError, data: list[Any]) -> list[str]:
         if index is not None:
             record = data[index]
             uid = record.get("unique_id") if isinstance(record, dict) else None
-            where = f"record {index + 1}" + (f" ({uid})" if isinstance(uid, str) else "")
+            where = f"record {index + 1}" + (
+                f" ({escape_hidden(uid)})" if isinstance(uid, str) else ""
+            )
         path = ".".join(str(p) for p in loc[1:]) or "the record"
         problems.append(f"{where}: {path}: {item['msg']}")
     if len(problems) > MAX_PROBLEMS_SHOWN:
@@ -749,6 +779,17 @@ class _Planner:
         return home, claim
 
 
+def _hidden_text(record: SiiRecord) -> str | None:
+    """The field of the record that holds a character the knowledge base refuses, and why."""
+    for name, value in record:
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            found = hidden_character(text) if isinstance(text, str) else None
+            if found is not None:
+                return f"{name}: {hidden_reason(found)}"
+    return None
+
+
 def plan_import(
     file: SiiFile,
     index: SearchIndex,
@@ -765,6 +806,11 @@ def plan_import(
     drafts: list[_Draft] = []
     for number, record in enumerate(file.records, start=1):
         uid = record.unique_id
+        hidden = _hidden_text(record)
+        if hidden is not None:
+            # Shown escaped: the report must print, whatever the record holds.
+            plan.not_imported.append((escape_hidden(uid), hidden))
+            continue
         if uid in first_seen:
             plan.not_imported.append(
                 (uid, f"duplicate unique_id: record {number} repeats record {first_seen[uid]}")
