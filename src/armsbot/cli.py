@@ -25,6 +25,7 @@ from armsbot.search.index import Match
 from armsbot.services import data, sii
 from armsbot.services.corrections import Outcome
 from armsbot.services.lookup import QueryError
+from armsbot.services.quality import strict_problems
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.corrections import CorrectionRow
 
@@ -203,6 +204,8 @@ async def _db_check(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_NOT_FOUND
     async with await KnowledgeBase.open(settings.database) as kb:
         problems = await kb.integrity_problems()
+        if args.strict:
+            problems += [str(p) for p in await strict_problems(kb)]
         counts = await kb.count()
     if args.json:
         _print_json({"ok": not problems, "problems": problems, "counts": counts})
@@ -369,6 +372,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("directory")
     check = db.add_parser("check", help="verify the database's integrity")
     check.add_argument("--json", action="store_true")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="also check what readers meet: sources, duplicates, editors' notes, dates, roles",
+    )
     _import_parser(db)
     erase = db.add_parser("erase-user", help="replace a user's id in corrections and the audit log")
     erase.add_argument("user_id", help="a Discord user id (or an actor id such as discord:123)")
