@@ -137,6 +137,8 @@ def _import_report_text(report: sii.ImportReport, database: Path) -> str:
         f"  firms: {len(report.firms_created)} created, {len(report.firms_matched)} matched"
         f" ({', '.join(report.firms_matched) or 'none'}), {len(report.firms_updated)} updated,"
         f" {len(report.firms_unchanged)} unchanged, {len(report.firms_removed)} removed",
+        f"  records said twice: {len(report.records_merged)} (each cited by the claim of the"
+        " record it repeats)",
         f"  not imported: {len(report.not_imported)}",
     ]
     lines += [f"    {uid}: {reason}" for uid, reason in report.not_imported]

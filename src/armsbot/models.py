@@ -222,6 +222,10 @@ class Provenance(Strict):
     dataset: Slug
     checksum: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     record: Name
+    merged: list[Name] = Field(
+        default_factory=list,
+        description="the dataset's other records that say the same, collapsed into this claim",
+    )
 
 
 class Claim(Strict):

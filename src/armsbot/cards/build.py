@@ -172,6 +172,8 @@ def _facts(entity: EntityRecord, names: Names) -> list[tuple[str, str]]:
     elif entity.kind is Kind.FIRM:
         if attrs.get("headquarters"):
             facts.append(("Headquarters", names.name(attrs["headquarters"])))
+        if attrs.get("parent"):
+            facts.append(("Part of", names.name(attrs["parent"])))
         if attrs.get("founded"):
             facts.append(("Founded", str(attrs["founded"])))
         if attrs.get("website"):

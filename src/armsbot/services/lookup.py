@@ -112,8 +112,9 @@ class LookupService:
             return None
         claims = await self.kb.claims_about(entity_id)
         mentioned = {p.entity for c in claims for p in c.parties}
-        if entity.attributes.get("headquarters"):
-            mentioned.add(str(entity.attributes["headquarters"]))
+        for key in ("headquarters", "parent"):
+            if entity.attributes.get(key):
+                mentioned.add(str(entity.attributes[key]))
         names = Names(
             await self.kb.entity_names(mentioned), await self.kb.entity_attributes(mentioned)
         )

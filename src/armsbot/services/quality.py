@@ -76,29 +76,35 @@ def _where(claim: Claim, home: str, kinds: dict[str, Kind]) -> str:
     return f"{FOLDERS[kind]}/{home}.yaml" if kind is not None else home
 
 
-def _duplicates(claims: list[tuple[str, Claim]]) -> Iterable[tuple[Claim, Claim, str]]:
-    """Pairs of claims that say the same thing: the same text, or the same particulars.
+def particulars(claim: Claim) -> tuple[object, ...] | None:
+    """What makes two claims the same event, or None for a claim with no particulars.
 
     Particulars count only for a claim that has some beyond its parties and category (a date, a
     product, an end user or goods): two undated background claims about Israel are two
     statements, two 2015 sales of the same goods by the same firm to the same state are one.
     """
+    when = claim.date or claim.date_text
+    if not (when or claim.product or claim.end_user or claim.goods):
+        return None
+    return (
+        frozenset((p.entity, p.role) for p in claim.parties),
+        claim.category,
+        claim.product,
+        when,
+        claim.end_user,
+        tuple(sorted(claim.goods)),
+    )
+
+
+def _duplicates(claims: list[tuple[str, Claim]]) -> Iterable[tuple[Claim, Claim, str]]:
+    """Pairs of claims that say the same thing: the same text, or the same particulars."""
     by_text: dict[str, list[Claim]] = defaultdict(list)
     by_facts: dict[tuple[object, ...], list[Claim]] = defaultdict(list)
     for _, claim in claims:
         by_text[fold(claim.text)].append(claim)
-        when = claim.date or claim.date_text
-        if not (when or claim.product or claim.end_user or claim.goods):
-            continue
-        particulars = (
-            frozenset((p.entity, p.role) for p in claim.parties),
-            claim.category,
-            claim.product,
-            when,
-            claim.end_user,
-            tuple(sorted(claim.goods)),
-        )
-        by_facts[particulars].append(claim)
+        key = particulars(claim)
+        if key is not None:
+            by_facts[key].append(claim)
     for groups, why in (
         (by_text, "says word for word what {other} says"),
         (by_facts, "has the same parties, category, product, date, end user and goods as {other}"),

@@ -109,10 +109,13 @@ class DatasetStore:
                 end_user=row["end_user"],
                 goods=json.loads(row["goods"]),
                 sources=sources[claim_id],
+                reported=row["reported"],
+                distinct_from=json.loads(row["distinct_from"]),
                 provenance=Provenance.model_construct(
                     dataset=str(row["provenance_dataset"]),
                     checksum=str(row["provenance_checksum"]),
                     record=str(row["provenance_record"]),
+                    merged=json.loads(row["provenance_merged"]),
                 ),
             )
             stored[str(row["provenance_record"])] = StoredClaim(

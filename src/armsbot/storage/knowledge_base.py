@@ -257,8 +257,8 @@ class KnowledgeBase:
         await db.execute(
             "INSERT INTO claims (id, home_entity_id, position, text, status, category, date,"
             " date_text, reported, product, end_user, goods, provenance_dataset,"
-            " provenance_checksum, provenance_record, distinct_from)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " provenance_checksum, provenance_record, provenance_merged, distinct_from)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 claim.id,
                 entity_id,
@@ -275,6 +275,7 @@ class KnowledgeBase:
                 provenance.dataset if provenance else None,
                 provenance.checksum if provenance else None,
                 provenance.record if provenance else None,
+                json.dumps(provenance.merged if provenance else []),
                 json.dumps(claim.distinct_from),
             ),
         )
@@ -564,7 +565,7 @@ class KnowledgeBase:
             "claims": "SELECT id, home_entity_id, position, text, status, category, date,"
             " date_text, reported,"
             " product, end_user, goods, provenance_dataset, provenance_checksum, provenance_record,"
-            " distinct_from FROM claims ORDER BY id",
+            " provenance_merged, distinct_from FROM claims ORDER BY id",
             "claim_parties": "SELECT * FROM claim_parties ORDER BY claim_id, position",
             "claim_sources": "SELECT cs.claim_id, cs.position, s.url, s.title, s.publisher, s.date,"
             " s.link FROM claim_sources cs JOIN sources s ON s.id = cs.source_id"
@@ -631,6 +632,7 @@ def _claim_from_row(row: aiosqlite.Row, parties: list[Party], sources: list[Sour
             dataset=row["provenance_dataset"],
             checksum=row["provenance_checksum"],
             record=row["provenance_record"],
+            merged=json.loads(row["provenance_merged"]),
         )
     return Claim.model_construct(
         id=str(row["id"]),

@@ -182,6 +182,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE claims ADD COLUMN reported TEXT;
         ALTER TABLE claims ADD COLUMN distinct_from TEXT NOT NULL DEFAULT '[]'
             CHECK (json_valid(distinct_from));
+        -- An imported claim that several identical records make: the records after the first.
+        ALTER TABLE claims ADD COLUMN provenance_merged TEXT NOT NULL DEFAULT '[]'
+            CHECK (json_valid(provenance_merged));
         ALTER TABLE sources ADD COLUMN link TEXT NOT NULL DEFAULT 'original'
             CHECK (link IN ('original', 'copy', 'archive'));
         DROP INDEX sources_identity;
