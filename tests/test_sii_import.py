@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from armsbot.search.index import MatchTier, SearchIndex
 from armsbot.services import data
 from armsbot.services.corrections import CorrectionService, Outcome
 from armsbot.services.lookup import LookupService
+from armsbot.services.quality import strict_problems
 from armsbot.services.sii import (
     COUNTRY_SPELLINGS,
     DATASET_NAME,
@@ -33,7 +35,10 @@ from armsbot.storage import KnowledgeBase
 from tests.conftest import REPO, shared_file
 
 RECORDS = 688
-MATCHED = ["elbit-systems", "finfisher", "hacking-team", "nso-group"]
+# Records that repeat another word for word (62 groups): cited by the first one's claim.
+MERGED = 126
+MATCHED = ["finfisher", "hacking-team", "nso-group"]
+CREATED = 50
 
 # Every country spelling in the file (recipient_country, and each part of supplier_company_hq),
 # with the ISO code it means, checked by hand.
@@ -239,7 +244,13 @@ def record(uid: str, **fields: Any) -> dict[str, Any]:
 
 def counts_add_up(report: ImportReport) -> bool:
     imported = report.claims_added + report.claims_updated + report.claims_unchanged
-    return imported + len(report.not_imported) == report.records_read
+    left_out = len(report.records_merged) + len(report.not_imported)
+    return imported + left_out == report.records_read
+
+
+def claims_made(report: ImportReport) -> int:
+    """How many claims the whole file makes: a record each, but for repeats and hand-written."""
+    return RECORDS - MERGED - len(report.not_imported)
 
 
 # -- the whole file ----------------------------------------------------------------------------
@@ -254,9 +265,16 @@ async def test_the_whole_file_imports_with_provenance_and_counts_that_add_up(
     )
     assert report.records_read == RECORDS
     assert counts_add_up(report)
-    assert (report.claims_added, report.not_imported) == (RECORDS, [])
+    assert len(report.records_merged) == MERGED
+    # A record of a transfer that a hand-written claim has already is left out, and says so.
+    assert (
+        "Elbit_Systems_Nigeria_",
+        "already on record by hand as elbit-systems-nigeria-monitoring-centre",
+    ) in report.not_imported
+    assert all(r.startswith("already on record by hand as ") for _, r in report.not_imported)
+    assert report.claims_added == claims_made(report)
     assert report.firms_matched == MATCHED
-    assert len(report.firms_created) == 51
+    assert len(report.firms_created) == CREATED
     assert progress[-1] == (RECORDS, RECORDS)
     assert report.seconds < 10
     checksum = hashlib.sha256(sii_path.read_bytes()).hexdigest()
@@ -266,7 +284,10 @@ async def test_the_whole_file_imports_with_provenance_and_counts_that_add_up(
     stored = await kb.db.execute_fetchall(
         "SELECT provenance_record, provenance_checksum FROM claims WHERE provenance_dataset = 'sii'"
     )
-    assert {str(r[0]) for r in stored} == {r["unique_id"] for r in sii_records}
+    stored_records = {str(r[0]) for r in stored}
+    merged = {uid for uid, _ in report.records_merged}
+    left_out = {uid for uid, _ in report.not_imported}
+    assert stored_records == {r["unique_id"] for r in sii_records} - merged - left_out
     assert {str(r[1]) for r in stored} == {checksum}
     assert await kb.integrity_problems() == []
 
@@ -310,10 +331,15 @@ async def test_reimporting_the_same_file_changes_nothing(
 ) -> None:
     before = await imported.snapshot()
     report = await import_sii(imported, sii_path)
-    assert (report.claims_added, report.claims_updated, report.claims_unchanged) == (0, 0, RECORDS)
+    unchanged = claims_made(report)
+    assert (report.claims_added, report.claims_updated, report.claims_unchanged) == (
+        0,
+        0,
+        unchanged,
+    )
     assert (report.claims_removed, report.firms_created, report.firms_removed) == ([], [], [])
     assert report.claims_restamped == 0
-    assert len(report.firms_unchanged) == 51
+    assert len(report.firms_unchanged) == CREATED
     assert report.firms_matched == MATCHED
     assert not report.changed
     assert await imported.snapshot() == before
@@ -324,11 +350,11 @@ async def test_remove_restores_the_database_as_it_was_before_the_import(
 ) -> None:
     before = await kb.snapshot()
     counts = await kb.count()
-    await import_sii(kb, sii_path)
+    report = await import_sii(kb, sii_path)
     assert await kb.snapshot() != before
     removed = await remove_sii(kb)
-    assert removed.claims_removed == RECORDS
-    assert len(removed.firms_removed) == 51
+    assert removed.claims_removed == claims_made(report)
+    assert len(removed.firms_removed) == CREATED
     assert removed.firms_kept == []
     assert await kb.snapshot() == before
     assert await kb.count() == counts  # no stray sources either
@@ -440,12 +466,13 @@ async def test_existing_firms_are_matched_by_name_and_headquarters_not_duplicate
     (both,) = await imported.claims_by_id(["sii-hacking-team-nice-systems-nigeria-2012"])
     assert {p.entity for p in both.parties} == {"hacking-team", "nice-systems", "NG"}
     # "Gamma International, FinFisher" (United Kingdom, Germany) is FinFisher, based in Germany;
-    # "Gamma International" alone is placed in the United Kingdom, so it is not FinFisher here.
+    # "Gamma International" alone, placed in the United Kingdom, is FinFisher too (one of its
+    # names): the firm is kept and the disagreement reported, never a twin created.
     (group,) = await imported.claims_by_id(["sii-gamma-international-finfisher-bahrain-2010"])
     assert [p.entity for p in group.parties] == ["finfisher", "BH"]
-    gamma = await imported.entity("gamma-international")
-    assert gamma is not None
-    assert gamma.attributes == {"headquarters": "GB"}
+    (oman,) = await imported.claims_by_id(["sii-gamma-international-oman"])
+    assert [p.entity for p in oman.parties] == ["finfisher", "OM"]
+    assert await imported.entity("gamma-international") is None
     # Verint is placed in "United States of America, Israel" and in "Israel": no single country.
     verint = await imported.entity("verint")
     assert verint is not None
@@ -503,7 +530,7 @@ async def test_export_writes_no_imported_claim_or_firm(
 async def test_a_newer_file_updates_changed_records_and_removes_missing_ones(
     kb: KnowledgeBase, sii_path: Path, sii_records: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    await import_sii(kb, sii_path)
+    first = await import_sii(kb, sii_path)
     newer = [dict(r) for r in sii_records if r["unique_id"] != "Semptian_Algeria_2010"]
     changed = next(r for r in newer if r["unique_id"] == "NICE_Systems_Uganda_2015")
     changed["goods"] = ["Lawful interception"]
@@ -512,10 +539,10 @@ async def test_a_newer_file_updates_changed_records_and_removes_missing_ones(
     report = await import_sii(kb, path)
     assert counts_add_up(report)
     assert (report.claims_added, report.claims_updated) == (1, 1)
-    assert report.claims_unchanged == RECORDS - 2
+    assert report.claims_unchanged == claims_made(first) - 2
     assert report.claims_removed == ["Semptian_Algeria_2010"]
     assert report.firms_removed == ["semptian"]  # only that record named it
-    assert report.claims_restamped == RECORDS - 2
+    assert report.claims_restamped == claims_made(first) - 2
     assert await kb.entity("semptian") is None
     (nice,) = await kb.claims_by_id(["sii-nice-systems-uganda-2015"])
     assert nice.goods == ["Lawful interception"]
@@ -596,7 +623,7 @@ async def test_duplicates_and_unknown_names_are_reported_not_guessed(
             record("Guessable", recipient_country="Azerbajan"),
             record("Nowhere", recipient_country="Atlantis"),
             record("Odd_status", export_data_or_open_source="Leak"),
-            record("Kept"),
+            record("Kept", order_year=2016),
         ],
     )
     report = await import_sii(kb, path)
@@ -650,11 +677,16 @@ def test_cli_imports_answers_reimports_refuses_and_removes(
     first = armsbot("db", "import", "sii", str(sii_path), database=db_copy)
     assert first.returncode == 0, first.stderr
     assert "records read: 688" in first.stdout
-    assert "claims: 688 added, 0 updated, 0 unchanged, 0 removed" in first.stdout
-    assert "firms: 51 created, 4 matched (elbit-systems, finfisher, hacking-team, nso-group)" in (
-        first.stdout
+    made = int(
+        re.search(r"claims: (\d+) added, 0 updated, 0 unchanged, 0 removed", first.stdout)[1]
     )
-    assert "not imported: 0" in first.stdout
+    assert "firms: 50 created, 3 matched (finfisher, hacking-team, nso-group)" in first.stdout
+    assert f"records said twice: {MERGED} " in first.stdout
+    not_imported = re.search(r"not imported: (\d+)", first.stdout)
+    assert not_imported is not None
+    left_out = int(not_imported[1])
+    assert made + MERGED + left_out == RECORDS
+    assert "Elbit_Systems_Nigeria_: already on record by hand as" in first.stdout
 
     uganda = armsbot("ask", "country", "Uganda", database=db_copy)
     assert uganda.returncode == 0, uganda.stderr
@@ -687,7 +719,7 @@ def test_cli_imports_answers_reimports_refuses_and_removes(
     assert (report["claims_added"], report["claims_updated"], report["claims_unchanged"]) == (
         0,
         0,
-        RECORDS,
+        made,
     )
 
     bad = tmp_path / "bad.json"
@@ -699,8 +731,101 @@ def test_cli_imports_answers_reimports_refuses_and_removes(
 
     removed = armsbot("db", "import", "sii", "--remove", database=db_copy)
     assert removed.returncode == 0, removed.stderr
-    assert "Removed 688 claims and 51 firms" in removed.stdout
+    assert f"Removed {made} claims and 50 firms" in removed.stdout
     check = armsbot("db", "check", database=db_copy)
     assert check.returncode == 0, check.stdout
     after = armsbot("ask", "country", "Uganda", database=db_copy)
     assert "NICE Systems" not in after.stdout
+
+
+# -- honest wording, one claim per fact, firm identity -----------------------------------------
+
+
+async def test_licence_records_say_a_licence_was_granted_never_that_goods_were_supplied(
+    imported: KnowledgeBase, sii_records: list[dict[str, Any]]
+) -> None:
+    claims = [c for _, c in await imported.every_claim() if c.provenance is not None]
+    licences = [c for c in claims if c.status is Status.CONFIRMED]
+    assert len(licences) > 200
+    for claim in licences:
+        assert "was licensed to export" in claim.text, claim.id
+        assert "supplied" not in claim.text, claim.id
+        assert claim.text.endswith(
+            (
+                "delivery reported as complete.",
+                "delivery reported as not complete.",
+                "whether it was delivered is not known.",
+            )
+        ), claim.id
+    by_record = {r["unique_id"]: r for r in sii_records}
+    not_complete = [
+        c
+        for c in licences
+        if c.provenance is not None
+        and (by_record[c.provenance.record]["transfer_to_enduser_reported_as_complete"] or "")
+        .strip()
+        .lower()
+        == "no"
+    ]
+    assert not_complete
+    assert all("delivery reported as not complete" in c.text for c in not_complete)
+    # Open-source reports keep their wording and are never confirmed.
+    assert all(
+        "supplied" in c.text or "brokered" in c.text for c in claims if c.status is Status.REPORTED
+    )
+
+
+async def test_records_that_repeat_each_other_make_one_claim_citing_them_all(
+    imported: KnowledgeBase,
+) -> None:
+    claims = [c for _, c in await imported.every_claim() if c.provenance is not None]
+    texts = [c.text for c in claims]
+    assert len(texts) == len(set(texts))  # no two imported claims read the same
+    (qatar,) = await imported.claims_by_id(["sii-qatar-2016"])
+    assert qatar.provenance is not None
+    assert qatar.provenance.merged == [f"_Qatar_2016_{n}" for n in range(2, 8)]
+    # Re-import and --remove find every record again (the repeats through the first's claim).
+    assert await strict_problems(imported) == []
+
+
+async def test_gamma_international_opens_finfisher_and_licence_countries_are_no_headquarters(
+    imported: KnowledgeBase,
+) -> None:
+    lookup = LookupService(imported, SearchIndex.build(await imported.index_rows()))
+    answer = await lookup.ask(Kind.FIRM, "gamma international")
+    assert answer.card is not None
+    assert answer.card.entity_id == "finfisher"
+    # BAE Systems appears only in Danish licence data: Denmark licensed, it is not where BAE
+    # Systems is based.
+    bae = await imported.entity("bae-systems")
+    assert bae is not None
+    assert "headquarters" not in bae.attributes
+    eti = await imported.entity("eti-a-s")
+    assert eti is not None
+    assert eti.attributes == {"headquarters": "DK", "parent": "bae-systems"}
+    card = await lookup.card("eti-a-s")
+    assert card is not None
+    assert ("Part of", "BAE Systems") in card.facts
+
+
+async def test_the_report_lists_merges_parents_and_headquarters_disagreements(
+    kb: KnowledgeBase, sii_path: Path
+) -> None:
+    report = await import_sii(kb, sii_path)
+    notes = "\n".join(report.notes)
+    assert (
+        "_Qatar_2016: 6 other record(s) say the same (_Qatar_2016_2, _Qatar_2016_3, _Qatar_2016_4,"
+        " _Qatar_2016_5, _Qatar_2016_6, _Qatar_2016_7): one claim cites them all" in notes
+    )
+    assert "parent: ETI A/S (eti-a-s) belongs to bae-systems" in notes
+    assert "parent: Nokia Siemens Networks (nokia-siemens-networks) belongs to siemens" in notes
+    assert (
+        "parent: Alcatel Shanghai Bell (alcatel-shanghai-bell) belongs to alcatel-lucent" in notes
+    )
+    assert (
+        "Gamma_International_Oman_: headquarters disagree: 'Gamma International' is FinFisher"
+        " (finfisher), based in Germany; the record places it in United Kingdom" in notes
+    )
+    assert ("_Iraq_2015_2", "_Iraq_2015") not in report.records_merged  # they differ: two claims
+    (second,) = await kb.claims_by_id(["sii-iraq-2015-2"])
+    assert second.distinct_from == ["sii-iraq-2015"]

@@ -25,6 +25,7 @@ from armsbot.search.index import Match
 from armsbot.services import data, sii
 from armsbot.services.corrections import Outcome
 from armsbot.services.lookup import QueryError
+from armsbot.services.quality import strict_problems
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.corrections import CorrectionRow
 
@@ -136,6 +137,8 @@ def _import_report_text(report: sii.ImportReport, database: Path) -> str:
         f"  firms: {len(report.firms_created)} created, {len(report.firms_matched)} matched"
         f" ({', '.join(report.firms_matched) or 'none'}), {len(report.firms_updated)} updated,"
         f" {len(report.firms_unchanged)} unchanged, {len(report.firms_removed)} removed",
+        f"  records said twice: {len(report.records_merged)} (each cited by the claim of the"
+        " record it repeats)",
         f"  not imported: {len(report.not_imported)}",
     ]
     lines += [f"    {uid}: {reason}" for uid, reason in report.not_imported]
@@ -203,6 +206,8 @@ async def _db_check(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_NOT_FOUND
     async with await KnowledgeBase.open(settings.database) as kb:
         problems = await kb.integrity_problems()
+        if args.strict:
+            problems += [str(p) for p in await strict_problems(kb)]
         counts = await kb.count()
     if args.json:
         _print_json({"ok": not problems, "problems": problems, "counts": counts})
@@ -369,6 +374,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("directory")
     check = db.add_parser("check", help="verify the database's integrity")
     check.add_argument("--json", action="store_true")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="also check what readers meet: sources, duplicates, editors' notes, dates, roles",
+    )
     _import_parser(db)
     erase = db.add_parser("erase-user", help="replace a user's id in corrections and the audit log")
     erase.add_argument("user_id", help="a Discord user id (or an actor id such as discord:123)")

@@ -173,6 +173,7 @@ def load_data_dir(root: Path, known_ids: Iterable[str] = ()) -> list[EntityFile]
 def _cross_file_problems(entities: list[EntityFile], known_ids: set[str]) -> list[Problem]:
     problems: list[Problem] = []
     ids = known_ids | {e.id for e in entities}
+    firm_ids = {e.id for e in entities if e.kind is Kind.FIRM}
     claim_homes: dict[str, str] = {}
     for entity in entities:
         file = f"{FOLDERS[entity.kind]}/{entity.id}.yaml"
@@ -220,6 +221,10 @@ def _cross_file_problems(entities: list[EntityFile], known_ids: set[str]) -> lis
                     "firm.headquarters",
                     f"no country has the code {entity.firm.headquarters!r}",
                 )
+            )
+        if entity.firm and entity.firm.parent and entity.firm.parent not in firm_ids - {entity.id}:
+            problems.append(
+                Problem(file, "firm.parent", f"no other firm has the id {entity.firm.parent!r}")
             )
     return problems
 

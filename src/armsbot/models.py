@@ -194,6 +194,10 @@ class LinkKind(StrEnum):
     ARCHIVE = "archive"  # an archived snapshot (e.g. the Wayback Machine)
 
 
+# What makes two sources the same source: url, title, publisher, date and link kind.
+SourceKey = tuple[str | None, str, str | None, str | None, str]
+
+
 class Source(Strict):
     """Where a claim was read. ``publisher`` is always the original publisher, even for a copy."""
 
@@ -204,6 +208,10 @@ class Source(Strict):
     link: LinkKind = LinkKind.ORIGINAL
 
     _check_url = field_validator("url")(lambda v: None if v is None else check_http_url(v))
+
+    def key(self) -> SourceKey:
+        """The fields that make this the same source (and the same stored row) as another."""
+        return (self.url, self.title, self.publisher, self.date, self.link.value)
 
 
 class Party(Strict):
@@ -219,6 +227,10 @@ class Provenance(Strict):
     dataset: Slug
     checksum: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     record: Name
+    merged: list[Name] = Field(
+        default_factory=list,
+        description="the dataset's other records that say the same, collapsed into this claim",
+    )
 
 
 class Claim(Strict):
@@ -241,6 +253,10 @@ class Claim(Strict):
     goods: list[Name] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
     provenance: Provenance | None = None
+    distinct_from: list[Slug] = Field(
+        default_factory=list,
+        description="claims this one looks like but is not (db check --strict's duplicate rule)",
+    )
 
     @model_validator(mode="after")
     def _distinct_parties(self) -> Claim:
@@ -365,6 +381,7 @@ __all__ = [
     "Provenance",
     "Role",
     "Source",
+    "SourceKey",
     "Status",
     "check_clean_text",
     "check_http_url",

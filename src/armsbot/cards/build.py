@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
-from armsbot.models import Category, Claim, Kind, Role
+from armsbot.models import Category, Claim, Kind, Role, SourceKey
 from armsbot.records import EntityRecord
 from armsbot.search.index import Match
 
@@ -16,6 +16,7 @@ FOOTER = (
     "Know better? Submit a correction with a source."
 )
 MAX_ALIASES_SHOWN = 8
+NOTHING_ON_RECORD = "Nothing on record yet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +36,21 @@ class _Sources:
     """Numbers sources in order of first citation."""
 
     def __init__(self) -> None:
-        self.numbered: dict[tuple[str | None, str, str | None, str | None], CardSource] = {}
+        self.numbered: dict[SourceKey, CardSource] = {}
 
     def cite(self, claim: Claim) -> list[int]:
         numbers = []
         for source in claim.sources:
-            key = (source.url, source.title, source.publisher, source.date)
+            key = source.key()
             card_source = self.numbered.get(key)
             if card_source is None:
                 card_source = CardSource(
-                    len(self.numbered) + 1, source.title, source.url, source.publisher, source.date
+                    len(self.numbered) + 1,
+                    source.title,
+                    source.url,
+                    source.publisher,
+                    source.date,
+                    source.link.value,
                 )
                 self.numbered[key] = card_source
             if card_source.number not in numbers:
@@ -61,7 +67,10 @@ def _role_of(claim: Claim, entity_id: str) -> Role | None:
 
 
 def _when(claim: Claim) -> str | None:
-    return claim.date or claim.date_text
+    """When the event happened; failing that, when it was reported, said as such."""
+    if claim.date or claim.date_text:
+        return claim.date or claim.date_text
+    return f"reported {claim.reported}" if claim.reported else None
 
 
 def _detail(claim: Claim) -> str | None:
@@ -148,7 +157,7 @@ SECTION_ORDER = [
 
 
 def _sort_key(claim: Claim) -> tuple[int, str, str]:
-    when = claim.date or ""
+    when = claim.date or claim.reported or ""
     return (0 if when else 1, when, claim.id)
 
 
@@ -163,6 +172,8 @@ def _facts(entity: EntityRecord, names: Names) -> list[tuple[str, str]]:
     elif entity.kind is Kind.FIRM:
         if attrs.get("headquarters"):
             facts.append(("Headquarters", names.name(attrs["headquarters"])))
+        if attrs.get("parent"):
+            facts.append(("Part of", names.name(attrs["parent"])))
         if attrs.get("founded"):
             facts.append(("Founded", str(attrs["founded"])))
         if attrs.get("website"):
@@ -180,8 +191,39 @@ def _facts(entity: EntityRecord, names: Names) -> list[tuple[str, str]]:
     return facts
 
 
-def entity_card(entity: EntityRecord, claims: list[Claim], names: Names) -> Card:
-    """The card for one entity, every claim about it placed in a section with its sources."""
+def _nothing_on_record(entity: EntityRecord, datasets: Sequence[str]) -> CardSection:
+    """What a card with no claim says: that nothing is known yet, where we looked, how to add."""
+    looked = "in the curated data" + (
+        f" or in the imported datasets ({', '.join(datasets)})" if datasets else ""
+    )
+    lines = [
+        CardLine(
+            f"Nothing is on record about {entity.name} yet: no transfer, use, embargo, listing or"
+            f" court case {looked}."
+        ),
+        CardLine(
+            "Know of one? Propose it with a source (/propose claim in Discord), or add it to the"
+            " project's data files."
+        ),
+    ]
+    if not datasets:
+        lines.append(
+            CardLine(
+                "No public dataset is imported here yet; the server's operator can add the"
+                " Surveillance Industry Index (armsbot db import sii)."
+            )
+        )
+    return CardSection(NOTHING_ON_RECORD, [CardGroup(None, lines)])
+
+
+def entity_card(
+    entity: EntityRecord, claims: list[Claim], names: Names, datasets: Sequence[str] = ()
+) -> Card:
+    """The card for one entity, every claim about it placed in a section with its sources.
+
+    ``datasets`` names the datasets imported into the knowledge base, for the card of an entity
+    with no claim, which says where armsbot looked.
+    """
     sources = _Sources()
     sections: dict[str, dict[str | None, CardGroup]] = {}
     for claim in sorted(claims, key=_sort_key):
@@ -202,6 +244,8 @@ def entity_card(entity: EntityRecord, claims: list[Claim], names: Names) -> Card
         for title in SECTION_ORDER
         if title in sections
     ]
+    if not ordered:
+        ordered.append(_nothing_on_record(entity, datasets))
     # Sources are numbered as cited; renumber in the order the sections show them.
     renumber: dict[int, int] = {}
     for section in ordered:

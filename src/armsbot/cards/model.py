@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from armsbot.models import Status
 
@@ -17,10 +18,22 @@ class CardSource:
     url: str | None
     publisher: str | None = None
     date: str | None = None
+    link: str = "original"  # or "copy" (another site republished it) or "archive" (a snapshot)
+
+    def copy_note(self) -> str | None:
+        """For a link that is not the publisher's own page, where it is: 'copy on example.org'."""
+        if self.link == "original" or not self.url:
+            return None
+        host = (urlsplit(self.url).hostname or "").removeprefix("www.")
+        what = "copy" if self.link == "copy" else "archived copy"
+        return f"{what} on {host}" if host else what
 
     def label(self) -> str:
-        """Title, publisher and date in one line."""
+        """Title, publisher and date in one line, and where the link is if it is a copy."""
         extra = ", ".join(part for part in (self.publisher, self.date) if part)
+        note = self.copy_note()
+        if note:
+            extra = f"{extra}; {note}" if extra else note
         return f"{self.title} ({extra})" if extra else self.title
 
 

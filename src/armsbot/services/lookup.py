@@ -10,6 +10,8 @@ from armsbot.cards.build import Names, entity_card, search_card
 from armsbot.cards.model import Card
 from armsbot.models import Kind, check_clean_text
 from armsbot.search.index import Match, SearchIndex
+from armsbot.services.sii import DATASET as SII_DATASET
+from armsbot.services.sii import DATASET_NAME as SII_DATASET_NAME
 from armsbot.storage import KnowledgeBase
 
 MAX_QUERY_LENGTH = 100
@@ -17,6 +19,8 @@ MAX_RESULTS = 25
 # Cards kept built, counted in lines: about 60 MB at most (a line and its share of the card's
 # sources and renderings is under 1 kB), whatever the size of the knowledge base.
 CARD_CACHE_LINES = 60_000
+# What a card calls each importable dataset.
+DATASET_NAMES = {SII_DATASET: SII_DATASET_NAME}
 
 
 QUERY_MESSAGES = {
@@ -130,12 +134,18 @@ class LookupService:
             return None
         claims = await self.kb.claims_about(entity_id)
         mentioned = {p.entity for c in claims for p in c.parties}
-        if entity.attributes.get("headquarters"):
-            mentioned.add(str(entity.attributes["headquarters"]))
+        for key in ("headquarters", "parent"):
+            if entity.attributes.get(key):
+                mentioned.add(str(entity.attributes[key]))
         names = Names(
             await self.kb.entity_names(mentioned), await self.kb.entity_attributes(mentioned)
         )
-        return entity_card(entity, claims, names)
+        datasets = [] if claims else await self._dataset_names()
+        return entity_card(entity, claims, names, datasets)
+
+    async def _dataset_names(self) -> list[str]:
+        """The readers' names of the datasets imported into the knowledge base."""
+        return [DATASET_NAMES.get(d, d) for d in await self.kb.imported_datasets()]
 
 
 class CardCache:

@@ -44,6 +44,7 @@ from armsbot.models import (
     check_http_url,
 )
 from armsbot.search.index import MatchTier, SearchIndex
+from armsbot.services.quality import particulars
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.datasets import DatasetEntity, DatasetStore, StoredClaim
 
@@ -101,8 +102,23 @@ GOODS: dict[str, str] = {
     "off the air interception": "Off the air interception",
 }
 
+# Firms of one group: a supplier the file names, and the group it belongs to (the firm's
+# ``parent``), each checked by hand. Matched by exact name, like every firm.
+FIRM_PARENTS: dict[str, str] = {
+    # Alcatel Shanghai Bell was Alcatel-Lucent's joint venture in China (Alcatel-Lucent held the
+    # controlling share); the file names both.
+    "Alcatel Shanghai Bell": "Alcatel-Lucent",
+    # Nokia Siemens Networks was the joint venture of Nokia and Siemens (2007-2013); the file
+    # names Siemens as a supplier in its own right, and does not name Nokia.
+    "Nokia Siemens Networks": "Siemens",
+    # ETI A/S (Denmark) was bought by BAE Systems in 2011 and became BAE Systems Applied
+    # Intelligence; the file names it alone and beside "BAE".
+    "ETI A/S": "BAE Systems",
+}
+
 STATUSES: dict[str, Status] = {
-    # Official export-licence data: the licence was granted, so the transfer is on record.
+    # Official export-licence data: what it confirms is that a licence was granted, not that
+    # anything was delivered (the wording says so, and gives delivery as the record does).
     "export data": Status.CONFIRMED,
     # Press and NGO reports collected by Privacy International.
     "open": Status.REPORTED,
@@ -247,7 +263,7 @@ def _validation_problems(error: ValidationError, data: list[Any]) -> list[str]:
 
 @dataclass(slots=True)
 class ImportReport:
-    """What one import did; added + updated + unchanged + not imported = records read."""
+    """What one import did; added + updated + unchanged + merged + not imported = records read."""
 
     path: str
     checksum: str
@@ -266,6 +282,8 @@ class ImportReport:
     firms_removed: list[str] = field(default_factory=list)
     firms_kept: list[tuple[str, str]] = field(default_factory=list)
     not_imported: list[tuple[str, str]] = field(default_factory=list)
+    # Records that say word for word what another says, cited by that record's claim.
+    records_merged: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     dataset: str = DATASET
@@ -286,6 +304,7 @@ class ImportReport:
         """The report as JSON-ready data."""
         out = asdict(self)
         out["not_imported"] = [{"unique_id": u, "reason": r} for u, r in self.not_imported]
+        out["records_merged"] = [{"unique_id": u, "into": i} for u, i in self.records_merged]
         out["firms_kept"] = [{"id": i, "reason": r} for i, r in self.firms_kept]
         out["seconds"] = round(self.seconds, 2)
         return out
@@ -473,6 +492,12 @@ def _date(record: SiiRecord) -> tuple[str | None, str | None]:
     return None, (_shorten(text) if text else None)
 
 
+def _is_licence(record: SiiRecord) -> bool:
+    return STATUSES.get((record.export_data_or_open_source or "").strip().lower()) is (
+        Status.CONFIRMED
+    )
+
+
 # -- wording -----------------------------------------------------------------------------------
 
 
@@ -514,6 +539,17 @@ def claim_text(
     """One neutral sentence that says what the record says, and no more."""
     based = f" ({', '.join(headquarters)})" if headquarters else ""
     what = _goods_words(goods)
+    if status is Status.CONFIRMED:
+        return _licence_text(
+            suppliers=suppliers or brokers,
+            based=based,
+            supplier_countries=supplier_countries,
+            recipient=recipient,
+            what=what,
+            end_user=end_user,
+            date=date or date_text,
+            complete=complete,
+        )
     if suppliers:
         subject, verb = f"{_listed(suppliers)}{based}", f"supplied {what}"
     elif brokers:
@@ -533,16 +569,48 @@ def claim_text(
     elif date_text:
         details.append(f"order year: {date_text}")
     detail = f" ({'; '.join(details)})" if details else ""
-    basis = (
-        "export-licence data in the Surveillance Industry Index"
-        if status is Status.CONFIRMED
-        else "open sources collected in the Surveillance Industry Index"
-    )
+    basis = "open sources collected in the Surveillance Industry Index"
     outcome = {
         "yes": "; the transfer to the end user was reported as complete",
         "no": "; the transfer to the end user was reported as not complete",
     }.get((complete or "").strip().lower(), "")
     return f"{subject} {verb} to {to}{through}{detail}, according to {basis}{outcome}."
+
+
+def _licence_text(
+    *,
+    suppliers: Sequence[str],
+    based: str,
+    supplier_countries: Sequence[str],
+    recipient: str | None,
+    what: str,
+    end_user: str | None,
+    date: str | None,
+    complete: str | None,
+) -> str:
+    """A licence record: the licence is the fact; delivery only as the record states it."""
+    if suppliers:
+        subject = f"{_listed(suppliers)}{based} was licensed"
+    elif supplier_countries:
+        places = _listed([_in_sentence(c) for c in supplier_countries])
+        subject = f"An unnamed exporter in {places} was licensed"
+    else:
+        subject = "An unnamed exporter was licensed"
+    to = _in_sentence(recipient) if recipient else "an unnamed recipient"
+    details = []
+    if end_user:
+        details.append(f"end user: {end_user}")
+    if date:
+        details.append(f"licence year {date}")
+    detail = f" ({'; '.join(details)})" if details else ""
+    delivery = {
+        "yes": "delivery reported as complete",
+        "no": "delivery reported as not complete",
+    }.get((complete or "").strip().lower(), "whether it was delivered is not known")
+    return (
+        f"{subject} to export {what} to {to}{detail}, according to export-licence data in the"
+        f" Surveillance Industry Index; {delivery}."
+    )
 
 
 # -- planning ----------------------------------------------------------------------------------
@@ -581,6 +649,7 @@ class Plan:
     matched: set[str] = field(default_factory=set)
     not_imported: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    merged: list[tuple[str, str]] = field(default_factory=list)  # (record, into record)
 
 
 @dataclass(slots=True)
@@ -593,6 +662,7 @@ class _Planner:
     plan: Plan = field(default_factory=Plan)
     _countries: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     _new: dict[str, _NewFirm] = field(default_factory=lambda: defaultdict(_NewFirm))
+    _parents: dict[str, str | None] = field(default_factory=dict)
 
     def country(self, spelling: str) -> tuple[str | None, str | None]:
         """A country spelling resolved once per import."""
@@ -627,27 +697,35 @@ class _Planner:
         ]
         if not companies and not headquarters and recipient is None:
             return "names neither a supplier, nor a supplier country, nor a recipient"
+        licence = _is_licence(record)
         for company in companies:
-            self._match(company, headquarters, record.unique_id)
+            self._match(company, headquarters, record.unique_id, licence=licence)
         return _Draft(record, recipient, headquarters, companies)
 
-    def _match(self, company: _Company, headquarters: list[str], uid: str) -> None:
-        """Match an existing firm by exact name and headquarters, or mark the firm to create."""
+    def _match(
+        self, company: _Company, headquarters: list[str], uid: str, *, licence: bool
+    ) -> None:
+        """Match an existing firm by any of its exact names, or mark the firm to create.
+
+        ``licence``: the record is export-licence data, whose country is the licensing state.
+        """
         resolution = self.index.resolve(company.name, Kind.FIRM)
         chosen = resolution.chosen
         exact = [m for m in resolution.candidates if m.tier is MatchTier.EXACT]
         if chosen is not None and chosen.tier is MatchTier.EXACT:
+            company.firm_id = chosen.id
+            self.plan.matched.add(chosen.id)
             based = self.firm_headquarters.get(chosen.id)
-            if not based or not headquarters or based in headquarters:
-                company.firm_id = chosen.id
-                self.plan.matched.add(chosen.id)
-                return
-            self.plan.notes.append(
-                f"{uid}: {company.name!r} is the name of {chosen.name} ({chosen.id}), based in "
-                f"{self._name(based)}, but the record places it in "
-                f"{', '.join(self._name(c) for c in headquarters)}: imported as a separate firm"
-            )
-        elif exact:
+            if based and headquarters and based not in headquarters and not licence:
+                # The record's country may be a subsidiary's or a licensing state's: the firm
+                # stays one entry, and the disagreement is reported.
+                self.plan.notes.append(
+                    f"{uid}: headquarters disagree: {company.name!r} is {chosen.name}"
+                    f" ({chosen.id}), based in {self._name(based)}; the record places it in"
+                    f" {', '.join(self._name(c) for c in headquarters)}"
+                )
+            return
+        if exact:
             self.plan.notes.append(
                 f"{uid}: several firms are called {company.name!r} "
                 f"({', '.join(m.id for m in exact)}): imported as a separate firm"
@@ -666,8 +744,15 @@ class _Planner:
     def firms(self, drafts: list[_Draft]) -> dict[str, str]:
         """Decide the firms to create; return firm key -> entity id."""
         for draft in drafts:
-            # Only a record that names one company says where that company is based.
-            if len(draft.companies) == 1 and draft.companies[0].key and draft.headquarters:
+            # Only a record that names one company says where that company is based, and only
+            # an open-source one: licence data gives the licensing state (BAE Systems' Danish
+            # licences), not where the firm is based.
+            if (
+                len(draft.companies) == 1
+                and draft.companies[0].key
+                and draft.headquarters
+                and not _is_licence(draft.record)
+            ):
                 self._new[draft.companies[0].key].headquarters.append(tuple(draft.headquarters))
         ids: dict[str, str] = {}
         for key in sorted(self._new):
@@ -684,6 +769,7 @@ class _Planner:
             places = set(new.headquarters)
             if len(places) == 1 and len(next(iter(places))) == 1:
                 attributes["headquarters"] = next(iter(places))[0]
+            self._parents[entity_id] = FIRM_PARENTS.get(name)
             self.plan.firms[entity_id] = DatasetEntity(
                 id=entity_id,
                 kind=Kind.FIRM,
@@ -695,7 +781,27 @@ class _Planner:
                 attributes=attributes,
                 aliases=tuple(sorted(new.spellings - {name})),
             )
+        self._link_parents()
         return ids
+
+    def _link_parents(self) -> None:
+        """Give each created firm of a known group its parent: an existing or a created firm."""
+        created = {firm.name: firm_id for firm_id, firm in self.plan.firms.items()}
+        for firm_id, parent_name in sorted(self._parents.items()):
+            if parent_name is None:
+                continue
+            parent = created.get(parent_name)
+            if parent is None:
+                chosen = self.index.resolve(parent_name, Kind.FIRM).chosen
+                parent = chosen.id if chosen and chosen.tier is MatchTier.EXACT else None
+            firm = self.plan.firms[firm_id]
+            if parent is None or parent == firm_id:
+                self.plan.notes.append(
+                    f"{firm.name} belongs to {parent_name}, which is not a firm here: no parent set"
+                )
+                continue
+            firm.attributes["parent"] = parent
+            self.plan.notes.append(f"parent: {firm.name} ({firm_id}) belongs to {parent}")
 
     def claim_ids(self, records: list[SiiRecord]) -> dict[str, str]:
         """A stable, unique claim id for each record id."""
@@ -796,8 +902,14 @@ def plan_import(
     firm_headquarters: dict[str, str | None],
     taken_entity_ids: set[str],
     taken_claim_ids: set[str],
+    *,
+    hand_written: Sequence[Claim] = (),
 ) -> Plan:
-    """What the database should hold for ``file``: claims, firms to create, records left out."""
+    """What the database should hold for ``file``: claims, firms to create, records left out.
+
+    ``hand_written``: the knowledge base's own transfer claims; a record of the same transfer is
+    left out (and reported) rather than shown twice.
+    """
     planner = _Planner(
         index, firm_headquarters, set(taken_entity_ids), taken_claim_ids, file.checksum
     )
@@ -824,7 +936,6 @@ def plan_import(
             drafts.append(drafted)
     firm_ids = planner.firms(drafts)
     claim_ids = planner.claim_ids([d.record for d in drafts])
-    used_firms: set[str] = set()
     for draft in drafts:
         uid = draft.record.unique_id
         try:
@@ -836,11 +947,107 @@ def plan_import(
             plan.not_imported.append((uid, f"does not make a valid claim ({reasons})"))
             continue
         plan.claims[uid] = (home, claim)
-        used_firms |= {p.entity for p in claim.parties}
+    _collapse_identical(plan)
+    _leave_out_hand_written(plan, hand_written)
+    used_firms = {p.entity for _, claim in plan.claims.values() for p in claim.parties}
     # A firm whose only record could not be imported is not created.
     plan.firms = {i: f for i, f in plan.firms.items() if i in used_firms}
     plan.matched &= used_firms
     return plan
+
+
+def _content(home: str, claim: Claim) -> tuple[Any, ...]:
+    """What a reader sees of a claim, apart from its sources."""
+    return (
+        home,
+        claim.text,
+        claim.status,
+        claim.category,
+        claim.date,
+        claim.date_text,
+        claim.product,
+        claim.end_user,
+        tuple(claim.goods),
+        tuple(claim.parties),
+    )
+
+
+def _collapse_identical(plan: Plan) -> None:
+    """Records that say word for word what an earlier one says: one claim that cites them all."""
+    first_of: dict[tuple[Any, ...], str] = {}
+    merged: dict[str, list[str]] = defaultdict(list)
+    for uid, (home, claim) in list(plan.claims.items()):
+        first = first_of.setdefault(_content(home, claim), uid)
+        if first == uid:
+            continue
+        del plan.claims[uid]
+        merged[first].append(uid)
+        first_home, first_claim = plan.claims[first]
+        sources = list(first_claim.sources)
+        sources += [s for s in claim.sources if s not in sources]
+        assert first_claim.provenance is not None
+        provenance = first_claim.provenance.model_copy(
+            update={"merged": [*first_claim.provenance.merged, uid]}
+        )
+        plan.claims[first] = (
+            first_home,
+            first_claim.model_copy(update={"sources": sources, "provenance": provenance}),
+        )
+    for first, others in merged.items():
+        plan.merged += [(uid, first) for uid in others]
+        plan.notes.append(
+            f"{first}: {len(others)} other record(s) say the same ({', '.join(others)}):"
+            " one claim cites them all"
+        )
+    _mark_distinct(plan)
+
+
+def _mark_distinct(plan: Plan) -> None:
+    """Records of one event that say different things (two licences of a year, one delivered and
+    one not) stay two claims, each saying it is distinct from the first: the dataset lists them
+    as separate records, and db check --strict then knows they are not a duplicate."""
+    first_of: dict[tuple[object, ...], tuple[str, Claim]] = {}
+    for uid, (home, claim) in list(plan.claims.items()):
+        key = particulars(claim)
+        if key is None:
+            continue
+        first = first_of.setdefault(key, (uid, claim))
+        if first[0] == uid:
+            continue
+        plan.claims[uid] = (home, claim.model_copy(update={"distinct_from": [first[1].id]}))
+        plan.notes.append(
+            f"{uid}: the same transfer as {first[0]} but the records differ (delivery, sources):"
+            " kept as two claims"
+        )
+
+
+def _transfer_ends(claim: Claim) -> tuple[frozenset[str], frozenset[str]]:
+    suppliers = frozenset(p.entity for p in claim.parties if p.role in (Role.SUPPLIER, Role.BROKER))
+    return suppliers, frozenset(p.entity for p in claim.parties if p.role is Role.RECIPIENT)
+
+
+def _leave_out_hand_written(plan: Plan, hand_written: Sequence[Claim]) -> None:
+    """Leave out a record of a transfer that a hand-written claim already has.
+
+    The same transfer: the same supplier(s) and recipient, and the same year or no year on one
+    side. The hand-written claim stands (it was written and checked by a person); the record is
+    reported as not imported, with the claim that has it.
+    """
+    by_ends: dict[tuple[frozenset[str], frozenset[str]], list[Claim]] = defaultdict(list)
+    for claim in hand_written:
+        if claim.category is Category.TRANSFER and claim.provenance is None:
+            by_ends[_transfer_ends(claim)].append(claim)
+    for uid, (_, claim) in list(plan.claims.items()):
+        suppliers, recipients = _transfer_ends(claim)
+        if not suppliers or not recipients:
+            continue
+        year = (claim.date or "")[:4]
+        for other in by_ends.get((suppliers, recipients), []):
+            other_year = (other.date or "")[:4]
+            if not year or not other_year or year == other_year:
+                del plan.claims[uid]
+                plan.not_imported.append((uid, f"already on record by hand as {other.id}"))
+                break
 
 
 # -- applying ----------------------------------------------------------------------------------
@@ -860,9 +1067,10 @@ def _claim_key(home: str, claim: Claim) -> tuple[Any, ...]:
         claim.end_user,
         tuple(claim.goods),
         # Not the checksum: a record that a newer file repeats word for word is unchanged.
-        (provenance.dataset, provenance.record) if provenance else None,
+        (provenance.dataset, provenance.record, tuple(provenance.merged)) if provenance else None,
         tuple((p.entity, p.role.value) for p in claim.parties),
-        tuple((s.url, s.title, s.publisher, s.date) for s in claim.sources),
+        tuple(s.key() for s in claim.sources),
+        tuple(claim.distinct_from),
     )
 
 
@@ -895,6 +1103,7 @@ async def import_sii(
             {i: a.get("headquarters") for i, a in attributes.items()},
             (await store.entity_ids()) - own_free,
             await store.claim_ids_outside(DATASET),
+            hand_written=[c for _, c in await kb.every_claim() if c.provenance is None],
         )
         existing = await store.claims(DATASET)
         positions = await store.next_positions()
@@ -977,6 +1186,7 @@ async def _apply(
     await _drop_unused_firms(store, plan, own, report)
     await store.delete_unused_sources()
     report.not_imported = plan.not_imported
+    report.records_merged = plan.merged
     report.notes = plan.notes
     if progress is not None:
         progress(total, total)

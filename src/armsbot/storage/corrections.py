@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from armsbot.models import Kind
+from armsbot.models import Kind, SourceKey
 from armsbot.records import AliasRecord, EntityRecord
 from armsbot.storage.knowledge_base import KnowledgeBase
 
@@ -310,7 +310,7 @@ class CorrectionStore:
         ) as cursor:
             row = await cursor.fetchone()
         first = int(row[0]) if row else 0
-        sources: dict[tuple[str | None, str, str | None, str | None], int] = {}
+        sources: dict[SourceKey, int] = {}
         for offset, claim in enumerate(c for c in record.claims if c.provenance is None):
             await KnowledgeBase.insert_claim(db, record.id, first + offset, claim, sources)
         await db.execute(

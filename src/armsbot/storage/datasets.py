@@ -14,11 +14,20 @@ from typing import Any
 
 import aiosqlite
 
-from armsbot.models import Category, Claim, Kind, Party, Provenance, Role, Source, Status
+from armsbot.models import (
+    Category,
+    Claim,
+    Kind,
+    LinkKind,
+    Party,
+    Provenance,
+    Role,
+    Source,
+    SourceKey,
+    Status,
+)
 from armsbot.records import AliasRecord
 from armsbot.storage.knowledge_base import KnowledgeBase
-
-SourceKey = tuple[str | None, str, str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +83,16 @@ class DatasetStore:
                 parties[str(r[0])].append(Party.model_construct(entity=str(r[1]), role=Role(r[2])))
         sources: dict[str, list[Source]] = defaultdict(list)
         async with self._db.execute(
-            "SELECT cs.claim_id, s.url, s.title, s.publisher, s.date FROM claim_sources cs"
+            "SELECT cs.claim_id, s.url, s.title, s.publisher, s.date, s.link FROM claim_sources cs"
             " JOIN sources s ON s.id = cs.source_id JOIN claims c ON c.id = cs.claim_id"
             " WHERE c.provenance_dataset = ? ORDER BY cs.claim_id, cs.position",
             (dataset,),
         ) as cursor:
             async for r in cursor:
                 sources[str(r[0])].append(
-                    Source.model_construct(url=r[1], title=str(r[2]), publisher=r[3], date=r[4])
+                    Source.model_construct(
+                        url=r[1], title=str(r[2]), publisher=r[3], date=r[4], link=LinkKind(r[5])
+                    )
                 )
         stored: dict[str, StoredClaim] = {}
         for row in rows:
@@ -98,10 +109,13 @@ class DatasetStore:
                 end_user=row["end_user"],
                 goods=json.loads(row["goods"]),
                 sources=sources[claim_id],
+                reported=row["reported"],
+                distinct_from=json.loads(row["distinct_from"]),
                 provenance=Provenance.model_construct(
                     dataset=str(row["provenance_dataset"]),
                     checksum=str(row["provenance_checksum"]),
                     record=str(row["provenance_record"]),
+                    merged=json.loads(row["provenance_merged"]),
                 ),
             )
             stored[str(row["provenance_record"])] = StoredClaim(

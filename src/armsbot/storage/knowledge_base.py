@@ -13,7 +13,18 @@ from typing import Any, Self
 
 import aiosqlite
 
-from armsbot.models import Category, Claim, Kind, Party, Provenance, Role, Source, Status
+from armsbot.models import (
+    Category,
+    Claim,
+    Kind,
+    LinkKind,
+    Party,
+    Provenance,
+    Role,
+    Source,
+    SourceKey,
+    Status,
+)
 from armsbot.records import AliasRecord, EntityRecord, IndexRow
 from armsbot.search.folding import fold
 from armsbot.storage.migrations import LATEST, MIGRATIONS
@@ -206,7 +217,7 @@ class KnowledgeBase:
                     for e in entities
                 ],
             )
-            sources: dict[tuple[str | None, str, str | None, str | None], int] = {}
+            sources: dict[SourceKey, int] = {}
             for done, entity in enumerate(entities, start=1):
                 await self.insert_aliases(db, entity.id, entity.aliases)
                 for position, claim in enumerate(entity.claims):
@@ -239,14 +250,15 @@ class KnowledgeBase:
         entity_id: str,
         position: int,
         claim: Claim,
-        sources: dict[tuple[str | None, str, str | None, str | None], int],
+        sources: dict[SourceKey, int],
     ) -> None:
         """Insert a claim with its parties and sources (inside the caller's transaction)."""
         provenance = claim.provenance
         await db.execute(
             "INSERT INTO claims (id, home_entity_id, position, text, status, category, date,"
-            " date_text, product, end_user, goods, provenance_dataset, provenance_checksum,"
-            " provenance_record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " date_text, reported, product, end_user, goods, provenance_dataset,"
+            " provenance_checksum, provenance_record, provenance_merged, distinct_from)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 claim.id,
                 entity_id,
@@ -256,12 +268,15 @@ class KnowledgeBase:
                 claim.category.value,
                 claim.date,
                 claim.date_text,
+                claim.reported,
                 claim.product,
                 claim.end_user,
                 json.dumps(claim.goods, ensure_ascii=False),
                 provenance.dataset if provenance else None,
                 provenance.checksum if provenance else None,
                 provenance.record if provenance else None,
+                json.dumps(provenance.merged if provenance else []),
+                json.dumps(claim.distinct_from),
             ),
         )
         await db.executemany(
@@ -269,7 +284,7 @@ class KnowledgeBase:
             [(claim.id, i, p.entity, p.role.value) for i, p in enumerate(claim.parties)],
         )
         for i, source in enumerate(claim.sources):
-            key = (source.url, source.title, source.publisher, source.date)
+            key = source.key()
             source_id = sources.get(key)
             if source_id is None:
                 source_id = sources[key] = await _source_id(db, key)
@@ -390,6 +405,25 @@ class KnowledgeBase:
         ) as cursor:
             return {str(r[0]): json.loads(r[1]) for r in await cursor.fetchall()}
 
+    async def entity_overview(self) -> list[EntityRecord]:
+        """Every entity without its names and claims, by id."""
+        async with self._db.execute("SELECT * FROM entities ORDER BY id") as cursor:
+            return [_entity_from_row(r) for r in await cursor.fetchall()]
+
+    async def every_claim(self) -> list[tuple[str, Claim]]:
+        """Every claim with the id of the entity it is filed under, in file order."""
+        async with self._db.execute("SELECT id, home_entity_id FROM claims") as cursor:
+            homes = {str(r[0]): str(r[1]) for r in await cursor.fetchall()}
+        return [(homes[c.id], c) for c in await self._claims("1 = 1", ())]
+
+    async def imported_datasets(self) -> list[str]:
+        """The datasets whose records are in the knowledge base, by name."""
+        async with self._db.execute(
+            "SELECT DISTINCT provenance_dataset FROM claims WHERE provenance_dataset IS NOT NULL"
+            " ORDER BY 1"
+        ) as cursor:
+            return [str(r[0]) for r in await cursor.fetchall()]
+
     async def claims_about(self, entity_id: str) -> list[Claim]:
         """Every claim in which the entity is a party, wherever the claim lives."""
         return await self._claims(
@@ -432,17 +466,22 @@ class KnowledgeBase:
         sources: dict[str, list[Source]] = defaultdict(list)
         source_of: dict[int, Source] = {}
         async with self._db.execute(
-            "SELECT cs.claim_id, s.id, s.url, s.title, s.publisher, s.date FROM claim_sources cs"
+            "SELECT cs.claim_id, s.id, s.url, s.title, s.publisher, s.date, s.link"
+            " FROM claim_sources cs"
             " JOIN sources s ON s.id = cs.source_id"
             f" WHERE cs.claim_id IN (SELECT c.id FROM claims c WHERE {where})"
             " ORDER BY cs.claim_id, cs.position",
             params,
         ) as cursor:
-            for claim_id, source_id, url, title, publisher, date in await cursor.fetchall():
+            for claim_id, source_id, url, title, publisher, date, link in await cursor.fetchall():
                 source = source_of.get(source_id)
                 if source is None:
                     source = Source.model_construct(
-                        url=url, title=str(title), publisher=publisher, date=date
+                        url=url,
+                        title=str(title),
+                        publisher=publisher,
+                        date=date,
+                        link=LinkKind(link),
                     )
                     source_of[source_id] = source
                 sources[claim_id].append(source)
@@ -524,12 +563,12 @@ class KnowledgeBase:
             "aliases": "SELECT entity_id, position, name, folded, type, lang, origin FROM aliases"
             " ORDER BY entity_id, position",
             "claims": "SELECT id, home_entity_id, position, text, status, category, date,"
-            " date_text,"
-            " product, end_user, goods, provenance_dataset, provenance_checksum, provenance_record"
-            " FROM claims ORDER BY id",
+            " date_text, reported,"
+            " product, end_user, goods, provenance_dataset, provenance_checksum, provenance_record,"
+            " provenance_merged, distinct_from FROM claims ORDER BY id",
             "claim_parties": "SELECT * FROM claim_parties ORDER BY claim_id, position",
-            "claim_sources": "SELECT cs.claim_id, cs.position, s.url, s.title, s.publisher, s.date"
-            " FROM claim_sources cs JOIN sources s ON s.id = cs.source_id"
+            "claim_sources": "SELECT cs.claim_id, cs.position, s.url, s.title, s.publisher, s.date,"
+            " s.link FROM claim_sources cs JOIN sources s ON s.id = cs.source_id"
             " ORDER BY cs.claim_id, cs.position",
         }
         result = {}
@@ -539,20 +578,21 @@ class KnowledgeBase:
         return result
 
 
-async def _source_id(
-    db: aiosqlite.Connection, key: tuple[str | None, str, str | None, str | None]
-) -> int:
+async def _source_id(db: aiosqlite.Connection, key: SourceKey) -> int:
     """The id of the source with exactly these fields, inserting it when it is new."""
     async with db.execute(
         "SELECT id FROM sources WHERE coalesce(url, '') = coalesce(?, '') AND title = ?"
-        " AND coalesce(publisher, '') = coalesce(?, '') AND coalesce(date, '') = coalesce(?, '')",
+        " AND coalesce(publisher, '') = coalesce(?, '') AND coalesce(date, '') = coalesce(?, '')"
+        " AND link = ?",
         key,
     ) as cursor:
         row = await cursor.fetchone()
     if row is not None:
         return int(row[0])
     async with db.execute(
-        "INSERT INTO sources (url, title, publisher, date) VALUES (?, ?, ?, ?) RETURNING id", key
+        "INSERT INTO sources (url, title, publisher, date, link) VALUES (?, ?, ?, ?, ?)"
+        " RETURNING id",
+        key,
     ) as cursor:
         row = await cursor.fetchone()
     assert row is not None
@@ -592,6 +632,7 @@ def _claim_from_row(row: aiosqlite.Row, parties: list[Party], sources: list[Sour
             dataset=row["provenance_dataset"],
             checksum=row["provenance_checksum"],
             record=row["provenance_record"],
+            merged=json.loads(row["provenance_merged"]),
         )
     return Claim.model_construct(
         id=str(row["id"]),
@@ -600,10 +641,12 @@ def _claim_from_row(row: aiosqlite.Row, parties: list[Party], sources: list[Sour
         category=Category(row["category"]),
         date=row["date"],
         date_text=row["date_text"],
+        reported=row["reported"],
         parties=parties,
         product=row["product"],
         end_user=row["end_user"],
         goods=[] if row["goods"] == "[]" else json.loads(row["goods"]),
         sources=sources,
         provenance=provenance,
+        distinct_from=[] if row["distinct_from"] == "[]" else json.loads(row["distinct_from"]),
     )

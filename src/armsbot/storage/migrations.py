@@ -173,6 +173,26 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX entities_dataset ON entities(dataset) WHERE dataset IS NOT NULL;
         """,
     ),
+    (
+        4,
+        """
+        -- When a claim's event was reported, apart from when it happened (claims.date); the
+        -- claims a claim is deliberately distinct from (db check --strict's duplicate rule); and
+        -- whether a source's link is the publisher's own page, a copy elsewhere or an archive.
+        ALTER TABLE claims ADD COLUMN reported TEXT;
+        ALTER TABLE claims ADD COLUMN distinct_from TEXT NOT NULL DEFAULT '[]'
+            CHECK (json_valid(distinct_from));
+        -- An imported claim that several identical records make: the records after the first.
+        ALTER TABLE claims ADD COLUMN provenance_merged TEXT NOT NULL DEFAULT '[]'
+            CHECK (json_valid(provenance_merged));
+        ALTER TABLE sources ADD COLUMN link TEXT NOT NULL DEFAULT 'original'
+            CHECK (link IN ('original', 'copy', 'archive'));
+        DROP INDEX sources_identity;
+        CREATE UNIQUE INDEX sources_identity ON sources(
+            coalesce(url, ''), title, coalesce(publisher, ''), coalesce(date, ''), link
+        );
+        """,
+    ),
 ]
 
 # Features add their migrations to the list above; keep them in order of their numbers.
