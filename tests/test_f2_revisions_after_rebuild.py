@@ -235,6 +235,7 @@ async def test_f2_check_reports_an_entry_behind_its_history(
     await data.build(kb, tmp_path / "data", force=True)
     assert await kb.integrity_problems() == []
     assert (await kb.entity("AZ")).revision == 3
+    assert "renumbered" in ((await service.history("AZ"))[0].reason or "")
     assert (await service.approve(pending.id, MOD)).outcome is Outcome.STALE
 
 

@@ -204,12 +204,12 @@ def number_rebuilt(
     for record in new:
         previous = before_of.pop(record.id, None)
         newest = recorded.get(record.id, 0)
+        if previous is None and newest == 0:
+            record.revision = 1
+            continue
         after = curated_json(record_to_file(record))
         if previous is None:
             before = None
-            if newest == 0:
-                record.revision = 1
-                continue
         else:
             before = curated_json(record_to_file(previous))
             if before == after and previous.revision >= newest:
@@ -286,11 +286,13 @@ async def build(
 
 def _build_reason(data_dir: Path, revision: BuildRevision) -> str:
     if revision.after is None:
-        what = "not in the data files, removed"
+        what = "not in the data files, so removed"
     elif revision.before is None:
-        what = "back in the data files, added again"
+        what = "in the data files again, so added back"
+    elif revision.before == revision.after:
+        what = "unchanged, renumbered after an earlier rebuild had set its number back"
     else:
-        what = "different in the data files, changed"
+        what = "the data files differ, so changed"
     return f"Rebuilt from {data_dir.name or data_dir}/: {what}."
 
 

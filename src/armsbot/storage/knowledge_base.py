@@ -532,8 +532,8 @@ class KnowledgeBase:
         ]
         checks += [
             (
-                # What made approvals fail (F2): a rebuild that put an entry back at revision 1
-                # while its history went on; its next revision would take a number already used.
+                # An entry set back below its history (as rebuilds did before they kept the
+                # numbers): corrections made against its older states would pass as current.
                 "SELECT e.id, e.revision, max(r.number) FROM entities e"
                 " JOIN revisions r ON r.entity_id = e.id GROUP BY e.id"
                 " HAVING max(r.number) > e.revision",
