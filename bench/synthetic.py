@@ -660,7 +660,7 @@ async def build_synthetic(path: Path, sizes: Sizes = FULL) -> dict[str, int]:
     """Write the synthetic knowledge base to ``path`` (a new file); return its counts."""
     base, firms, laws = synthetic_records(sizes)
     countries = {r.id: r.name for r in base if r.kind is Kind.COUNTRY}
-    async with await KnowledgeBase.open(path) as kb:
+    async with await KnowledgeBase.open(path) as kb, kb.transaction():
         await kb.replace_knowledge([*base, *firms, *laws], {"data_hash": "synthetic"})
     _insert_claims(path, sizes, firms, laws, countries)
     async with await KnowledgeBase.open(path) as kb:

@@ -32,7 +32,7 @@ from armsbot.changes import (
 from armsbot.models import EntityFile
 from armsbot.search.folding import fold
 from armsbot.search.index import SearchIndex
-from armsbot.services.data import file_to_record, record_to_file
+from armsbot.services.data import curated_json, file_to_record, record_to_file
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.corrections import (
     AuditRow,
@@ -403,8 +403,8 @@ class CorrectionService:
         revision_id = await self.store.insert_revision(
             entity_id=entity_id,
             number=number,
-            before=None if before is None else _dump(before),
-            after=_dump(after),
+            before=None if before is None else curated_json(before),
+            after=curated_json(after),
             actor_id=actor_id,
             reason=reason,
             correction_id=correction_id,
@@ -437,6 +437,12 @@ class CorrectionService:
                 return Decision(Outcome.NOT_FOUND, None, f"{entity_id} has no revision {number}.")
             before = await self.document(entity_id)
             if target.before is None:
+                if before is None:
+                    return Decision(
+                        Outcome.NOT_ALLOWED,
+                        None,
+                        f"{entity_id} is not in the knowledge base now; nothing is removed.",
+                    )
                 if await self.store.mentions_elsewhere(entity_id):
                     return Decision(
                         Outcome.NOT_ALLOWED,
@@ -444,15 +450,22 @@ class CorrectionService:
                         f"{entity_id} was created by revision {number} and other entries now "
                         "mention it; it cannot be removed.",
                     )
+                # The removal is a revision too: /history shows it, and the number it takes
+                # keeps what was made against the removed entry stale if it is proposed again.
+                new_number = await self.store.next_revision(entity_id)
                 await self.store.delete_entity(entity_id)
-                await self.store.audit(
-                    actor_id=moderator_id,
-                    action="revert",
-                    now=now,
+                await self.store.insert_revision(
                     entity_id=entity_id,
-                    details={"revision": number, "reason": reason, "removed": True},
+                    number=new_number,
+                    before=curated_json(before),
+                    after=None,
+                    actor_id=moderator_id,
+                    reason=reason,
+                    correction_id=None,
+                    reverts=target.id,
+                    now=now,
                 )
-                new_number = None
+                details = {"revision": number, "new_revision": new_number, "removed": True}
             else:
                 restored = EntityFile.model_validate(target.before)
                 new_number, _ = await self._write(
@@ -465,18 +478,22 @@ class CorrectionService:
                     reverts=target.id,
                     now=now,
                 )
-                await self.store.audit(
-                    actor_id=moderator_id,
-                    action="revert",
-                    now=now,
-                    entity_id=entity_id,
-                    details={"revision": number, "new_revision": new_number, "reason": reason},
-                )
+                details = {"revision": number, "new_revision": new_number}
+            await self.store.audit(
+                actor_id=moderator_id,
+                action="revert",
+                now=now,
+                entity_id=entity_id,
+                details=details | {"reason": reason},
+            )
         after = None if target.before is None else EntityFile.model_validate(target.before)
         await self._reindex(entity_id, before, after)
-        if new_number is None:
+        if after is None:
             return Decision(
-                Outcome.APPLIED, None, f"Revision {number} is undone: {entity_id} is removed."
+                Outcome.APPLIED,
+                None,
+                f"Revision {number} is undone: {entity_id} is removed (revision {new_number}).",
+                new_number,
             )
         return Decision(
             Outcome.APPLIED,
@@ -543,13 +560,6 @@ class CorrectionService:
                 details={"rows": changed, "placeholder": placeholder},
             )
         return placeholder, changed
-
-
-def _dump(entity: EntityFile) -> dict[str, Any]:
-    return entity.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {
-        "kind": entity.kind.value,
-        "id": entity.id,
-    }
 
 
 def submission_problems(error: ValidationError) -> list[str]:

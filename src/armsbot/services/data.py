@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from armsbot.countries import historic_names, iso_countries
 from armsbot.datafiles import FOLDERS, load_data_dir, write_data_dir
@@ -29,6 +31,8 @@ DATA_HASH_KEY = "data_hash"
 # How many revisions had been built from or exported to data/: approved changes beyond it
 # exist only in the database, and a rebuild from data/ would drop them.
 REVISIONS_SAVED_KEY = "revisions_saved"
+# Who the revisions a rebuild makes are recorded as made by.
+BUILD_ACTOR = "build"
 
 
 class UnexportedChanges(Exception):
@@ -164,6 +168,71 @@ def file_to_record(entity: EntityFile, existing: EntityRecord | None) -> EntityR
     )
 
 
+def curated_json(entity: EntityFile) -> dict[str, Any]:
+    """An entity's hand-written content as a revision stores it (its ``before`` and ``after``)."""
+    return entity.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {
+        "kind": entity.kind.value,
+        "id": entity.id,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRevision:
+    """A revision a rebuild makes: an entity it changed, added back or removed."""
+
+    entity_id: str
+    number: int
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def number_rebuilt(
+    old: Sequence[EntityRecord], new: Sequence[EntityRecord], recorded: dict[str, int]
+) -> list[BuildRevision]:
+    """Give each rebuilt entity its revision number (``record.revision``); return the revisions
+    the rebuild makes.
+
+    Revision numbers only grow, so a correction made against an older state stays stale: an
+    entity whose hand-written content the rebuild leaves as it was keeps its number; one it
+    changes, removes, or brings back after a removal gets one past both its number and every
+    number recorded for it (``recorded``), as a revision made by the build. An entity seen for
+    the first time is at revision 1, as the first build made everything; an imported entity
+    never edited by hand is dropped without a revision (importing again brings it back).
+    """
+    before_of = {record.id: record for record in old}
+    made: list[BuildRevision] = []
+    for record in new:
+        previous = before_of.pop(record.id, None)
+        newest = recorded.get(record.id, 0)
+        if previous is None and newest == 0:
+            record.revision = 1
+            continue
+        after = curated_json(record_to_file(record))
+        if previous is None:
+            before = None
+        else:
+            before = curated_json(record_to_file(previous))
+            if before == after and previous.revision >= newest:
+                record.revision = previous.revision
+                continue
+        record.revision = max(previous.revision if previous else 0, newest) + 1
+        made.append(BuildRevision(record.id, record.revision, before, after))
+    for previous in before_of.values():
+        newest = recorded.get(previous.id, 0)
+        if previous.curated or newest:
+            number = max(previous.revision, newest) + 1
+            made.append(
+                BuildRevision(previous.id, number, curated_json(record_to_file(previous)), None)
+            )
+    return made
+
+
+async def _unexported(kb: KnowledgeBase) -> tuple[int, int]:
+    """(revisions recorded, how many of them came after the last build or export)."""
+    revisions = await CorrectionStore(kb).revision_count()
+    return revisions, revisions - int(await kb.meta(REVISIONS_SAVED_KEY) or 0)
+
+
 async def build(
     kb: KnowledgeBase,
     data_dir: Path,
@@ -174,24 +243,57 @@ async def build(
     """Build the knowledge base from ``data_dir``; do nothing when it is already built from it.
 
     Every file is validated before the database is touched, and the replacement is one
-    transaction, so a bad file or a crash leaves the previous knowledge base as it was.
+    transaction with the revisions it makes (see ``number_rebuilt``), so a bad file or a crash
+    leaves the previous knowledge base as it was.
     """
     fingerprint = await asyncio.to_thread(data_fingerprint, data_dir)
     if not force and await kb.meta(DATA_HASH_KEY) == fingerprint:
         return BuildReport(built=False, counts=await kb.count())
-    revisions = await CorrectionStore(kb).revision_count()
-    unexported = revisions - int(await kb.meta(REVISIONS_SAVED_KEY) or 0)
+    _, unexported = await _unexported(kb)
     if unexported > 0 and not force:
         raise UnexportedChanges(unexported)
     files = await asyncio.to_thread(load_data_dir, data_dir, iso_countries())
     records = await asyncio.to_thread(entity_records, files)
     total = len(records)
-    await kb.replace_knowledge(
-        records,
-        {DATA_HASH_KEY: fingerprint, REVISIONS_SAVED_KEY: str(revisions)},
-        progress=None if progress is None else (lambda done: progress(done, total)),
-    )
+    store = CorrectionStore(kb)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    async with kb.transaction():
+        revisions, unexported = await _unexported(kb)  # again: an approval may have come since
+        if unexported > 0 and not force:
+            raise UnexportedChanges(unexported)
+        made = number_rebuilt(
+            await kb.hand_written_entities(), records, await store.newest_revisions()
+        )
+        await kb.replace_knowledge(
+            records,
+            {DATA_HASH_KEY: fingerprint, REVISIONS_SAVED_KEY: str(revisions + len(made))},
+            progress=None if progress is None else (lambda done: progress(done, total)),
+        )
+        for revision in made:
+            await store.insert_revision(
+                entity_id=revision.entity_id,
+                number=revision.number,
+                before=revision.before,
+                after=revision.after,
+                actor_id=BUILD_ACTOR,
+                reason=_build_reason(data_dir, revision),
+                correction_id=None,
+                reverts=None,
+                now=now,
+            )
     return BuildReport(built=True, counts=await kb.count())
+
+
+def _build_reason(data_dir: Path, revision: BuildRevision) -> str:
+    if revision.after is None:
+        what = "not in the data files, so removed"
+    elif revision.before is None:
+        what = "in the data files again, so added back"
+    elif revision.before == revision.after:
+        what = "unchanged, renumbered after an earlier rebuild had set its number back"
+    else:
+        what = "the data files differ, so changed"
+    return f"Rebuilt from {data_dir.name or data_dir}/: {what}."
 
 
 async def export(kb: KnowledgeBase, target: Path) -> list[Path]:

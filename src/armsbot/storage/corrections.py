@@ -259,6 +259,25 @@ class CorrectionStore:
             row = await cursor.fetchone()
         return None if row is None else int(row[0])
 
+    async def next_revision(self, entity_id: str) -> int:
+        """The number the entity's next revision gets: one past both its current revision and
+        every revision recorded for it, so numbers only grow, across rebuilds and removals too."""
+        async with self._db.execute(
+            "SELECT max(coalesce((SELECT revision FROM entities WHERE id = ?), 0),"
+            " coalesce((SELECT max(number) FROM revisions WHERE entity_id = ?), 0)) + 1",
+            (entity_id, entity_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def newest_revisions(self) -> dict[str, int]:
+        """For each entity with recorded revisions (existing or not), its highest number."""
+        async with self._db.execute(
+            "SELECT entity_id, max(number) FROM revisions GROUP BY entity_id"
+        ) as cursor:
+            return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+
     async def write_entity(self, record: EntityRecord, *, create: bool) -> int:
         """Store an entity's hand-written content as its next revision; return the new number.
 
@@ -266,10 +285,11 @@ class CorrectionStore:
         """
         db = self._db
         attributes = json.dumps(record.attributes, sort_keys=True, ensure_ascii=False)
+        revision = await self.next_revision(record.id)
         if create:
             await db.execute(
                 "INSERT INTO entities (id, kind, name, name_origin, summary, attributes, curated,"
-                " revision) VALUES (?, ?, ?, ?, ?, ?, 1, 1)",
+                " revision) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
                 (
                     record.id,
                     record.kind.value,
@@ -277,18 +297,15 @@ class CorrectionStore:
                     record.name_origin,
                     record.summary,
                     attributes,
+                    revision,
                 ),
             )
-            revision = 1
         else:
-            async with db.execute(
+            await db.execute(
                 "UPDATE entities SET name = ?, name_origin = ?, summary = ?, attributes = ?,"
-                " curated = 1, revision = revision + 1 WHERE id = ? RETURNING revision",
-                (record.name, record.name_origin, record.summary, attributes, record.id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            assert row is not None
-            revision = int(row[0])
+                " curated = 1, revision = ? WHERE id = ?",
+                (record.name, record.name_origin, record.summary, attributes, revision, record.id),
+            )
         async with db.execute(
             "SELECT name, type, lang FROM aliases WHERE entity_id = ? AND origin = 'registry'"
             " ORDER BY position",

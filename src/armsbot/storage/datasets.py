@@ -211,15 +211,18 @@ class DatasetStore:
 
     async def insert_entity(self, entity: DatasetEntity, dataset: str) -> None:
         """Create an entity owned by ``dataset`` (not curated: export leaves it out)."""
+        # Revision 1, or one past what a removed entity with this id had: numbers only grow.
         await self._db.execute(
             "INSERT INTO entities (id, kind, name, name_origin, summary, attributes, curated,"
-            " revision, dataset) VALUES (?, ?, ?, 'data', ?, ?, 0, 1, ?)",
+            " revision, dataset) VALUES (?, ?, ?, 'data', ?, ?, 0,"
+            " (SELECT coalesce(max(number), 0) + 1 FROM revisions WHERE entity_id = ?), ?)",
             (
                 entity.id,
                 entity.kind.value,
                 entity.name,
                 entity.summary,
                 _attributes(entity.attributes),
+                entity.id,
                 dataset,
             ),
         )

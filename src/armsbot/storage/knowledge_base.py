@@ -188,47 +188,48 @@ class KnowledgeBase:
         meta: dict[str, str],
         progress: Callable[[int], None] | None = None,
     ) -> None:
-        """Replace every entity, alias, claim and source with ``entities``, in one transaction."""
-        async with self.transaction() as db:
-            await self.bump_generation()
-            for table in (
-                "claim_sources",
-                "claim_parties",
-                "claims",
-                "sources",
-                "aliases",
-                "entities",
-            ):
-                await db.execute(f"DELETE FROM {table}")
-            await db.executemany(
-                "INSERT INTO entities (id, kind, name, name_origin, summary, attributes, curated,"
-                " revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        e.id,
-                        e.kind.value,
-                        e.name,
-                        e.name_origin,
-                        e.summary,
-                        json.dumps(e.attributes, sort_keys=True, ensure_ascii=False),
-                        int(e.curated),
-                        e.revision,
-                    )
-                    for e in entities
-                ],
-            )
-            sources: dict[SourceKey, int] = {}
-            for done, entity in enumerate(entities, start=1):
-                await self.insert_aliases(db, entity.id, entity.aliases)
-                for position, claim in enumerate(entity.claims):
-                    await self.insert_claim(db, entity.id, position, claim, sources)
-                if progress is not None:
-                    progress(done)
-            await db.executemany(
-                "INSERT INTO kb_meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                sorted(meta.items()),
-            )
+        """Replace every entity, alias, claim and source with ``entities`` (inside the caller's
+        transaction, which can then record what the replacement changed in the same commit)."""
+        db = self._db
+        await self.bump_generation()
+        for table in (
+            "claim_sources",
+            "claim_parties",
+            "claims",
+            "sources",
+            "aliases",
+            "entities",
+        ):
+            await db.execute(f"DELETE FROM {table}")
+        await db.executemany(
+            "INSERT INTO entities (id, kind, name, name_origin, summary, attributes, curated,"
+            " revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.id,
+                    e.kind.value,
+                    e.name,
+                    e.name_origin,
+                    e.summary,
+                    json.dumps(e.attributes, sort_keys=True, ensure_ascii=False),
+                    int(e.curated),
+                    e.revision,
+                )
+                for e in entities
+            ],
+        )
+        sources: dict[SourceKey, int] = {}
+        for done, entity in enumerate(entities, start=1):
+            await self.insert_aliases(db, entity.id, entity.aliases)
+            for position, claim in enumerate(entity.claims):
+                await self.insert_claim(db, entity.id, position, claim, sources)
+            if progress is not None:
+                progress(done)
+        await db.executemany(
+            "INSERT INTO kb_meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            sorted(meta.items()),
+        )
 
     @staticmethod
     async def insert_aliases(
@@ -437,7 +438,26 @@ class KnowledgeBase:
         marks = ",".join("?" * len(claim_ids))
         return await self._claims(f"c.id IN ({marks})", tuple(claim_ids))
 
+    async def hand_written_entities(self) -> list[EntityRecord]:
+        """Every entity with its aliases and hand-written claims (imported claims left out)."""
+        async with self._db.execute("SELECT * FROM entities ORDER BY id") as cursor:
+            records = {str(r["id"]): _entity_from_row(r) for r in await cursor.fetchall()}
+        async with self._db.execute(
+            "SELECT entity_id, name, type, lang, origin FROM aliases ORDER BY entity_id, position"
+        ) as cursor:
+            for r in await cursor.fetchall():
+                records[str(r[0])].aliases.append(
+                    AliasRecord(str(r[1]), str(r[2]), r[3], str(r[4]))
+                )
+        for home, claim in await self._homed_claims("c.provenance_dataset IS NULL", ()):
+            records[home].claims.append(claim)
+        return list(records.values())
+
     async def _claims(self, where: str, params: tuple[Any, ...]) -> list[Claim]:
+        return [claim for _, claim in await self._homed_claims(where, params)]
+
+    async def _homed_claims(self, where: str, params: tuple[Any, ...]) -> list[tuple[str, Claim]]:
+        """The claims selected by ``where``, each with the id of the entity it is filed under."""
         # Three queries, each selecting by ``where`` again (not by a list of ids, which could pass
         # SQLite's limit of 32,766 parameters for an entity with that many claims). fetchall:
         # iterating an aiosqlite cursor costs a round trip to its thread per 64 rows. Parties and
@@ -485,7 +505,10 @@ class KnowledgeBase:
                     )
                     source_of[source_id] = source
                 sources[claim_id].append(source)
-        return [_claim_from_row(r, parties[r["id"]], sources[r["id"]]) for r in rows]
+        return [
+            (str(r["home_entity_id"]), _claim_from_row(r, parties[r["id"]], sources[r["id"]]))
+            for r in rows
+        ]
 
     async def curated_entities(self) -> list[EntityRecord]:
         """Every entity that has (or should have) a file in data/, with its data-file content."""
@@ -546,9 +569,33 @@ class KnowledgeBase:
                 "country {} does not have a two-letter code as its id",
             ),
         ]
+        checks += [
+            (
+                # An entry set back below its history (as rebuilds did before they kept the
+                # numbers): corrections made against its older states would pass as current.
+                "SELECT e.id, e.revision, max(r.number) FROM entities e"
+                " JOIN revisions r ON r.entity_id = e.id GROUP BY e.id"
+                " HAVING max(r.number) > e.revision",
+                "entry {} is at revision {}, but revision {} of it is already recorded: its"
+                " numbering went back (run `armsbot db export DIR`, then `armsbot db build"
+                " --data DIR --force` to give it a new revision)",
+            ),
+            (
+                "SELECT entity_id, number, count(*) FROM revisions"
+                " GROUP BY entity_id, number HAVING count(*) > 1",
+                "entry {} has revision {} recorded {} times",
+            ),
+            (
+                "SELECT c.id, c.base_revision, c.entity_id, e.revision FROM corrections c"
+                " JOIN entities e ON e.id = c.entity_id"
+                " WHERE c.status = 'pending' AND c.base_revision > e.revision",
+                "pending correction #{} was made against revision {} of {}, which is now at"
+                " revision {}: its numbering went back",
+            ),
+        ]
         for sql, template in checks:
             async with self._db.execute(sql) as cursor:
-                problems.extend(template.format(r[0]) for r in await cursor.fetchall())
+                problems.extend(template.format(*r) for r in await cursor.fetchall())
         async with self._db.execute("SELECT id, name, folded FROM aliases") as cursor:
             async for r in cursor:
                 if fold(str(r[1])) != r[2]:
