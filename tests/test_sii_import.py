@@ -33,7 +33,19 @@ from armsbot.storage import KnowledgeBase
 from tests.conftest import REPO, shared_file
 
 RECORDS = 688
-MATCHED = ["elbit-systems", "finfisher", "hacking-team", "nso-group"]
+# The bundled firms the file's suppliers match by exact name and agreeing headquarters.
+MATCHED = [
+    "elbit-systems",
+    "finfisher",
+    "hacking-team",
+    "huawei",
+    "nexa-technologies",
+    "nso-group",
+    "trovicor",
+    "verint-systems",
+    "zte",
+]
+CREATED = 47  # suppliers that match no bundled firm
 
 # Every country spelling in the file (recipient_country, and each part of supplier_company_hq),
 # with the ISO code it means, checked by hand.
@@ -256,7 +268,7 @@ async def test_the_whole_file_imports_with_provenance_and_counts_that_add_up(
     assert counts_add_up(report)
     assert (report.claims_added, report.not_imported) == (RECORDS, [])
     assert report.firms_matched == MATCHED
-    assert len(report.firms_created) == 51
+    assert len(report.firms_created) == CREATED
     assert progress[-1] == (RECORDS, RECORDS)
     assert report.seconds < 10
     checksum = hashlib.sha256(sii_path.read_bytes()).hexdigest()
@@ -313,7 +325,7 @@ async def test_reimporting_the_same_file_changes_nothing(
     assert (report.claims_added, report.claims_updated, report.claims_unchanged) == (0, 0, RECORDS)
     assert (report.claims_removed, report.firms_created, report.firms_removed) == ([], [], [])
     assert report.claims_restamped == 0
-    assert len(report.firms_unchanged) == 51
+    assert len(report.firms_unchanged) == CREATED
     assert report.firms_matched == MATCHED
     assert not report.changed
     assert await imported.snapshot() == before
@@ -328,7 +340,7 @@ async def test_remove_restores_the_database_as_it_was_before_the_import(
     assert await kb.snapshot() != before
     removed = await remove_sii(kb)
     assert removed.claims_removed == RECORDS
-    assert len(removed.firms_removed) == 51
+    assert len(removed.firms_removed) == CREATED
     assert removed.firms_kept == []
     assert await kb.snapshot() == before
     assert await kb.count() == counts  # no stray sources either
@@ -446,13 +458,18 @@ async def test_existing_firms_are_matched_by_name_and_headquarters_not_duplicate
     gamma = await imported.entity("gamma-international")
     assert gamma is not None
     assert gamma.attributes == {"headquarters": "GB"}
-    # Verint is placed in "United States of America, Israel" and in "Israel": no single country.
-    verint = await imported.entity("verint")
-    assert verint is not None
-    assert verint.attributes == {}
+    # Nokia Siemens Networks is placed in "Germany, Finland" and in "Germany": no single country.
+    nsn = await imported.entity("nokia-siemens-networks")
+    assert nsn is not None
+    assert nsn.attributes == {}
+    # "ZTE" and "ZTE Corporation" (China) are both the bundled ZTE, whose names stay as written.
     zte = await imported.entity("zte")
     assert zte is not None
-    assert [a.name for a in zte.aliases] == ["ZTE Corporation"]
+    assert [a.name for a in zte.aliases] == ["ZTE Corp", "ZTE Corporation"]
+    spellings = await imported.claims_by_id(
+        ["sii-zte-iran-2010", "sii-zte-corporation-mozambique-2012"]
+    )
+    assert [c.parties[0].entity for c in spellings] == ["zte", "zte"]
 
 
 async def test_cards_group_imported_transfers_by_supplier_and_goods(
@@ -651,7 +668,7 @@ def test_cli_imports_answers_reimports_refuses_and_removes(
     assert first.returncode == 0, first.stderr
     assert "records read: 688" in first.stdout
     assert "claims: 688 added, 0 updated, 0 unchanged, 0 removed" in first.stdout
-    assert "firms: 51 created, 4 matched (elbit-systems, finfisher, hacking-team, nso-group)" in (
+    assert f"firms: {CREATED} created, {len(MATCHED)} matched ({', '.join(MATCHED)})" in (
         first.stdout
     )
     assert "not imported: 0" in first.stdout
@@ -699,7 +716,7 @@ def test_cli_imports_answers_reimports_refuses_and_removes(
 
     removed = armsbot("db", "import", "sii", "--remove", database=db_copy)
     assert removed.returncode == 0, removed.stderr
-    assert "Removed 688 claims and 51 firms" in removed.stdout
+    assert f"Removed 688 claims and {CREATED} firms" in removed.stdout
     check = armsbot("db", "check", database=db_copy)
     assert check.returncode == 0, check.stdout
     after = armsbot("ask", "country", "Uganda", database=db_copy)
