@@ -21,7 +21,7 @@ from armsbot.bot.markdown import escape, truncate
 from armsbot.bot.permissions import Privilege, actor_id, member_label, require
 from armsbot.changes import Submission
 from armsbot.i18n import text
-from armsbot.models import Category, Kind, LawType
+from armsbot.models import Category, Kind, LawType, Status
 from armsbot.search.index import Match
 from armsbot.services.corrections import Decision, Outcome, SubmissionRefused, submission_problems
 from armsbot.storage.corrections import CorrectionRow
@@ -324,6 +324,7 @@ def _input(
     required: bool = True,
     default: str | None = None,
     max_length: int = 1000,
+    placeholder: str | None = None,
 ) -> discord.ui.TextInput[Any]:
     return LabelledInput(
         label,
@@ -331,6 +332,7 @@ def _input(
         required=required,
         default=truncate(default, max_length) if default else None,
         max_length=max_length,
+        placeholder=placeholder,
     )
 
 
@@ -339,6 +341,11 @@ PROPOSED = "Proposed change"
 SOURCE = "Source URL"
 TITLE = "Source title (optional)"
 NOTE = "Note (optional)"
+# Discord refuses a whole form whose input label is over 45 characters: the choices go in the
+# placeholder, which may hold 100.
+STATUS = "Status"
+NEW_STATUS = "New status"
+STATUS_CHOICES = ", ".join(status.value for status in Status)
 
 
 class CorrectionsCog(commands.Cog):
@@ -389,7 +396,7 @@ class CorrectionsCog(commands.Cog):
         elif key == "alias":
             proposed = _input(PROPOSED, max_length=200)
         elif key == "claim_status":
-            proposed = _input("New status: confirmed, reported, alleged or denied", max_length=20)
+            proposed = _input(NEW_STATUS, max_length=20, placeholder=STATUS_CHOICES)
         elif key == "claim_text" and current_claim is not None:
             proposed = _input(PROPOSED, long=True, default=current_claim.text)
         inputs = (
@@ -473,7 +480,7 @@ class CorrectionsCog(commands.Cog):
             await send_ephemeral(interaction, text("correct.pick_entry", interaction.locale))
             return
         claim_text = _input("The claim, in neutral words", long=True)
-        status = _input("Status: confirmed, reported, alleged or denied", max_length=20)
+        status = _input(STATUS, max_length=20, placeholder=STATUS_CHOICES)
         year = _input("Year or date (optional)", required=False, max_length=10)
 
         def build(modal: CorrectionModal) -> dict[str, Any]:
