@@ -274,10 +274,22 @@ def _paginate(card: Card, footer_note: str | None) -> list[Page]:
     for block in _blocks(card):
         addition = [*headings_for(block, draft.context), block.text]
         new = [n for n in block.sources if n not in draft.listed]
-        if draft.text and not draft.fits(addition, [length(n) for n in new]):
-            drafts.append(draft)
-            draft = _Draft(budget)
-            addition, new = [*block.context, block.text], block.sources
+        lengths = [length(n) for n in new]
+        if draft.text and not draft.fits(addition, lengths):
+            # A line citing more sources than any page can list starts on this page when it and
+            # its first source fit; the rest continue on the next pages either way.
+            overflows = not _Draft(budget).fits(
+                [*block.context, block.text], [length(n) for n in block.sources]
+            )
+            starts_here = (
+                overflows
+                and bool(new)
+                and draft.fits(addition, [lengths[0], len(_more_sources(len(new)))])
+            )
+            if not starts_here:
+                drafts.append(draft)
+                draft = _Draft(budget)
+                addition, new = [*block.context, block.text], block.sources
         draft.add_text(addition, block.context)
         rest = draft.add_sources(new, length)
         if rest:
