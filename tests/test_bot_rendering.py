@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from armsbot import i18n
-from armsbot.bot.components import HistoryPageButton, pager
+from armsbot.bot.components import HISTORY_PAGES, pager
 from armsbot.bot.embeds import (
     DESCRIPTION_LIMIT,
     FIELD_COUNT_LIMIT,
@@ -332,8 +332,13 @@ def test_f3_history_of_20_revisions_is_paged_within_limits() -> None:
         for n in range(21, 1, -1)
     ]
     pages = history_pages("NSO Group", revisions, "empty")
-    view = pager("nso-group", 0, len(pages), discord.Locale.american_english, HistoryPageButton)
+    view = pager("nso-group", 0, len(pages), discord.Locale.american_english, HISTORY_PAGES)
     assert len(pages) > 1
+    assert view is not None
+    assert [item.custom_id for item in view.children] == [  # type: ignore[attr-defined]
+        "armsbot:hist:nso-group:0",
+        "armsbot:hist:nso-group:1",
+    ]
     assert refused(pages[0], view) is None
     assert all(refused(page) is None for page in pages)
     shown = [name for page in pages for name, _ in page.fields]

@@ -61,23 +61,36 @@ class OpenEntityButton(
         await show_card_page(interaction, self.entity_id, 0, edit=True)
 
 
+CARD_PAGES = "page"
+HISTORY_PAGES = "hist"
+
+
 class PageButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"armsbot:page:(?P<id>{ENTITY_ID}):(?P<page>\d{{1,3}})",
+    template=rf"armsbot:(?P<kind>page|hist):(?P<id>{ENTITY_ID}):(?P<page>\d{{1,3}})",
 ):
-    """Turns to another page of a card."""
+    """Turns to another page of a card (kind ``page``) or of an entry's history (``hist``)."""
 
-    def __init__(self, entity_id: str, page: int, label: str, *, disabled: bool = False) -> None:
+    def __init__(
+        self,
+        entity_id: str,
+        page: int,
+        label: str,
+        *,
+        disabled: bool = False,
+        kind: str = CARD_PAGES,
+    ) -> None:
         super().__init__(
             discord.ui.Button(
                 label=label,
                 style=discord.ButtonStyle.primary,
-                custom_id=f"armsbot:page:{entity_id}:{page}",
+                custom_id=f"armsbot:{kind}:{entity_id}:{page}",
                 disabled=disabled,
             )
         )
         self.entity_id = entity_id
         self.page = page
+        self.kind = kind
 
     @classmethod
     async def from_custom_id(
@@ -89,54 +102,18 @@ class PageButton(
     ) -> PageButton:
         """Rebuild the button from a click, after a restart too."""
         label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(match["id"], int(match["page"]), label or "")
+        return cls(match["id"], int(match["page"]), label or "", kind=match["kind"])
 
     async def callback(self, interaction: discord.Interaction[ArmsBot]) -> None:  # type: ignore[override]
         """Show the page this button points at."""
-        await show_card_page(interaction, self.entity_id, self.page, edit=True)
-
-
-class HistoryPageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"armsbot:hist:(?P<id>{ENTITY_ID}):(?P<page>\d{{1,3}})",
-):
-    """Turns to another page of an entry's history."""
-
-    def __init__(self, entity_id: str, page: int, label: str, *, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.primary,
-                custom_id=f"armsbot:hist:{entity_id}:{page}",
-                disabled=disabled,
-            )
-        )
-        self.entity_id = entity_id
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> HistoryPageButton:
-        """Rebuild the button from a click, after a restart too."""
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(match["id"], int(match["page"]), label or "")
-
-    async def callback(self, interaction: discord.Interaction[ArmsBot]) -> None:  # type: ignore[override]
-        """Show the page this button points at."""
-        await show_history(interaction, self.entity_id, self.page, edit=True)
+        if self.kind == HISTORY_PAGES:
+            await show_history(interaction, self.entity_id, self.page, edit=True)
+        else:
+            await show_card_page(interaction, self.entity_id, self.page, edit=True)
 
 
 def pager(
-    entity_id: str,
-    page: int,
-    total: int,
-    locale: discord.Locale,
-    button: type[PageButton | HistoryPageButton] = PageButton,
+    entity_id: str, page: int, total: int, locale: discord.Locale, kind: str = CARD_PAGES
 ) -> discord.ui.View | None:
     """Previous / next buttons for page ``page`` (0-based) of ``total``, or None for one page."""
     if total <= 1:
@@ -146,8 +123,8 @@ def pager(
     view = discord.ui.View(timeout=VIEW_TIMEOUT)
     back = f"◀ {i18n.text('page.previous', locale)}"
     forward = f"{i18n.text('page.next', locale)} ▶"
-    view.add_item(button(entity_id, previous, back, disabled=page == 0))
-    view.add_item(button(entity_id, following, forward, disabled=page >= total - 1))
+    view.add_item(PageButton(entity_id, previous, back, disabled=page == 0, kind=kind))
+    view.add_item(PageButton(entity_id, following, forward, disabled=page >= total - 1, kind=kind))
     return view
 
 
@@ -211,8 +188,8 @@ async def show_history(
     name = services.index.entity_name(entity_id) or entity_id
     pages = history_pages(name, revisions, i18n.text("history.empty", interaction.locale))
     page = max(0, min(page, len(pages) - 1))
-    view = pager(entity_id, page, len(pages), interaction.locale, HistoryPageButton)
+    view = pager(entity_id, page, len(pages), interaction.locale, HISTORY_PAGES)
     await respond_with_pages(interaction, pages, page, view, edit=edit)
 
 
-DYNAMIC_ITEMS = (OpenEntityButton, PageButton, HistoryPageButton)
+DYNAMIC_ITEMS = (OpenEntityButton, PageButton)
