@@ -248,7 +248,7 @@ async def test_propose_a_claim_and_an_entry(double: DiscordDouble, bot: ArmsBot)
         handle,
         {
             "The claim, in neutral words": "A new reported use of Pegasus.",
-            "Status: confirmed, reported, alleged or denied": "Reported",
+            "Status": "Reported",
             "Year or date (optional)": "2024",
             "Source URL": "https://example.org/use",
         },

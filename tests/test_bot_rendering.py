@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
+import discord
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from armsbot import i18n
+from armsbot.bot.components import HISTORY_PAGES, pager
 from armsbot.bot.embeds import (
     DESCRIPTION_LIMIT,
     FIELD_COUNT_LIMIT,
@@ -17,12 +20,16 @@ from armsbot.bot.embeds import (
     FOOTER_LIMIT,
     MESSAGE_TOTAL_LIMIT,
     TITLE_LIMIT,
+    Page,
     card_pages,
+    history_pages,
 )
 from armsbot.bot.manifest import command_payload, manifest_path, render
-from armsbot.bot.markdown import escape, link
+from armsbot.bot.markdown import escape, fitted_link, link
 from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
 from armsbot.models import Status
+from armsbot.storage.corrections import RevisionRow
+from tests.discord_double.validation import validate_message
 
 texts = st.text(min_size=1, max_size=1200)
 
@@ -241,3 +248,134 @@ def test_a_card_with_thousands_of_lines_is_paged_whole_and_once() -> None:
         assert cited == listed
     assert card_pages(card) is pages  # made once per card
     assert "renderings" not in card.to_dict()
+
+
+# -- F3 and F4: pages the strict Discord double accepts, with every source listed ---------------
+
+
+def refused(page: Page, view: discord.ui.View | None = None) -> dict[str, Any] | None:
+    """What the Discord double answers to a message showing this page (None: accepted)."""
+    body: dict[str, Any] = {"embeds": [page.embed().to_dict()]}
+    if view is not None:
+        body["components"] = view.to_components()
+    problem = validate_message(body, n_files=0, creating=True)
+    return None if problem is None else problem[1]
+
+
+def listed_sources(pages: list[Page]) -> list[int]:
+    return [int(n) for p in pages for _, v in p.fields for n in re.findall(r"^\[(\d+)\]", v, re.M)]
+
+
+def one_claim_card(sources: list[CardSource]) -> Card:
+    line = CardLine(
+        "A claim many reports back.", Status.REPORTED, "2021", [s.number for s in sources], "c1"
+    )
+    return Card(
+        kind="firm",
+        title="Example Intercept SA",
+        entity_id="example-intercept",
+        summary="A firm.",
+        sections=[CardSection("Customers", [CardGroup("Somewhere", [line])])],
+        sources=sources,
+        footer="footer",
+    )
+
+
+def long_source(number: int) -> CardSource:
+    return CardSource(
+        number,
+        f"Report {number}: " + "an ordinary long headline about an export licence " * 3,
+        f"https://news.example.org/2021/07/{number}/" + "a-long-slug-of-words-" * 8,
+        "The Example Daily Newspaper",
+        "2021-07-18",
+    )
+
+
+def test_f3_a_claim_with_20_long_sources_is_paged_within_limits() -> None:
+    card = one_claim_card([long_source(n) for n in range(1, 21)])
+    pages = card_pages(card)
+    for page in pages:
+        assert refused(page) is None
+    assert sorted(listed_sources(pages)) == list(range(1, 21))
+    assert len(pages) > 1
+    assert "A claim many reports back." in pages[0].description
+    assert pages[0].fields[-1][1].endswith("more sources, continued on the next page")
+    assert pages[1].description == "*Sources of the last line of page 1, continued.*"
+    assert "](https://news.example.org/2021/07/1/" in pages[0].fields[0][1]
+
+
+def test_f3_a_claim_with_60_sources_lists_every_one() -> None:
+    pages = card_pages(one_claim_card([long_source(n) for n in range(1, 61)]))
+    for page in pages:
+        assert refused(page) is None
+    assert sorted(listed_sources(pages)) == list(range(1, 61))  # none dropped, none twice
+    notes = [v.splitlines()[-1] for p in pages for _, v in p.fields[-1:]]
+    counted = [int(n) for n in re.findall(r"^\+ (\d+) more sources", "\n".join(notes), re.M)]
+    assert counted == [60 - len(listed_sources(pages[: i + 1])) for i in range(len(counted))]
+
+
+def test_f3_history_of_20_revisions_is_paged_within_limits() -> None:
+    reason = "The entry named the wrong year for the licence; the ministry's register says 2019. "
+    revisions = [
+        RevisionRow(
+            id=n,
+            entity_id="nso-group",
+            number=n,
+            before=None,
+            after=None,
+            actor_id=f"discord:{100_000_000_000_000_000 + n}",
+            reason=reason * 4,
+            correction_id=n,
+            reverts=None,
+            created_at="2024-05-01T12:00:00.000000+00:00",
+        )
+        for n in range(21, 1, -1)
+    ]
+    pages = history_pages("NSO Group", revisions, "empty")
+    view = pager("nso-group", 0, len(pages), discord.Locale.american_english, HISTORY_PAGES)
+    assert len(pages) > 1
+    assert view is not None
+    assert [item.custom_id for item in view.children] == [  # type: ignore[attr-defined]
+        "armsbot:hist:nso-group:0",
+        "armsbot:hist:nso-group:1",
+    ]
+    assert refused(pages[0], view) is None
+    assert all(refused(page) is None for page in pages)
+    shown = [name for page in pages for name, _ in page.fields]
+    assert shown == [f"Revision {n} · 2024-05-01T12:00:00.000000+00:00" for n in range(21, 1, -1)]
+    assert history_pages("NSO Group", [], "No changes")[0].description == "No changes"
+
+
+CYRILLIC_URL = "https://ru.example.org/статья/" + ("оружие-и-слежка-" * 29)[:460]
+
+
+def test_f4_long_and_non_latin_source_urls_fit_and_keep_the_link_when_they_can() -> None:
+    assert len(CYRILLIC_URL) == 490
+    ascii_url = "https://example.org/" + "x" * 1080
+    sources = [
+        CardSource(1, "Статья о поставках", CYRILLIC_URL, "Пресса", "2020"),
+        CardSource(2, "A very long address", ascii_url, "Pub", "2021"),
+        CardSource(3, "A short address", "https://example.org/a", "Pub", "2021"),
+    ]
+    pages = card_pages(one_claim_card(sources))
+    for page in pages:
+        assert refused(page) is None
+    text = "\n".join(v for p in pages for _, v in p.fields)
+    lines = {int(m[1]): m[0] for m in re.finditer(r"^\[(\d+)\].*$", text, re.M)}
+    assert all(len(line) <= 500 for line in lines.values())
+    # Too long to link (percent-encoded, the Cyrillic address is 2,800 characters): the title and
+    # a readable, shortened address, as plain text.
+    assert "](" not in lines[1]
+    assert "Статья о поставках" in lines[1]
+    assert "ru.example.org/статья/оружие" in re.sub(r"\\(.)", r"\1", lines[1])
+    assert "](" not in lines[2]
+    assert lines[3] == r"[3] [A short address](https://example.org/a) — Pub, 2021"
+
+
+def test_f4_a_link_that_fits_keeps_its_address_whole_and_shortens_its_label() -> None:
+    url = "https://example.org/" + "p" * 430
+    shown = fitted_link("A headline " * 20, url, 480)
+    assert len(shown) <= 480
+    label, target = re.fullmatch(r"\[(.*)\]\((.*)\)", shown, re.S).groups()  # type: ignore[union-attr]
+    assert target == url
+    assert label.endswith("…")

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import io
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import discord
@@ -24,6 +24,7 @@ from tests.discord_double import (
     MODERATOR_ROLE_ID,
     DiscordDouble,
     FakeGuild,
+    InteractionHandle,
     default_guild,
     second_guild,
     wait_for_bot_tasks,
@@ -58,10 +59,41 @@ class FeedbackModal(discord.ui.Modal, title="Feedback"):
         await interaction.response.send_message(f"Thanks: {self.text.value}", ephemeral=True)
 
 
+Action = Callable[[discord.Interaction], Awaitable[None]]
+
+
+class ActionView(discord.ui.View):
+    """A one-button view whose click runs the bot's current ``action`` (to test type-7 edits)."""
+
+    def __init__(self, bot: FastReidentifyBot) -> None:
+        super().__init__(timeout=None)
+        self.bot = bot
+
+    @discord.ui.button(label="Act", custom_id="act")
+    async def act(
+        self, interaction: discord.Interaction, button: discord.ui.Button[ActionView]
+    ) -> None:
+        await self.bot.run_action(interaction)
+
+
 class FastReidentifyBot(commands.Bot):
     """A Bot whose re-IDENTIFY does not wait: discord.py's default hook sleeps 5 s before it."""
 
     late_error_codes: list[int]
+    # What /act and the "act" button do, set by a test; the HTTP errors they met.
+    action: Action | None = None
+    refused: list[discord.HTTPException]
+    choices: list[app_commands.Choice[str]]
+
+    async def run_action(self, interaction: discord.Interaction) -> None:
+        """Run the test's action, keeping what Discord (the double) refused."""
+        assert self.action is not None
+        try:
+            await self.action(interaction)
+        except discord.HTTPException as exc:
+            self.refused.append(exc)
+        if not interaction.response.is_done():
+            await interaction.response.send_message("done", ephemeral=True)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         return None
@@ -77,6 +109,26 @@ def make_bot(*, intents: discord.Intents | None = None) -> commands.Bot:
         guild_ready_timeout=0.1,
     )
     bot.late_error_codes = []
+    bot.refused = []
+    bot.choices = []
+
+    @bot.tree.command(name="act", description="Do what the test asks")
+    async def act(interaction: discord.Interaction) -> None:
+        await bot.run_action(interaction)
+
+    @bot.tree.command(name="pick", description="Autocomplete with the test's choices")
+    async def pick(interaction: discord.Interaction, value: str) -> None:
+        await interaction.response.send_message(value)
+
+    @pick.autocomplete("value")
+    async def pick_autocomplete(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            await interaction.response.autocomplete(bot.choices)
+        except discord.HTTPException as exc:
+            bot.refused.append(exc)
+        return []
 
     @bot.tree.command(name="ping", description="Check that the bot answers")
     async def ping(interaction: discord.Interaction) -> None:
@@ -251,6 +303,8 @@ async def test_login_caches_guild_and_sync_registers_commands(harness: Harness) 
         "sleepy",
         "export",
         "report",
+        "act",
+        "pick",
     }
     (tag,) = double.registered_commands(HOME_GUILD_ID)
     assert tag["name"] == "tag"
@@ -530,3 +584,191 @@ async def test_callback_after_the_deadline_is_unknown_interaction() -> None:
         await wait_for_bot_tasks()
         assert handle.callback is None
         assert h.bot.late_error_codes == [10062]  # type: ignore[attr-defined]
+
+
+# -- Discord's limits on every route ---------------------------------------------------------------
+
+
+def embed_of_size(total: int) -> discord.Embed:
+    """An embed whose parts count ``total`` characters towards Discord's 6,000 (each part valid)."""
+    embed = discord.Embed(title="T", description="d" * 4096)
+    embed.add_field(name="F", value="v" * 1000)
+    embed.set_footer(text="f" * (total - 1 - 4096 - 1 - 1000))
+    assert len(embed) == total
+    return embed
+
+
+AT, OVER = embed_of_size(6000), embed_of_size(6001)
+
+
+async def act(harness: Harness, action: Action) -> InteractionHandle:
+    """Run ``action`` in a /act interaction and wait until its handler finished."""
+    harness.bot.action = action  # type: ignore[attr-defined]
+    handle = await harness.double.slash_command("act")
+    await harness.double.wait_for_callback(handle)
+    await wait_for_bot_tasks()
+    return handle
+
+
+def take_refusal(harness: Harness, route: str, path: str) -> None:
+    """Check the bot met exactly one 50035 on ``route`` at ``path``, then forget it."""
+    double, bot = harness.double, harness.bot
+    [refused] = bot.refused  # type: ignore[attr-defined]
+    assert (refused.status, refused.code) == (400, 50035)
+    assert path in str(refused)
+    [request] = double.rejected_requests
+    assert request.route == route
+    assert request.rejection is not None
+    assert request.rejection["code"] == 50035
+    bot.refused.clear()  # type: ignore[attr-defined]
+    double.rejected_requests.clear()
+
+
+@pytest.mark.asyncio
+async def test_limits_on_the_interaction_response(harness: Harness) -> None:
+    async def reply(embed: discord.Embed) -> Action:
+        async def action(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message(embed=embed)
+
+        return action
+
+    handle = await act(harness, await reply(AT))
+    assert len((await harness.double.wait_for_response(handle))["embeds"][0]["footer"]["text"])
+    await act(harness, await reply(OVER))
+    take_refusal(harness, "POST /interactions/{interaction_id}/{token}/callback", "In embeds")
+
+
+@pytest.mark.asyncio
+async def test_limits_on_a_modal(harness: Harness) -> None:
+    def form(label: str) -> Action:
+        async def action(interaction: discord.Interaction) -> None:
+            modal = discord.ui.Modal(title="Form")
+            modal.add_item(discord.ui.TextInput(label=label))
+            await interaction.response.send_modal(modal)
+
+        return action
+
+    handle = await act(harness, form("L" * 45))
+    assert (await harness.double.wait_for_callback(handle))["type"] == 9
+    await act(harness, form("L" * 46))
+    take_refusal(
+        harness,
+        "POST /interactions/{interaction_id}/{token}/callback",
+        "In components.0.components.0.label",
+    )
+
+
+@pytest.mark.asyncio
+async def test_limits_on_autocomplete(harness: Harness) -> None:
+    double, bot = harness.double, harness.bot
+    bot.choices = [  # type: ignore[attr-defined]
+        app_commands.Choice(name=f"{i:03}" + "n" * 97, value=f"{i:03}" + "v" * 97)
+        for i in range(25)
+    ]
+    assert len(await double.autocomplete_choices(await double.autocomplete("pick", {"value": ""})))
+    bot.choices.append(app_commands.Choice(name="one too many", value="x"))  # type: ignore[attr-defined]
+    handle = await double.autocomplete("pick", {"value": ""})
+    assert await double.autocomplete_choices(handle) == []  # discord.py's fallback after the 400
+    await wait_for_bot_tasks()
+    take_refusal(harness, "POST /interactions/{interaction_id}/{token}/callback", "In choices")
+
+
+@pytest.mark.asyncio
+async def test_limits_on_a_component_edit(harness: Harness) -> None:
+    double, bot = harness.double, harness.bot
+
+    async def post(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Press", view=ActionView(bot))  # type: ignore[arg-type]
+
+    message = await double.wait_for_response(await act(harness, post))
+    for embed in (AT, OVER):
+
+        async def edit(interaction: discord.Interaction, embed: discord.Embed = embed) -> None:
+            await interaction.response.edit_message(embed=embed)
+
+        bot.action = edit  # type: ignore[attr-defined]
+        click = await double.click(message, "act")
+        await double.wait_for_callback(click)
+        await wait_for_bot_tasks()
+    assert double.message(message["id"])["embeds"][0]["footer"]["text"] == AT.footer.text
+    take_refusal(harness, "POST /interactions/{interaction_id}/{token}/callback", "In embeds")
+
+
+@pytest.mark.asyncio
+async def test_limits_on_follow_ups_and_their_edits(harness: Harness) -> None:
+    for embed in (AT, OVER):
+
+        async def follow_up(interaction: discord.Interaction, embed: discord.Embed = embed) -> None:
+            await interaction.response.defer()
+            await interaction.followup.send(embed=embed)
+
+        await act(harness, follow_up)
+    take_refusal(harness, "POST /webhooks/{application_id}/{token}", "In embeds")
+    for embed in (AT, OVER):
+
+        async def edit(interaction: discord.Interaction, embed: discord.Embed = embed) -> None:
+            await interaction.response.send_message("first")
+            sent = await interaction.followup.send("second", wait=True)
+            await sent.edit(embed=embed)
+
+        await act(harness, edit)
+    take_refusal(
+        harness, "PATCH /webhooks/{application_id}/{token}/messages/{message_id}", "In embeds"
+    )
+
+
+@pytest.mark.asyncio
+async def test_limits_on_editing_the_original_response(harness: Harness) -> None:
+    for embed in (AT, OVER):
+
+        async def edit(interaction: discord.Interaction, embed: discord.Embed = embed) -> None:
+            await interaction.response.send_message("first")
+            await interaction.edit_original_response(embed=embed)
+
+        await act(harness, edit)
+    take_refusal(
+        harness, "PATCH /webhooks/{application_id}/{token}/messages/{message_id}", "In embeds"
+    )
+
+
+@pytest.mark.asyncio
+async def test_limits_on_channel_messages_their_edits_and_dms(harness: Harness) -> None:
+    double = harness.double
+    for content in ("c" * 2000, "c" * 2001):
+
+        async def post(interaction: discord.Interaction, content: str = content) -> None:
+            assert isinstance(interaction.channel, discord.TextChannel)
+            await interaction.channel.send(content)
+
+        await act(harness, post)
+    posted = [m["content"] for m in double.channel_messages(HOME_CHANNEL_ID)]
+    assert posted.count("c" * 2000) == 1
+    take_refusal(harness, "POST /channels/{channel_id}/messages", "In content")
+    for embed in (AT, OVER):
+
+        async def edit(interaction: discord.Interaction, embed: discord.Embed = embed) -> None:
+            assert isinstance(interaction.channel, discord.TextChannel)
+            sent = await interaction.channel.send("plain")
+            await sent.edit(embed=embed)
+
+        await act(harness, edit)
+    take_refusal(harness, "PATCH /channels/{channel_id}/messages/{message_id}", "In embeds")
+    for embed in (AT, OVER):
+
+        async def dm(interaction: discord.Interaction, embed: discord.Embed = embed) -> None:
+            await interaction.user.send(embed=embed)
+
+        await act(harness, dm)
+    assert len(double.dm_messages(MEMBER_ID)) == 1
+    take_refusal(harness, "POST /channels/{channel_id}/messages", "In embeds")
+
+
+@pytest.mark.asyncio
+async def test_a_refused_payload_left_behind_fails_the_test() -> None:
+    async def too_long(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("x" * 2001)
+
+    harness = running_bot()
+    with pytest.raises(AssertionError, match=r"Discord would reject these payloads: .*content"):
+        async with harness as started:
+            await act(started, too_long)

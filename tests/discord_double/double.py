@@ -229,6 +229,9 @@ class DiscordDouble:
         self.unknown_requests: list[RecordedRequest] = []
         self.rate_limited_requests: list[RecordedRequest] = []
         self.failed_requests: list[RecordedRequest] = []
+        # Payloads the double refused as Discord would (50035 over a limit, 50006 empty):
+        # a bot that sends one fails in production, so leaving the double with one fails the test.
+        self.rejected_requests: list[RecordedRequest] = []
         self.errors: list[str] = []
         self.connections: list[GatewayConnection] = []
         self.sessions: list[GatewaySession] = []
@@ -305,8 +308,13 @@ class DiscordDouble:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Stop the server."""
+        """Stop the server; fail if the bot sent a payload Discord would have rejected.
+
+        Tests that send an invalid payload on purpose take it out of ``rejected_requests``.
+        """
         await self.stop()
+        if exc_type is None and self.rejected_requests:
+            raise AssertionError(self._rejections())
 
     @property
     def port(self) -> int:
@@ -469,10 +477,19 @@ class DiscordDouble:
         return sum(1 for c in self.connections for p in c.received if p.get("op") == 6)
 
     def assert_clean(self) -> None:
-        """Fail if the bot hit unmodelled routes or the double itself failed."""
+        """Fail on unmodelled routes, payloads Discord would refuse, or a failure of the double."""
         problems = [f"unknown route: {r}" for r in self.unknown_requests] + self.errors
+        if self.rejected_requests:
+            problems.append(self._rejections())
         if problems:
             raise AssertionError("; ".join(problems))
+
+    def _rejections(self) -> str:
+        lines = [
+            f"{r.method} {r.path} -> {r.status} {json.dumps(r.rejection, ensure_ascii=False)}"
+            for r in self.rejected_requests
+        ]
+        return "Discord would reject these payloads: " + "; ".join(lines)
 
     # ------------------------------------------------------------------ gateway
 
@@ -717,6 +734,13 @@ class DiscordDouble:
         all_headers.update(headers or {})
         return web.Response(status=status, body=json.dumps(body).encode(), headers=all_headers)
 
+    def _reject(self, record: RecordedRequest, problem: tuple[int, JSON]) -> web.Response:
+        """Answer a payload Discord would refuse as Discord does, and record it."""
+        status, body = problem
+        record.rejection = body
+        self.rejected_requests.append(record)
+        return self._json(status, body)
+
     def _no_content(self) -> web.Response:
         return web.Response(status=204, headers={"Via": "1.1 google"})
 
@@ -947,7 +971,7 @@ class DiscordDouble:
             return failure
         problem = validate_commands(record.body)
         if problem is not None:
-            return self._json(400, problem)
+            return self._reject(record, (400, problem))
         stored: list[JSON] = []
         for command in record.body:
             ctype = int(command.get("type", 1))
@@ -1149,7 +1173,7 @@ class DiscordDouble:
         body = record.body if isinstance(record.body, dict) else {}
         problem = validate_message(body, n_files=len(record.files), creating=True)
         if problem is not None:
-            return self._json(*problem)
+            return self._reject(record, problem)
         reference = body.get("message_reference")
         if (
             isinstance(reference, Mapping)
@@ -1179,7 +1203,7 @@ class DiscordDouble:
         body = record.body if isinstance(record.body, dict) else {}
         problem = validate_message(body, n_files=len(record.files), creating=False)
         if problem is not None:
-            return self._json(*problem)
+            return self._reject(record, problem)
         return self._json(200, self._edit_message(message, body, record.files))
 
     async def _get_channel(
@@ -1274,7 +1298,7 @@ class DiscordDouble:
             modal_error = validate_modal(data)
             problem = None if modal_error is None else (400, modal_error)
         if problem is not None:
-            return self._json(*problem)
+            return self._reject(record, problem)
 
         handle.callback = copy.deepcopy(body)
         handle.callback_at = now
@@ -1328,7 +1352,7 @@ class DiscordDouble:
         body = record.body if isinstance(record.body, dict) else {}
         problem = validate_message(body, n_files=len(record.files), creating=True)
         if problem is not None:
-            return self._json(*problem)
+            return self._reject(record, problem)
         original = (
             None
             if handle.original_message_id is None
@@ -1375,7 +1399,7 @@ class DiscordDouble:
         body = record.body if isinstance(record.body, dict) else {}
         problem = validate_message(body, n_files=len(record.files), creating=False)
         if problem is not None:
-            return self._json(*problem)
+            return self._reject(record, problem)
         self._edit_message(message, body, record.files)
         if handle.response_message_id is None and message_id == handle.original_message_id:
             handle.response_message_id = message_id

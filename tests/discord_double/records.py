@@ -35,6 +35,7 @@ class RecordedRequest:
     headers: dict[str, str]
     route: str | None = None
     status: int = 0
+    rejection: JSON | None = None  # the error body when the double refused the payload
     at: float = field(default_factory=time.monotonic)
 
     def __str__(self) -> str:

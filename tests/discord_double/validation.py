@@ -1,4 +1,11 @@
-"""The subset of Discord's request validation that bots commonly trip over."""
+"""Discord's request validation: every documented length and count limit a bot's payload meets.
+
+A payload over a limit gets what Discord answers: HTTP 400 with code 50035 ("Invalid Form Body")
+and, under ``errors``, the path of the failing field (``embeds.0.fields.3.value._errors``).
+The limits are Discord's documented ones (developer docs: Message resource, "Embed Limits";
+Components reference; Interactions, "Autocomplete" and "Modal"); lengths are counted in Unicode
+code points, as Discord counts them. The checks are always on: there is no switch to relax them.
+"""
 
 from __future__ import annotations
 
@@ -128,6 +135,108 @@ def validate_commands(commands: Any) -> JSON | None:
     return form_error(errors) if errors else None
 
 
+# Messages (https://discord.com/developers/docs/resources/message#create-message).
+CONTENT_LIMIT = 2000
+EMBEDS_PER_MESSAGE = 10
+# Embeds ("Embed Limits").
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_FIELDS_LIMIT = 25
+EMBED_FIELD_NAME_LIMIT = 256
+EMBED_FIELD_VALUE_LIMIT = 1024
+EMBED_FOOTER_LIMIT = 2048
+EMBED_AUTHOR_LIMIT = 256
+EMBED_TOTAL_LIMIT = (
+    6000  # title + description + field names and values + footer + author, all embeds
+)
+# Components (https://discord.com/developers/docs/components/reference).
+ACTION_ROWS_LIMIT = 5
+ROW_BUTTONS_LIMIT = 5
+CUSTOM_ID_LIMIT = 100
+BUTTON_LABEL_LIMIT = 80
+BUTTON_URL_LIMIT = 512
+SELECT_PLACEHOLDER_LIMIT = 150
+SELECT_OPTIONS_LIMIT = 25
+SELECT_OPTION_TEXT_LIMIT = 100  # an option's label, value and description
+SELECT_VALUES_LIMIT = 25
+# Modals and text inputs.
+MODAL_TITLE_LIMIT = 45
+MODAL_ROWS_LIMIT = 5
+TEXT_INPUT_LABEL_LIMIT = 45
+TEXT_INPUT_PLACEHOLDER_LIMIT = 100
+TEXT_INPUT_VALUE_LIMIT = 4000  # also the range of min_length (0..4000) and max_length (1..4000)
+LABEL_DESCRIPTION_LIMIT = 100
+# Autocomplete results.
+CHOICES_LIMIT = 25
+CHOICE_TEXT_LIMIT = 100  # a choice's name, and its value when it is a string
+
+BUTTON = 2
+TEXT_INPUT = 4
+LABEL = 18
+LINK_STYLE = 5
+PREMIUM_STYLE = 6
+SELECTS = frozenset({3, 5, 6, 7, 8})
+REQUIRED = error("BASE_TYPE_REQUIRED", "This field is required")
+
+
+def _length(value: Any, limit: int, *, minimum: int = 0, required: bool = False) -> JSON | None:
+    """The error for a string outside ``minimum..limit`` (or missing when required), else None."""
+    if value is None:
+        return REQUIRED if required else None
+    if not isinstance(value, str):
+        return error("STRING_TYPE_CONVERT", "Could not interpret value as string.")
+    if minimum and not minimum <= len(value) <= limit:
+        return error("BASE_TYPE_BAD_LENGTH", f"Must be between {minimum} and {limit} in length.")
+    if len(value) > limit:
+        return error("BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+    return None
+
+
+def _count(items: Any, limit: int, *, minimum: int = 0) -> JSON | None:
+    """The error for a list with fewer than ``minimum`` or more than ``limit`` items, else None."""
+    if items is None:
+        return REQUIRED if minimum else None
+    if not isinstance(items, list):
+        return error("LIST_TYPE_CONVERT", "Only iterables may be used in a ListType")
+    if minimum and not minimum <= len(items) <= limit:
+        return error("BASE_TYPE_BAD_LENGTH", f"Must be between {minimum} and {limit} in length.")
+    if len(items) > limit:
+        return error("BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+    return None
+
+
+def _number(value: Any, low: int, high: int) -> JSON | None:
+    """The error for an integer outside ``low..high`` (absent is fine), else None."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return error("NUMBER_TYPE_COERCE", f'Value "{value}" is not int.')
+    if value < low:
+        return error("NUMBER_TYPE_MIN", f"int value should be greater than or equal to {low}.")
+    if value > high:
+        return error("NUMBER_TYPE_MAX", f"int value should be less than or equal to {high}.")
+    return None
+
+
+class _Errors:
+    """Discord's nested error object, filled in by path."""
+
+    def __init__(self) -> None:
+        self.tree: JSON = {}
+
+    def add(self, path: tuple[str | int, ...], problem: JSON | None) -> None:
+        """Record ``problem`` (an ``_errors`` leaf) at ``path``; None records nothing."""
+        if problem is None:
+            return
+        node = self.tree
+        for key in path:
+            node = node.setdefault(str(key), {})
+        node.setdefault("_errors", []).extend(problem["_errors"])
+
+    def __bool__(self) -> bool:
+        return bool(self.tree)
+
+
 def iter_components(components: list[JSON]) -> Iterator[JSON]:
     """Yield every component in a (possibly nested) component tree."""
     for component in components:
@@ -139,77 +248,162 @@ def iter_components(components: list[JSON]) -> Iterator[JSON]:
         yield from iter_components(children)
 
 
-def _validate_components(components: list[JSON], flags: int) -> JSON | None:
-    if flags & COMPONENTS_V2_FLAG:
-        return None
-    if len(components) > 5:
-        return error("BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
-    errors: JSON = {}
-    custom_ids: set[str] = set()
-    for row_index, row in enumerate(components):
-        row_errors: JSON = {}
-        if row.get("type") != 1:
-            row_errors["type"] = error(
-                "UNION_TYPE_CHOICES", "Top-level components must be action rows"
+def embed_size(embed: JSON) -> int:
+    """The characters of one embed that count towards the 6,000 of a message."""
+    size = len(str(embed.get("title") or "")) + len(str(embed.get("description") or ""))
+    for fld in embed.get("fields") or []:
+        if isinstance(fld, dict):
+            size += len(str(fld.get("name") or "")) + len(str(fld.get("value") or ""))
+    for key in ("footer", "author"):
+        part = embed.get(key)
+        if isinstance(part, dict):
+            size += len(str(part.get("text" if key == "footer" else "name") or ""))
+    return size
+
+
+def _check_embeds(embeds: Any, errors: _Errors) -> None:
+    path: tuple[str | int, ...] = ("embeds",)
+    if (problem := _count(embeds, EMBEDS_PER_MESSAGE)) is not None:
+        errors.add(path, problem)
+        return
+    for index, embed in enumerate(embeds or []):
+        at = (*path, index)
+        errors.add((*at, "title"), _length(embed.get("title"), EMBED_TITLE_LIMIT))
+        errors.add((*at, "description"), _length(embed.get("description"), EMBED_DESCRIPTION_LIMIT))
+        fields = embed.get("fields")
+        if (problem := _count(fields, EMBED_FIELDS_LIMIT)) is not None:
+            errors.add((*at, "fields"), problem)
+        else:
+            for f_index, fld in enumerate(fields or []):
+                f_at = (*at, "fields", f_index)
+                errors.add(
+                    (*f_at, "name"),
+                    _length(fld.get("name"), EMBED_FIELD_NAME_LIMIT, minimum=1, required=True),
+                )
+                errors.add(
+                    (*f_at, "value"),
+                    _length(fld.get("value"), EMBED_FIELD_VALUE_LIMIT, minimum=1, required=True),
+                )
+        if isinstance(embed.get("footer"), dict):
+            errors.add(
+                (*at, "footer", "text"),
+                _length(embed["footer"].get("text"), EMBED_FOOTER_LIMIT, required=True),
             )
-        children = row.get("components") or []
-        if not 1 <= len(children) <= 5:
-            row_errors["components"] = error(
-                "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length."
+        if isinstance(embed.get("author"), dict):
+            errors.add(
+                (*at, "author", "name"),
+                _length(embed["author"].get("name"), EMBED_AUTHOR_LIMIT, required=True),
+            )
+    if sum(embed_size(e) for e in embeds or []) > EMBED_TOTAL_LIMIT:
+        errors.add(
+            path,
+            error(
+                "MAX_EMBED_SIZE_EXCEEDED",
+                f"Embed size exceeds maximum size of {EMBED_TOTAL_LIMIT}",
+            ),
+        )
+
+
+def _check_custom_id(
+    component: JSON, at: tuple[str | int, ...], errors: _Errors, seen: set[str], *, required: bool
+) -> None:
+    custom_id = component.get("custom_id")
+    problem = _length(custom_id, CUSTOM_ID_LIMIT, minimum=1, required=required)
+    if problem is None and custom_id is not None:
+        if custom_id in seen:
+            problem = error(
+                "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated"
+            )
+        seen.add(custom_id)
+    errors.add((*at, "custom_id"), problem)
+
+
+def _check_button(button: JSON, at: tuple[str | int, ...], errors: _Errors, seen: set[str]) -> None:
+    style = button.get("style")
+    errors.add((*at, "label"), _length(button.get("label"), BUTTON_LABEL_LIMIT))
+    if style == LINK_STYLE:
+        errors.add((*at, "url"), _length(button.get("url"), BUTTON_URL_LIMIT, required=True))
+        if button.get("custom_id") is not None:
+            errors.add(
+                (*at, "custom_id"),
+                error("BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED", "A link button has no custom id"),
+            )
+    elif style != PREMIUM_STYLE:
+        _check_custom_id(button, at, errors, seen, required=True)
+
+
+def _check_select(select: JSON, at: tuple[str | int, ...], errors: _Errors, seen: set[str]) -> None:
+    _check_custom_id(select, at, errors, seen, required=True)
+    errors.add((*at, "placeholder"), _length(select.get("placeholder"), SELECT_PLACEHOLDER_LIMIT))
+    errors.add((*at, "min_values"), _number(select.get("min_values"), 0, SELECT_VALUES_LIMIT))
+    errors.add((*at, "max_values"), _number(select.get("max_values"), 1, SELECT_VALUES_LIMIT))
+    if select.get("type") != 3:
+        return
+    options = select.get("options")
+    if (problem := _count(options, SELECT_OPTIONS_LIMIT, minimum=1)) is not None:
+        errors.add((*at, "options"), problem)
+        return
+    for o_index, option in enumerate(options):
+        o_at = (*at, "options", o_index)
+        for key in ("label", "value"):
+            errors.add(
+                (*o_at, key),
+                _length(option.get(key), SELECT_OPTION_TEXT_LIMIT, minimum=1, required=True),
+            )
+        errors.add(
+            (*o_at, "description"), _length(option.get("description"), SELECT_OPTION_TEXT_LIMIT)
+        )
+
+
+def _check_components(components: Any, flags: int, errors: _Errors) -> None:
+    if flags & COMPONENTS_V2_FLAG:
+        return
+    path: tuple[str | int, ...] = ("components",)
+    if (problem := _count(components, ACTION_ROWS_LIMIT)) is not None:
+        errors.add(path, problem)
+        return
+    seen: set[str] = set()
+    for row_index, row in enumerate(components or []):
+        at = (*path, row_index)
+        if row.get("type") != 1:
+            errors.add(
+                (*at, "type"),
+                error("UNION_TYPE_CHOICES", "Top-level components must be action rows"),
+            )
+            continue
+        children = row.get("components")
+        if (problem := _count(children, ROW_BUTTONS_LIMIT, minimum=1)) is not None:
+            errors.add((*at, "components"), problem)
+            continue
+        kinds = [child.get("type") for child in children]
+        if any(kind in SELECTS for kind in kinds) and len(children) > 1:
+            errors.add(
+                (*at, "components"),
+                error("COMPONENT_LAYOUT_WIDTH_EXCEEDED", "A select menu takes a whole row"),
             )
         for child_index, child in enumerate(children):
-            custom_id = child.get("custom_id")
-            child_errors: JSON = {}
-            if custom_id is not None:
-                if (e := _max_len(custom_id, 100)) is not None:
-                    child_errors["custom_id"] = e
-                elif custom_id in custom_ids:
-                    child_errors["custom_id"] = error(
-                        "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated"
-                    )
-                custom_ids.add(custom_id)
-            if (e := _max_len(child.get("label"), 80)) is not None:
-                child_errors["label"] = e
-            if child_errors:
-                row_errors.setdefault("components", {})[str(child_index)] = child_errors
-        if row_errors:
-            errors[str(row_index)] = row_errors
-    return errors or None
-
-
-def _validate_embeds(embeds: list[JSON]) -> JSON | None:
-    if len(embeds) > 10:
-        return error("BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
-    errors: JSON = {}
-    for index, embed in enumerate(embeds):
-        embed_errors: JSON = {}
-        for key, limit in (("title", 256), ("description", 4096)):
-            if (e := _max_len(embed.get(key), limit)) is not None:
-                embed_errors[key] = e
-        fields = embed.get("fields") or []
-        if len(fields) > 25:
-            embed_errors["fields"] = error("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
-        for f_index, fld in enumerate(fields):
-            for key, limit in (("name", 256), ("value", 1024)):
-                if (e := _max_len(fld.get(key), limit)) is not None:
-                    embed_errors.setdefault("fields", {}).setdefault(str(f_index), {})[key] = e
-        if embed_errors:
-            errors[str(index)] = embed_errors
-    return errors or None
+            c_at = (*at, "components", child_index)
+            if child.get("type") == BUTTON:
+                _check_button(child, c_at, errors, seen)
+            elif child.get("type") in SELECTS:
+                _check_select(child, c_at, errors, seen)
+            else:
+                errors.add(
+                    (*c_at, "type"),
+                    error(
+                        "UNION_TYPE_CHOICES", 'Value of field "type" must be a button or a select'
+                    ),
+                )
 
 
 def validate_message(body: JSON, *, n_files: int, creating: bool) -> tuple[int, JSON] | None:
     """Return (status, error body) for a message Discord would reject, else None."""
-    errors: JSON = {}
-    if (e := _max_len(body.get("content"), 2000)) is not None:
-        errors["content"] = e
-    if (e := _validate_embeds(body.get("embeds") or [])) is not None:
-        errors["embeds"] = e
-    flags = int(body.get("flags") or 0)
-    if (e := _validate_components(body.get("components") or [], flags)) is not None:
-        errors["components"] = e
+    errors = _Errors()
+    errors.add(("content",), _length(body.get("content"), CONTENT_LIMIT))
+    _check_embeds(body.get("embeds"), errors)
+    _check_components(body.get("components"), int(body.get("flags") or 0), errors)
     if errors:
-        return 400, form_error(errors)
+        return 400, form_error(errors.tree)
     if creating and not (
         body.get("content")
         or body.get("embeds")
@@ -224,36 +418,97 @@ def validate_message(body: JSON, *, n_files: int, creating: bool) -> tuple[int, 
 
 def validate_choices(data: JSON) -> JSON | None:
     """Return a 50035 error body for invalid autocomplete choices, else None."""
+    errors = _Errors()
     choices = data.get("choices")
-    if not isinstance(choices, list):
-        return form_error({"choices": error("BASE_TYPE_REQUIRED", "This field is required")})
-    if len(choices) > 25:
-        return form_error(
-            {"choices": error("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")}
-        )
-    errors: JSON = {}
+    problem = REQUIRED if choices is None else _count(choices, CHOICES_LIMIT)
+    if problem is not None:
+        errors.add(("choices",), problem)
+        return form_error(errors.tree)
     for index, choice in enumerate(choices):
-        choice_errors: JSON = {}
-        name = choice.get("name")
-        if not isinstance(name, str) or not 1 <= len(name) <= 100:
-            choice_errors["name"] = error(
-                "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
-            )
-        if (e := _max_len(choice.get("value"), 100)) is not None:
-            choice_errors["value"] = e
-        if choice_errors:
-            errors[str(index)] = choice_errors
-    return form_error({"choices": errors}) if errors else None
+        at = ("choices", index)
+        errors.add(
+            (*at, "name"), _length(choice.get("name"), CHOICE_TEXT_LIMIT, minimum=1, required=True)
+        )
+        value = choice.get("value")
+        if value is None:
+            errors.add((*at, "value"), REQUIRED)
+        elif isinstance(value, str):
+            errors.add((*at, "value"), _length(value, CHOICE_TEXT_LIMIT))
+    return form_error(errors.tree) if errors else None
+
+
+def _check_text_input(
+    component: JSON,
+    at: tuple[str | int, ...],
+    errors: _Errors,
+    seen: set[str],
+    *,
+    in_label: bool,
+) -> None:
+    _check_custom_id(component, at, errors, seen, required=True)
+    if component.get("style") not in (1, 2):
+        errors.add((*at, "style"), error("BASE_TYPE_CHOICES", "Value must be one of (1, 2)."))
+    if not in_label:  # inside a label component the label is the label component's
+        errors.add(
+            (*at, "label"),
+            _length(component.get("label"), TEXT_INPUT_LABEL_LIMIT, minimum=1, required=True),
+        )
+    errors.add(
+        (*at, "placeholder"),
+        _length(component.get("placeholder"), TEXT_INPUT_PLACEHOLDER_LIMIT),
+    )
+    errors.add((*at, "value"), _length(component.get("value"), TEXT_INPUT_VALUE_LIMIT))
+    errors.add((*at, "min_length"), _number(component.get("min_length"), 0, TEXT_INPUT_VALUE_LIMIT))
+    errors.add((*at, "max_length"), _number(component.get("max_length"), 1, TEXT_INPUT_VALUE_LIMIT))
 
 
 def validate_modal(data: JSON) -> JSON | None:
     """Return a 50035 error body for an invalid modal, else None."""
-    errors: JSON = {}
-    if (e := _max_len(data.get("title"), 45)) is not None or not data.get("title"):
-        errors["title"] = e or error("BASE_TYPE_REQUIRED", "This field is required")
-    if not data.get("custom_id"):
-        errors["custom_id"] = error("BASE_TYPE_REQUIRED", "This field is required")
-    components = data.get("components") or []
-    if not 1 <= len(components) <= 5:
-        errors["components"] = error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
-    return form_error(errors) if errors else None
+    errors = _Errors()
+    errors.add(("title",), _length(data.get("title"), MODAL_TITLE_LIMIT, minimum=1, required=True))
+    errors.add(
+        ("custom_id",),
+        _length(data.get("custom_id"), CUSTOM_ID_LIMIT, minimum=1, required=True),
+    )
+    components = data.get("components")
+    if (problem := _count(components, MODAL_ROWS_LIMIT, minimum=1)) is not None:
+        errors.add(("components",), problem)
+        return form_error(errors.tree)
+    seen: set[str] = set()
+    for index, row in enumerate(components):
+        at: tuple[str | int, ...] = ("components", index)
+        if row.get("type") == LABEL:
+            errors.add(
+                (*at, "label"),
+                _length(row.get("label"), TEXT_INPUT_LABEL_LIMIT, minimum=1, required=True),
+            )
+            errors.add(
+                (*at, "description"), _length(row.get("description"), LABEL_DESCRIPTION_LIMIT)
+            )
+            inner = row.get("component")
+            if isinstance(inner, dict) and inner.get("type") == TEXT_INPUT:
+                _check_text_input(inner, (*at, "component"), errors, seen, in_label=True)
+            elif isinstance(inner, dict) and inner.get("type") in SELECTS:
+                _check_select(inner, (*at, "component"), errors, seen)
+            else:
+                errors.add((*at, "component"), REQUIRED)
+            continue
+        if row.get("type") != 1:
+            errors.add(
+                (*at, "type"),
+                error("UNION_TYPE_CHOICES", "Modal components must be action rows or labels"),
+            )
+            continue
+        children = row.get("components")
+        if (problem := _count(children, 1, minimum=1)) is not None:
+            errors.add((*at, "components"), problem)
+            continue
+        child = children[0]
+        if child.get("type") == TEXT_INPUT:
+            _check_text_input(child, (*at, "components", 0), errors, seen, in_label=False)
+        else:
+            errors.add(
+                (*at, "components", 0, "type"),
+                error("UNION_TYPE_CHOICES", "A modal's action row holds one text input"),
+            )
+    return form_error(errors.tree) if errors else None

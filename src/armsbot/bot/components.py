@@ -1,8 +1,9 @@
 """Buttons that keep working after a restart: their state lives in the custom id, not in memory.
 
 Custom ids: ``armsbot:open:<entity id>`` opens an entity's card; ``armsbot:page:<entity id>:<n>``
-shows page ``n`` of it. Both only read, so anyone may press them; ids are checked against the
-knowledge base, so a crafted id shows at most "no longer in the knowledge base".
+shows page ``n`` of it; ``armsbot:hist:<entity id>:<n>`` page ``n`` of its history. All only read,
+so anyone may press them; ids are checked against the knowledge base, so a crafted id shows at
+most "no longer in the knowledge base". Discord allows 100 characters in a custom id.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import discord
 
 from armsbot.bot import i18n
 from armsbot.bot.client import NO_MENTIONS, send_ephemeral
-from armsbot.bot.embeds import Page, card_pages
+from armsbot.bot.embeds import Page, card_pages, history_pages
 from armsbot.bot.markdown import truncate
 from armsbot.cards.model import Card
 from armsbot.search.index import Match
@@ -60,23 +61,36 @@ class OpenEntityButton(
         await show_card_page(interaction, self.entity_id, 0, edit=True)
 
 
+CARD_PAGES = "page"
+HISTORY_PAGES = "hist"
+
+
 class PageButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"armsbot:page:(?P<id>{ENTITY_ID}):(?P<page>\d{{1,3}})",
+    template=rf"armsbot:(?P<kind>page|hist):(?P<id>{ENTITY_ID}):(?P<page>\d{{1,3}})",
 ):
-    """Turns to another page of a card."""
+    """Turns to another page of a card (kind ``page``) or of an entry's history (``hist``)."""
 
-    def __init__(self, entity_id: str, page: int, label: str, *, disabled: bool = False) -> None:
+    def __init__(
+        self,
+        entity_id: str,
+        page: int,
+        label: str,
+        *,
+        disabled: bool = False,
+        kind: str = CARD_PAGES,
+    ) -> None:
         super().__init__(
             discord.ui.Button(
                 label=label,
                 style=discord.ButtonStyle.primary,
-                custom_id=f"armsbot:page:{entity_id}:{page}",
+                custom_id=f"armsbot:{kind}:{entity_id}:{page}",
                 disabled=disabled,
             )
         )
         self.entity_id = entity_id
         self.page = page
+        self.kind = kind
 
     @classmethod
     async def from_custom_id(
@@ -88,14 +102,19 @@ class PageButton(
     ) -> PageButton:
         """Rebuild the button from a click, after a restart too."""
         label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(match["id"], int(match["page"]), label or "")
+        return cls(match["id"], int(match["page"]), label or "", kind=match["kind"])
 
     async def callback(self, interaction: discord.Interaction[ArmsBot]) -> None:  # type: ignore[override]
         """Show the page this button points at."""
-        await show_card_page(interaction, self.entity_id, self.page, edit=True)
+        if self.kind == HISTORY_PAGES:
+            await show_history(interaction, self.entity_id, self.page, edit=True)
+        else:
+            await show_card_page(interaction, self.entity_id, self.page, edit=True)
 
 
-def pager(entity_id: str, page: int, total: int, locale: discord.Locale) -> discord.ui.View | None:
+def pager(
+    entity_id: str, page: int, total: int, locale: discord.Locale, kind: str = CARD_PAGES
+) -> discord.ui.View | None:
     """Previous / next buttons for page ``page`` (0-based) of ``total``, or None for one page."""
     if total <= 1:
         return None
@@ -104,8 +123,8 @@ def pager(entity_id: str, page: int, total: int, locale: discord.Locale) -> disc
     view = discord.ui.View(timeout=VIEW_TIMEOUT)
     back = f"◀ {i18n.text('page.previous', locale)}"
     forward = f"{i18n.text('page.next', locale)} ▶"
-    view.add_item(PageButton(entity_id, previous, back, disabled=page == 0))
-    view.add_item(PageButton(entity_id, following, forward, disabled=page >= total - 1))
+    view.add_item(PageButton(entity_id, previous, back, disabled=page == 0, kind=kind))
+    view.add_item(PageButton(entity_id, following, forward, disabled=page >= total - 1, kind=kind))
     return view
 
 
@@ -154,6 +173,22 @@ async def show_card(
     pages = card_pages(card)
     page = max(0, min(page, len(pages) - 1))
     view = pager(card.entity_id, page, len(pages), interaction.locale) if card.entity_id else None
+    await respond_with_pages(interaction, pages, page, view, edit=edit)
+
+
+async def show_history(
+    interaction: discord.Interaction[ArmsBot], entity_id: str, page: int, *, edit: bool
+) -> None:
+    """Answer with page ``page`` of an entry's revisions, and the buttons to turn its pages."""
+    services = interaction.client.services
+    if services.index.entity_kind(entity_id) is None:
+        await send_ephemeral(interaction, i18n.text("gone", interaction.locale))
+        return
+    revisions = await services.corrections.history(entity_id)
+    name = services.index.entity_name(entity_id) or entity_id
+    pages = history_pages(name, revisions, i18n.text("history.empty", interaction.locale))
+    page = max(0, min(page, len(pages) - 1))
+    view = pager(entity_id, page, len(pages), interaction.locale, HISTORY_PAGES)
     await respond_with_pages(interaction, pages, page, view, edit=edit)
 
 

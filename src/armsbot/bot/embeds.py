@@ -1,13 +1,16 @@
-"""Cards as Discord embeds, split into pages that respect every Discord limit."""
+"""Cards and lists as Discord embeds, split into pages that respect every Discord limit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import discord
 
-from armsbot.bot.markdown import escape, link, truncate
+from armsbot.bot.markdown import clip, escape, fitted_link, truncate
+from armsbot.bot.permissions import member_label
 from armsbot.cards.model import Card, CardLine, CardSource
+from armsbot.storage.corrections import RevisionRow
 
 # Discord's limits on embeds (https://discord.com/developers/docs/resources/message#embed-object).
 TITLE_LIMIT = 256
@@ -23,7 +26,12 @@ EMBEDS_PER_MESSAGE = 10
 DESCRIPTION_BUDGET = 3800
 TOTAL_BUDGET = 5600
 LINE_LIMIT = 900
-SOURCE_LINE_LIMIT = 300
+INTRO_LIMIT = 1500
+HEADING_LIMIT = 256
+# A source line holds its link when the (percent-encoded) address fits in it, else the title and
+# a shortened address as plain text (see markdown.fitted_link).
+SOURCE_LINE_LIMIT = 500
+HISTORY_REASON_LIMIT = 1000
 
 COLOURS = {
     "country": discord.Colour.blue(),
@@ -48,11 +56,27 @@ class _Block:
     sources: list[int] = field(default_factory=list)
 
 
+def _refs(numbers: list[int]) -> str:
+    """A line's source numbers, runs of three or more written as a range: [4] [7]–[12]."""
+    parts: list[str] = []
+    run: list[int] = []
+    for number in [*numbers, -1]:
+        if run and number == run[-1] + 1:
+            run.append(number)
+            continue
+        if len(run) >= 3:
+            parts.append(f"[{run[0]}]–[{run[-1]}]")
+        else:
+            parts += [f"[{n}]" for n in run]
+        run = [number]
+    return " ".join(parts)
+
+
 def _line_text(line: CardLine) -> str:
     status = f"**{STATUS_MARK[line.status.value]}** · " if line.status else ""
     detail = f" — *{escape(line.detail)}*" if line.detail else ""
-    refs = " " + " ".join(f"[{n}]" for n in line.sources) if line.sources else ""
-    return truncate(f"• {status}{escape(line.text)}{detail}", LINE_LIMIT - len(refs)) + refs
+    refs = " " + clip(_refs(line.sources), LINE_LIMIT // 3) if line.sources else ""
+    return clip(f"• {status}{escape(line.text)}{detail}", LINE_LIMIT - len(refs)) + refs
 
 
 def _blocks(card: Card) -> list[_Block]:
@@ -62,24 +86,24 @@ def _blocks(card: Card) -> list[_Block]:
         intro.append(escape(card.summary))
     intro += [f"**{escape(label)}:** {escape(value)}" for label, value in card.facts]
     if intro:
-        blocks.append(_Block(truncate("\n".join(intro), 1500), []))
+        blocks.append(_Block(clip("\n".join(intro), INTRO_LIMIT), []))
     for section in card.sections:
-        heading = f"\n__**{escape(section.title)}**__"
+        heading = f"\n__**{clip(escape(section.title), HEADING_LIMIT)}**__"
         for group in section.groups:
-            sub = f"**{escape(group.heading)}**" if group.heading else None
+            sub = f"**{clip(escape(group.heading), HEADING_LIMIT)}**" if group.heading else None
             context = [heading] + ([sub] if sub else [])
             for line in group.lines:
-                blocks.append(_Block(_line_text(line), context, list(line.sources)))
+                blocks.append(_Block(_line_text(line), context, list(dict.fromkeys(line.sources))))
     return blocks
 
 
 def _source_line(source: CardSource) -> str:
-    extra = ", ".join(part for part in (source.publisher, source.date) if part)
-    label = truncate(source.title, 150)
-    text = f"[{source.number}] {link(label, source.url)}"
-    if extra:
-        text += f" — {escape(extra)}"
-    return truncate(text, SOURCE_LINE_LIMIT) if not source.url else text
+    """One numbered source in at most SOURCE_LINE_LIMIT characters, its link kept when it fits."""
+    head = f"[{source.number}] "
+    extra = source.details()
+    tail = f" — {escape(truncate(extra, 140))}" if extra else ""
+    room = SOURCE_LINE_LIMIT - len(head) - len(tail)
+    return head + fitted_link(truncate(source.title, 150), source.url, room) + tail
 
 
 def _field_name(index: int) -> str:
@@ -87,7 +111,7 @@ def _field_name(index: int) -> str:
 
 
 def _source_fields(lines: list[str]) -> list[tuple[str, str]]:
-    """Source lines packed into as few embed fields as Discord's 1,024 characters allow."""
+    """Source lines packed, whole, into as few embed fields as Discord's 1,024 characters allow."""
     fields: list[tuple[str, str]] = []
     current: list[str] = []
     size = 0
@@ -114,6 +138,62 @@ def _source_fields_size(lengths: list[int]) -> int:
     if size:
         total += len(_field_name(fields)) + size - 1
     return total
+
+
+def _more_sources(count: int) -> str:
+    return f"+ {count} more sources, continued on the next page"
+
+
+def _continued_from(page: int) -> str:
+    return f"*Sources of the last line of page {page}, continued.*"
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A page being filled: its description lines and the sources it lists."""
+
+    budget: int  # characters for the description and the source fields together
+    text: list[str] = field(default_factory=list)
+    text_size: int = -1  # len("\n".join(text))
+    listed: dict[int, int] = field(default_factory=dict)  # source number -> its line's length
+    context: list[str] = field(default_factory=list)  # headings in force at the end
+    more: int = 0  # sources of its last line that continue on the next page
+
+    def _sources_size(self, extra: list[int], more: int = 0) -> int:
+        lengths = [self.listed[n] for n in sorted(self.listed)] + extra
+        if more:
+            lengths.append(len(_more_sources(more)))
+        return _source_fields_size(lengths)
+
+    def fits(self, lines: list[str], lengths: list[int]) -> bool:
+        """Whether these description lines and source lines still fit on the page."""
+        text = self.text_size + sum(len(line) + 1 for line in lines)
+        return text <= DESCRIPTION_BUDGET and text + self._sources_size(lengths) <= self.budget
+
+    def add_text(self, lines: list[str], context: list[str]) -> None:
+        """Add description lines (which must fit)."""
+        self.text.extend(lines)
+        self.text_size += sum(len(line) + 1 for line in lines)
+        self.context = context
+
+    def add_sources(self, numbers: list[int], length: Callable[[int], int]) -> list[int]:
+        """List as many of these sources as fit, in order; return the ones that did not."""
+        text = max(self.text_size, 0)
+        taken = 0
+        for number in numbers:
+            if text + self._sources_size([length(number)]) > self.budget:
+                break
+            self.listed[number] = length(number)
+            taken += 1
+        rest = numbers[taken:]
+        # Room for the line that says how many continue on the next page.
+        while rest and taken and text + self._sources_size([], len(rest)) > self.budget:
+            number = numbers[taken - 1]
+            del self.listed[number]
+            taken -= 1
+            rest = numbers[taken:]
+        self.more = len(rest)
+        return rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +223,8 @@ class Page:
         )
         for name, value in self.fields:
             embed.add_field(name=name, value=value, inline=False)
-        embed.set_footer(text=self.footer)
+        if self.footer:
+            embed.set_footer(text=self.footer)
         return embed
 
 
@@ -160,14 +241,19 @@ def card_pages(card: Card, footer_note: str | None = None) -> list[Page]:
 
 
 def _paginate(card: Card, footer_note: str | None) -> list[Page]:
-    """Linear in the card's size: each source line is rendered once, and whether a block still
-    fits on the page is worked out from lengths (a card can have thousands of lines)."""
+    """Whole lines on pages within every limit, each page listing the sources its lines cite.
+
+    Linear in the card's size: each source line is rendered once, and whether a line still fits
+    on the page is worked out from lengths (a card can have thousands of lines). A line that
+    cites more sources than one page can list is followed by pages that list the rest: a source
+    is never dropped.
+    """
     title = truncate(escape(card.title) if card.kind == "search" else card.title, TITLE_LIMIT)
     sources = {s.number: s for s in card.sources}
     source_lines: dict[int, str] = {}
     footer_base = truncate(card.footer or "", FOOTER_LIMIT - 40)
     colour = COLOURS.get(card.kind, discord.Colour.default())
-    fixed = len(title) + len(footer_base) + 60
+    budget = TOTAL_BUDGET - len(title) - len(footer_base) - 60  # 60: the note and page counter
 
     def source_line(number: int) -> str:
         line = source_lines.get(number)
@@ -175,53 +261,119 @@ def _paginate(card: Card, footer_note: str | None) -> list[Page]:
             line = source_lines[number] = _source_line(sources[number])
         return line
 
-    pages: list[tuple[list[str], list[int]]] = []
-    text: list[str] = []
-    text_size = -1  # len("\n".join(text))
-    cited: list[int] = []
-    cited_set: set[int] = set()
-    cited_lengths: list[int] = []
-    context: list[str] = []  # the section and group headings in force at the end of the page
+    def length(number: int) -> int:
+        return len(source_line(number))
 
     def headings_for(block: _Block, current: list[str]) -> list[str]:
         if current[:1] != block.context[:1]:
             return block.context
         return block.context[1:] if current != block.context else []
 
+    drafts: list[_Draft] = []
+    draft = _Draft(budget)
     for block in _blocks(card):
-        new = [n for n in dict.fromkeys(block.sources) if n not in cited_set]
-        addition = [*headings_for(block, context), block.text]
-        if text:
-            description = text_size + sum(len(line) + 1 for line in addition)
-            lengths = cited_lengths + [len(source_line(n)) for n in new]
-            total = description + _source_fields_size(lengths) + fixed
-            if description > DESCRIPTION_BUDGET or total > TOTAL_BUDGET:
-                pages.append((text, cited))
-                text, text_size, cited, cited_set, cited_lengths = [], -1, [], set(), []
-                new = list(dict.fromkeys(block.sources))
-                addition = [*block.context, block.text]
-        text.extend(addition)
-        text_size += sum(len(line) + 1 for line in addition)
-        cited.extend(new)
-        cited_set.update(new)
-        cited_lengths.extend(len(source_line(n)) for n in new)
-        context = block.context
-    if text or not pages:
-        pages.append((text, cited))
+        addition = [*headings_for(block, draft.context), block.text]
+        new = [n for n in block.sources if n not in draft.listed]
+        lengths = [length(n) for n in new]
+        if draft.text and not draft.fits(addition, lengths):
+            # A line citing more sources than any page can list starts on this page when it and
+            # its first source fit; the rest continue on the next pages either way.
+            overflows = not _Draft(budget).fits(
+                [*block.context, block.text], [length(n) for n in block.sources]
+            )
+            starts_here = (
+                overflows
+                and bool(new)
+                and draft.fits(addition, [lengths[0], len(_more_sources(len(new)))])
+            )
+            if not starts_here:
+                drafts.append(draft)
+                draft = _Draft(budget)
+                addition, new = [*block.context, block.text], block.sources
+        draft.add_text(addition, block.context)
+        rest = draft.add_sources(new, length)
+        if rest:
+            origin = len(drafts)
+            while rest:
+                drafts.append(draft)
+                draft = _Draft(budget)
+                draft.add_text([_continued_from(origin + 1)], [])
+                rest = draft.add_sources(rest, length)
+            drafts.append(draft)
+            draft = _Draft(budget)
+    if draft.text or not drafts:
+        drafts.append(draft)
 
-    out = []
-    for number, (lines, numbers) in enumerate(pages, start=1):
-        counter = f" · page {number}/{len(pages)}" if len(pages) > 1 else ""
+    pages = []
+    for number, page in enumerate(drafts, start=1):
+        counter = f" · page {number}/{len(drafts)}" if len(drafts) > 1 else ""
         note = f" {footer_note}" if footer_note else ""
-        out.append(
+        lines = [source_line(n) for n in sorted(page.listed)]
+        if page.more:
+            lines.append(_more_sources(page.more))
+        pages.append(
             Page(
                 title=title,
-                description=truncate("\n".join(lines).strip("\n"), DESCRIPTION_LIMIT),
-                fields=_source_fields([source_line(n) for n in sorted(numbers)])[
-                    :FIELD_COUNT_LIMIT
-                ],
+                description=truncate("\n".join(page.text).strip("\n"), DESCRIPTION_LIMIT),
+                fields=_source_fields(lines),
                 footer=truncate(f"{footer_base}{note}{counter}", FOOTER_LIMIT),
                 colour=colour,
             )
         )
-    return out
+    return pages
+
+
+def field_pages(
+    title: str,
+    fields: list[tuple[str, str]],
+    *,
+    colour: discord.Colour,
+    empty: str = "",
+    footer: str = "",
+) -> list[Page]:
+    """Whole fields on as many pages as Discord's limits need: 25 a page, and the 6,000 total."""
+    title = truncate(title, TITLE_LIMIT)
+    footer = truncate(footer, FOOTER_LIMIT - 40)
+    budget = TOTAL_BUDGET - len(title) - len(footer) - 40  # 40: the page counter
+    chunks: list[list[tuple[str, str]]] = [[]]
+    size = 0
+    for raw_name, raw_value in fields:
+        name, value = truncate(raw_name, FIELD_NAME_LIMIT), clip(raw_value, FIELD_VALUE_LIMIT)
+        if chunks[-1] and (
+            size + len(name) + len(value) > budget or len(chunks[-1]) == FIELD_COUNT_LIMIT
+        ):
+            chunks.append([])
+            size = 0
+        chunks[-1].append((name, value))
+        size += len(name) + len(value)
+    pages = []
+    for number, chunk in enumerate(chunks, start=1):
+        counter = f"page {number}/{len(chunks)}" if len(chunks) > 1 else ""
+        pages.append(
+            Page(
+                title=title,
+                description="" if chunk else empty,
+                fields=chunk,
+                footer=" · ".join(part for part in (footer, counter) if part),
+                colour=colour,
+            )
+        )
+    return pages
+
+
+def history_pages(name: str, revisions: list[RevisionRow], empty: str) -> list[Page]:
+    """An entry's revisions, newest first, on pages within Discord's limits."""
+    fields = []
+    for revision in revisions:
+        if revision.correction_id:
+            what = f"correction #{revision.correction_id}"
+        else:
+            what = "revert" if revision.reverts else "change"
+        reason = escape(clip(revision.reason or "", HISTORY_REASON_LIMIT))
+        fields.append(
+            (
+                f"Revision {revision.number} · {revision.created_at}",
+                f"{what} by {member_label(revision.actor_id)}\n{reason}",
+            )
+        )
+    return field_pages(f"History: {name}", fields, colour=discord.Colour.dark_grey(), empty=empty)

@@ -28,12 +28,17 @@ class CardSource:
         what = "copy" if self.link == "copy" else "archived copy"
         return f"{what} on {host}" if host else what
 
-    def label(self) -> str:
-        """Title, publisher and date in one line, and where the link is if it is a copy."""
+    def details(self) -> str:
+        """Publisher and date, and where the link is if it is a copy: 'The Post, 2021; copy on x'."""
         extra = ", ".join(part for part in (self.publisher, self.date) if part)
         note = self.copy_note()
         if note:
             extra = f"{extra}; {note}" if extra else note
+        return extra
+
+    def label(self) -> str:
+        """Title, then publisher, date and where the link is, in one line."""
+        extra = self.details()
         return f"{self.title} ({extra})" if extra else self.title
 
 

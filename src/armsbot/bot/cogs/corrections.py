@@ -18,11 +18,12 @@ from discord.ext import commands
 from pydantic import ValidationError
 
 from armsbot.bot.client import NO_MENTIONS, send_ephemeral
-from armsbot.bot.markdown import escape, truncate
+from armsbot.bot.components import show_history
+from armsbot.bot.markdown import clip, escape, fitted_link, short_address, truncate
 from armsbot.bot.permissions import Privilege, actor_id, member_label, require
 from armsbot.changes import Submission
 from armsbot.i18n import text
-from armsbot.models import Category, Kind, LawType
+from armsbot.models import Category, Kind, LawType, Status
 from armsbot.search.index import Match
 from armsbot.services.corrections import Decision, Outcome, SubmissionRefused, submission_problems
 from armsbot.storage.corrections import CorrectionRow
@@ -66,39 +67,45 @@ def resolve_entity(interaction: Interaction, value: str) -> str | None:
     return chosen.id if chosen else None
 
 
+# What each part of a review post may take: together under Discord's 6,000 characters a message
+# (title 150 + description 1,200 + Now and Proposed 1,024 each + Source 600 + Note 700 + Status
+# 600 + field names, submitter and footer under 150 = 5,448), whatever the forms let through.
+# The whole text stays in the database (``armsbot review show``).
+REVIEW_TITLE_LIMIT = 150
+REVIEW_WHAT_LIMIT = 1200
+REVIEW_SOURCE_LIMIT = 600
+REVIEW_NOTE_LIMIT = 700
+REVIEW_STATUS_LIMIT = 600
+
+
 def correction_embed(
     correction: CorrectionRow, before: str, after: str, title: str
 ) -> discord.Embed:
     """A correction as a reviewer sees it: what changes, why, the source, who and when."""
     target = correction.entity_id or "(new entry)"
     embed = discord.Embed(
-        title=truncate(f"{title} #{correction.id} · {target}", 256),
-        description=truncate(escape(correction.what_is_wrong), 2000),
+        title=truncate(f"{title} #{correction.id} · {target}", REVIEW_TITLE_LIMIT),
+        description=clip(escape(correction.what_is_wrong), REVIEW_WHAT_LIMIT),
         colour=discord.Colour.gold(),
     )
-    embed.add_field(name="Now", value=truncate(escape(before), FIELD_LIMIT) or "—", inline=False)
-    embed.add_field(
-        name="Proposed", value=truncate(escape(after), FIELD_LIMIT) or "—", inline=False
-    )
-    label = correction.source_title or correction.source_url
+    embed.add_field(name="Now", value=clip(escape(before), FIELD_LIMIT) or "—", inline=False)
+    embed.add_field(name="Proposed", value=clip(escape(after), FIELD_LIMIT) or "—", inline=False)
+    label = correction.source_title or short_address(correction.source_url)
     embed.add_field(
         name="Source",
-        value=truncate(
-            f"[{escape(truncate(label, 200))}]({correction.source_url.replace(')', '%29')})",
-            FIELD_LIMIT,
-        ),
+        value=fitted_link(truncate(label, 200), correction.source_url, REVIEW_SOURCE_LIMIT),
         inline=False,
     )
     if correction.note:
         embed.add_field(
-            name="Note", value=truncate(escape(correction.note), FIELD_LIMIT), inline=False
+            name="Note", value=clip(escape(correction.note), REVIEW_NOTE_LIMIT), inline=False
         )
     status = correction.status
     if correction.decided_by:
         status += f" by {member_label(correction.decided_by)}"
         if correction.decision_reason:
-            status += f": {escape(truncate(correction.decision_reason, 300))}"
-    embed.add_field(name="Status", value=truncate(status, FIELD_LIMIT), inline=False)
+            status += f": {escape(correction.decision_reason)}"
+    embed.add_field(name="Status", value=clip(status, REVIEW_STATUS_LIMIT), inline=False)
     embed.set_footer(text=f"Submitted {correction.created_at}")
     embed.add_field(name="Submitted by", value=member_label(correction.submitter_id), inline=True)
     return embed
@@ -344,6 +351,7 @@ def _input(
     required: bool = True,
     default: str | None = None,
     max_length: int = 1000,
+    placeholder: str | None = None,
 ) -> discord.ui.TextInput[Any]:
     return LabelledInput(
         label,
@@ -351,6 +359,7 @@ def _input(
         required=required,
         default=truncate(default, max_length) if default else None,
         max_length=max_length,
+        placeholder=placeholder,
     )
 
 
@@ -359,6 +368,11 @@ PROPOSED = "Proposed change"
 SOURCE = "Source URL"
 TITLE = "Source title (optional)"
 NOTE = "Note (optional)"
+# Discord refuses a whole form whose input label is over 45 characters: the choices go in the
+# placeholder, which may hold 100.
+STATUS = "Status"
+NEW_STATUS = "New status"
+STATUS_CHOICES = ", ".join(status.value for status in Status)
 
 
 class CorrectionsCog(commands.Cog):
@@ -409,7 +423,7 @@ class CorrectionsCog(commands.Cog):
         elif key == "alias":
             proposed = _input(PROPOSED, max_length=200)
         elif key == "claim_status":
-            proposed = _input("New status: confirmed, reported, alleged or denied", max_length=20)
+            proposed = _input(NEW_STATUS, max_length=20, placeholder=STATUS_CHOICES)
         elif key == "claim_text" and current_claim is not None:
             proposed = _input(PROPOSED, long=True, default=current_claim.text)
         inputs = (
@@ -493,7 +507,7 @@ class CorrectionsCog(commands.Cog):
             await send_ephemeral(interaction, text("correct.pick_entry", interaction.locale))
             return
         claim_text = _input("The claim, in neutral words", long=True)
-        status = _input("Status: confirmed, reported, alleged or denied", max_length=20)
+        status = _input(STATUS, max_length=20, placeholder=STATUS_CHOICES)
         year = _input("Year or date (optional)", required=False, max_length=10)
 
         def build(modal: CorrectionModal) -> dict[str, Any]:
@@ -626,28 +640,7 @@ class CorrectionsCog(commands.Cog):
         if entity_id is None:
             await send_ephemeral(interaction, text("correct.pick_entry", interaction.locale))
             return
-        revisions = await self.bot.services.corrections.history(entity_id)
-        name = self.bot.services.index.entity_name(entity_id) or entity_id
-        embed = discord.Embed(
-            title=truncate(f"History: {name}", 256), colour=discord.Colour.dark_grey()
-        )
-        if not revisions:
-            embed.description = text("history.empty", interaction.locale)
-        for revision in revisions[:20]:
-            what = (
-                f"correction #{revision.correction_id}"
-                if revision.correction_id
-                else ("revert" if revision.reverts else "change")
-            )
-            reason = escape(truncate(revision.reason or "", 300))
-            embed.add_field(
-                name=truncate(f"Revision {revision.number} · {revision.created_at}", 256),
-                value=truncate(
-                    f"{what} by {member_label(revision.actor_id)}\n{reason}", FIELD_LIMIT
-                ),
-                inline=False,
-            )
-        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+        await show_history(interaction, entity_id, 0, edit=False)
 
     @app_commands.command(
         name=_("revert"), description=_("Moderators: undo a revision of an entry")
