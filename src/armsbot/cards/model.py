@@ -29,7 +29,7 @@ class CardSource:
         return f"{what} on {host}" if host else what
 
     def details(self) -> str:
-        """Publisher and date, and where the link is if it is a copy: 'The Post, 2021; copy on x'."""
+        """Publisher and date, and where a copied link is: 'The Post, 2021; copy on x.org'."""
         extra = ", ".join(part for part in (self.publisher, self.date) if part)
         note = self.copy_note()
         if note:
