@@ -70,7 +70,7 @@ async def test_f1_both_status_forms_open_and_accept_a_status(
             {
                 "entry": "nso-group",
                 "change": "claim_status",
-                "claim": "nso-group-pegasus-azerbaijan",
+                "claim": "nso-group-pegasus-project-ten-governments",
             },
             "New status",
             {"What is wrong": "It was confirmed.", "Source URL": "https://example.org/c"},

@@ -41,7 +41,7 @@ from tests.discord_double import (
 from tests.discord_double.validation import validate_message
 
 EPHEMERAL = 1 << 6
-CLAIM = "nso-group-pegasus-azerbaijan"
+CLAIM = "nso-group-pegasus-project-ten-governments"
 
 
 # -- every card -------------------------------------------------------------------------------
