@@ -8,37 +8,136 @@ import dataclasses
 import getpass
 import json
 import logging
+import re
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from armsbot.app import Services, open_services
 from armsbot.cards.text import render_text
+from armsbot.changes import MAX_REASON
 from armsbot.config import Settings
 from armsbot.datafiles import DataFilesInvalid
 from armsbot.models import Kind
 from armsbot.search.index import Match
 from armsbot.services import data, sii
 from armsbot.services.corrections import Outcome
-from armsbot.services.lookup import QueryError
+from armsbot.services.lookup import MAX_RESULTS, QueryError
 from armsbot.services.quality import strict_problems
 from armsbot.storage import KnowledgeBase
+from armsbot.storage.connection import DatabaseUnavailable, database_failure, file_problems
 from armsbot.storage.corrections import CorrectionRow
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
 EXIT_BAD_INPUT = 2
-EXIT_DATA_INVALID = 3
+EXIT_DATA_INVALID = 3  # also: a database that cannot be opened, read or written
+
+SQLITE_MAX_INTEGER = 2**63 - 1  # correction numbers and limits are SQLite's 64-bit integers
+DISCORD_MAX_ID = 2**64 - 1  # Discord ids (snowflakes) are unsigned 64-bit integers
+ACTOR_ID = re.compile(r"[a-z]+:\S+")  # discord:123, cli:alice, erased:1a2b3c
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def _shown(text: str) -> str:
+    """An argument as an error message quotes it: a very long one cut short."""
+    return repr(text) if len(text) <= 40 else f"{text[:24]!r}... ({len(text)} characters)"
+
+
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        shown = _shown(text)
+        try:
+            value = int(text)
+        except ValueError:
+            digits = text.strip().lstrip("+-")
+            if not (digits.isascii() and digits.isdigit()):
+                raise argparse.ArgumentTypeError(f"{shown} is not a whole number") from None
+            value = high + 1 if not text.strip().startswith("-") else low - 1  # past int's limit
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{shown} is too small: give at least {low}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"{shown} is too large: give at most {high}")
+        return value
+
+    return parse
+
+
+def _reason(text: str) -> str:
+    """An argparse type: the reason for a decision, as the Reject form takes it."""
+    reason = text.strip()
+    if not reason:
+        raise argparse.ArgumentTypeError("the reason is empty: say why")
+    if len(reason) > MAX_REASON:
+        msg = f"the reason is {len(reason)} characters long; give at most {MAX_REASON}"
+        raise argparse.ArgumentTypeError(msg)
+    return reason
+
+
+def _user_id(text: str) -> str:
+    """An argparse type: a Discord user id, or an actor id as stored (``discord:123``)."""
+    user = text.strip()
+    if user.startswith("discord:") or ":" not in user:
+        digits = user.removeprefix("discord:")
+        valid = (
+            digits.isascii()
+            and digits.isdigit()
+            and len(digits) <= len(str(DISCORD_MAX_ID))
+            and 0 < int(digits) <= DISCORD_MAX_ID
+        )
+    else:
+        valid = ACTOR_ID.fullmatch(user) is not None
+    if not valid:
+        msg = (
+            f"{_shown(user)} is neither a Discord user id (digits, such as"
+            " 123456789012345678) nor an actor id such as discord:123456789012345678 or cli:alice"
+        )
+        raise argparse.ArgumentTypeError(msg)
+    return user
+
+
+def _path(text: str) -> Path:
+    """An argparse type: a path, which cannot be empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the path is empty")
+    return Path(text)
+
+
+def _file_path(text: str) -> Path:
+    """An argparse type: a file to open or write, which must not be a folder."""
+    path = _path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder: give a file")
+    return path
+
+
+def _existing_folder(text: str) -> Path:
+    """An argparse type: a folder to read."""
+    path = _path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is not a folder")
+    return path
+
+
+def _folder_to_write(text: str) -> Path:
+    """An argparse type: a folder to write into, created if it does not exist."""
+    path = _path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is not a folder")
+    return path
 
 
 def _candidates_text(matches: list[Match]) -> str:
@@ -115,8 +214,8 @@ def _progress(
 
 
 async def _db_build(settings: Settings, args: argparse.Namespace) -> int:
-    data_dir = Path(args.data) if args.data else settings.data_dir
-    async with await KnowledgeBase.open(settings.database) as kb:
+    data_dir = args.data or settings.data_dir
+    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
         progress, update = _progress()
         with progress:
             report = await data.build(kb, data_dir, force=args.force, progress=update)
@@ -155,10 +254,10 @@ def _import_report_text(report: sii.ImportReport, database: Path) -> str:
 
 
 async def _db_import(settings: Settings, args: argparse.Namespace) -> int:
-    if not args.remove and not args.path:
-        stderr.print("Give the path of the dataset's file, or --remove.", markup=False)
+    if bool(args.remove) == bool(args.path):
+        stderr.print("Give either the path of the dataset's file or --remove.", markup=False)
         return EXIT_BAD_INPUT
-    async with await KnowledgeBase.open(settings.database) as kb:
+    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
         if await kb.meta(data.DATA_HASH_KEY) is None:
             await data.build(kb, settings.data_dir)  # the import needs the countries and firms
         if args.remove:
@@ -173,7 +272,7 @@ async def _db_import(settings: Settings, args: argparse.Namespace) -> int:
                 for firm, reason in removed.firms_kept:
                     sys.stdout.write(f"  kept firm {firm}: {reason}\n")
             return EXIT_OK
-        path = Path(args.path)
+        path = args.path
         if not await asyncio.to_thread(path.is_file):
             stderr.print(f"{path} is not a file.", markup=False)
             return EXIT_BAD_INPUT
@@ -194,21 +293,42 @@ async def _db_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _db_export(settings: Settings, args: argparse.Namespace) -> int:
-    async with await KnowledgeBase.open(settings.database) as kb:
-        written = await data.export(kb, Path(args.directory))
+    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
+        written = await data.export(kb, args.directory)
     stderr.print(f"Wrote {len(written)} files under {args.directory}")
     return EXIT_OK
 
 
+async def _check_database(path: Path, *, strict: bool) -> tuple[list[str], dict[str, int]]:
+    """What is wrong with the database file, and what it holds; read-only, so nothing is written.
+
+    A damaged file is what this command is for: what SQLite cannot read is a problem to report.
+    ``strict`` adds what readers would trip over (:mod:`armsbot.services.quality`) when the file
+    itself is sound.
+    """
+    problems = await asyncio.to_thread(file_problems, path)
+    if problems:
+        return problems, {}
+    try:
+        async with await KnowledgeBase.open(path, read_only=True) as kb:
+            problems = await kb.integrity_problems()
+            if strict and not problems:
+                problems = [str(p) for p in await strict_problems(kb)]
+            counts = {} if problems else await kb.count()
+    except DatabaseUnavailable as exc:
+        return [str(exc)], {}
+    except sqlite3.DatabaseError as exc:
+        return [f"SQLite: {exc}"], {}
+    return problems, counts
+
+
 async def _db_check(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.database.exists():
-        stderr.print(f"No database at {settings.database}; run `armsbot db build` first.")
+        stderr.print(
+            f"No database at {settings.database}; run `armsbot db build` first.", markup=False
+        )
         return EXIT_NOT_FOUND
-    async with await KnowledgeBase.open(settings.database) as kb:
-        problems = await kb.integrity_problems()
-        if args.strict:
-            problems += [str(p) for p in await strict_problems(kb)]
-        counts = await kb.count()
+    problems, counts = await _check_database(settings.database, strict=args.strict)
     if args.json:
         _print_json({"ok": not problems, "problems": problems, "counts": counts})
     elif problems:
@@ -222,7 +342,7 @@ async def _commands_export(settings: Settings, args: argparse.Namespace) -> int:
     from armsbot.bot.manifest import command_payload, manifest_path, render  # noqa: PLC0415
 
     text = render(await command_payload())
-    target = Path(args.path) if args.path else manifest_path()
+    target = args.path or manifest_path()
     if args.check:
         current = target.read_text(encoding="utf-8") if target.exists() else ""
         if current != text:
@@ -326,7 +446,9 @@ async def _erase_user(services: Services, args: argparse.Namespace) -> int:
 def _import_parser(db: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     importing = db.add_parser("import", help="import a public dataset (or --remove it)")
     importing.add_argument("dataset", choices=["sii"], help="sii: Surveillance Industry Index")
-    importing.add_argument("path", nargs="?", help="the dataset's file (SII: transfers.json)")
+    importing.add_argument(
+        "path", nargs="?", type=_path, help="the dataset's file (SII: transfers.json)"
+    )
     importing.add_argument("--remove", action="store_true", help="remove what it brought")
     importing.add_argument("--json", action="store_true", help="the report as JSON")
 
@@ -337,7 +459,15 @@ def _parser() -> argparse.ArgumentParser:
         description="What is known about arms and surveillance sales to abusive governments.",
     )
     parser.add_argument(
-        "--database", help="SQLite file (default: $ARMSBOT_DATABASE or user data dir)"
+        "--database",
+        type=_file_path,
+        help="SQLite file (default: $ARMSBOT_DATABASE or user data dir)",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="open the database read-only: answers work, changes are refused ($ARMSBOT_READ_ONLY)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -346,7 +476,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="commands_command", required=True
     )
     export_commands = manifest.add_parser("export", help="write commands/commands.json")
-    export_commands.add_argument("path", nargs="?", help="where to write it")
+    export_commands.add_argument("path", nargs="?", type=_file_path, help="where to write it")
     export_commands.add_argument("--check", action="store_true", help="fail if it is out of date")
 
     ask = commands.add_parser("ask", help="the answer the bot gives, as text or JSON")
@@ -355,23 +485,34 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--kind", choices=[k.value for k in Kind], help="with `search`: only this kind"
     )
-    ask.add_argument("--limit", type=int, default=10, help="with `search`: at most this many")
+    ask.add_argument(
+        "--limit",
+        type=_whole_number(1, MAX_RESULTS),
+        default=10,
+        help=f"with `search`: at most this many (up to {MAX_RESULTS})",
+    )
     ask.add_argument("--json", action="store_true", help="machine-readable output")
 
     search = commands.add_parser("search", help="ranked matches for a name")
     search.add_argument("query", nargs="+")
     search.add_argument("--kind", choices=[k.value for k in Kind])
-    search.add_argument("--limit", type=int, default=10)
+    search.add_argument(
+        "--limit", type=_whole_number(1, MAX_RESULTS), default=10, help=f"up to {MAX_RESULTS}"
+    )
     search.add_argument("--json", action="store_true")
 
     db = commands.add_parser("db", help="data tools").add_subparsers(
         dest="db_command", required=True
     )
     build = db.add_parser("build", help="build the knowledge base from the data folder")
-    build.add_argument("--data", help="data folder (default: the bundled one or $ARMSBOT_DATA_DIR)")
+    build.add_argument(
+        "--data",
+        type=_existing_folder,
+        help="data folder (default: the bundled one or $ARMSBOT_DATA_DIR)",
+    )
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     export = db.add_parser("export", help="write the knowledge base back as YAML files")
-    export.add_argument("directory")
+    export.add_argument("directory", type=_folder_to_write)
     check = db.add_parser("check", help="verify the database's integrity")
     check.add_argument("--json", action="store_true")
     check.add_argument(
@@ -381,7 +522,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _import_parser(db)
     erase = db.add_parser("erase-user", help="replace a user's id in corrections and the audit log")
-    erase.add_argument("user_id", help="a Discord user id (or an actor id such as discord:123)")
+    erase.add_argument(
+        "user_id", type=_user_id, help="a Discord user id (or an actor id such as discord:123)"
+    )
 
     review = commands.add_parser("review", help="moderate corrections from the host's shell")
     review_commands = review.add_subparsers(dest="review_command", required=True)
@@ -391,19 +534,19 @@ def _parser() -> argparse.ArgumentParser:
         default="pending",
         choices=["pending", "approved", "rejected", "withdrawn", "stale"],
     )
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=_whole_number(1, SQLITE_MAX_INTEGER), default=50)
     listing.add_argument("--json", action="store_true")
     show = review_commands.add_parser("show", help="one correction, now and proposed")
-    show.add_argument("number", type=int)
+    show.add_argument("number", type=_whole_number(1, SQLITE_MAX_INTEGER))
     show.add_argument("--json", action="store_true")
     approve = review_commands.add_parser("approve", help="apply a pending correction")
-    approve.add_argument("number", type=int)
+    approve.add_argument("number", type=_whole_number(1, SQLITE_MAX_INTEGER))
     reject = review_commands.add_parser("reject", help="reject a pending correction")
-    reject.add_argument("number", type=int)
-    reject.add_argument("--reason", required=True)
+    reject.add_argument("number", type=_whole_number(1, SQLITE_MAX_INTEGER))
+    reject.add_argument("--reason", type=_reason, required=True)
 
     audit = commands.add_parser("audit", help="the audit log")
-    audit.add_argument("--limit", type=int, default=1000)
+    audit.add_argument("--limit", type=_whole_number(1, SQLITE_MAX_INTEGER), default=1000)
     audit.add_argument("--json", action="store_true")
     return parser
 
@@ -422,10 +565,30 @@ async def _with_services(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit status."""
-    args = _parser().parse_args(argv)
-    settings = Settings()
-    if args.database:
-        settings = settings.model_copy(update={"database": Path(args.database)})
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    for argument in arguments:
+        if _not_text(argument):
+            stderr.print(
+                f"The argument {argument!a} is not valid UTF-8 text; armsbot reads its"
+                " arguments as UTF-8.",
+                markup=False,
+            )
+            return EXIT_BAD_INPUT
+    args = _parser().parse_args(arguments)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "ARMSBOT_" + "_".join(str(part) for part in error["loc"]).upper()
+            stderr.print(f"{name}: {error['msg']}", markup=False)
+        return EXIT_BAD_INPUT
+    if args.database is not None:
+        settings = settings.model_copy(update={"database": args.database})
+    if args.read_only is not None:
+        settings = settings.model_copy(update={"read_only": args.read_only})
+    if settings.database.is_dir():
+        stderr.print(f"The database {settings.database} is a folder: give a file.", markup=False)
+        return EXIT_BAD_INPUT
     runners: dict[tuple[str, str | None], Callable[[], Coroutine[Any, Any, int]]] = {
         ("ask", None): lambda: _with_services(settings, args, _ask),
         ("search", None): lambda: _with_services(settings, args, _search),
@@ -459,5 +622,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             stderr.print(f"  {problem}", markup=False)
         return EXIT_DATA_INVALID
+    except DatabaseUnavailable as exc:
+        stderr.print(f"{exc}.", markup=False)
+        return EXIT_DATA_INVALID
+    except sqlite3.Error as exc:
+        failure = database_failure(settings.database, exc)
+        if failure is None:
+            raise
+        stderr.print(f"{failure}.", markup=False)
+        return EXIT_DATA_INVALID
+    except OSError as exc:
+        if args.command == "run":  # Discord out of reach: the log shows the whole failure
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        stderr.print(f"{where}{exc.strerror or exc}; nothing more was done.", markup=False)
+        return EXIT_DATA_INVALID
     except KeyboardInterrupt:
         return 130
+
+
+def _not_text(argument: str) -> bool:
+    """Whether an argument is not text: bytes that are not UTF-8 arrive as lone surrogates."""
+    try:
+        argument.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

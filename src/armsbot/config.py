@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     )
 
     database: Path = Field(default_factory=default_database, description="SQLite file")
+    read_only: bool = Field(
+        default=False, description="open the database read-only: answers work, changes are refused"
+    )
     data_dir: Path = Field(default_factory=bundled_data_dir, description="YAML data folder")
     token: SecretStr | None = Field(default=None, description="Discord bot token")
     api_base_url: str = Field(

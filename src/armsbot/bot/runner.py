@@ -25,12 +25,8 @@ async def run_bot(settings: Settings) -> None:
         msg = "No bot token: set ARMSBOT_TOKEN (in the environment or a .env file)."
         raise StartupError(msg)
     point_discord_at(settings)
+    # Before any login: a database that cannot be opened stops the process here, with its reason.
     services = await open_services(settings)
-    log.info(
-        "knowledge base %s loaded: %d entities indexed", settings.database, len(services.index)
-    )
-    settle_heap()
-    bot = ArmsBot(services, settings)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
 
@@ -38,9 +34,16 @@ async def run_bot(settings: Settings) -> None:
         log.info("%s received: shutting down", name)
         stopping.set()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, request_stop, sig.name)
+    # Everything after the open is inside the try: the database is closed however it ends (an
+    # open connection's worker thread would keep the process from exiting).
     try:
+        log.info(
+            "knowledge base %s loaded: %d entities indexed", settings.database, len(services.index)
+        )
+        settle_heap()
+        bot = ArmsBot(services, settings)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, request_stop, sig.name)
         async with bot:
             runner = asyncio.create_task(bot.start(settings.token.get_secret_value()))
             waiter = asyncio.create_task(stopping.wait())

@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any, Self
 
@@ -27,14 +27,24 @@ from armsbot.models import (
 )
 from armsbot.records import AliasRecord, EntityRecord, IndexRow
 from armsbot.search.folding import fold
+from armsbot.storage.connection import (
+    BUSY_TIMEOUT_S,
+    DatabaseUnavailable,
+    connect,
+    database_failure,
+    use_wal,
+)
 from armsbot.storage.migrations import LATEST, MIGRATIONS
 
 GENERATION_KEY = "generation"  # see KnowledgeBase.bump_generation
-BUSY_TIMEOUT_S = 5.0  # how long a write waits for another process's to finish
 
 
-class SchemaTooNew(Exception):
+class SchemaTooNew(DatabaseUnavailable):
     """The database was written by a newer armsbot than this one."""
+
+
+class NotArmsbotDatabase(DatabaseUnavailable):
+    """The file is an SQLite database, but not armsbot's (or not yet, when opened read-only)."""
 
 
 class KnowledgeBase:
@@ -49,20 +59,24 @@ class KnowledgeBase:
         self._commits = 0  # write transactions this connection committed (see ``version``)
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
-        """Open (creating if needed) and migrate the database at ``path``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        await connection.execute("PRAGMA synchronous = NORMAL")
+    async def open(cls, path: Path, *, read_only: bool = False) -> Self:
+        """Open (creating if needed) and migrate the database at ``path``.
+
+        With ``read_only``, SQLite refuses every write and nothing is created or migrated: the
+        file must exist and be at this armsbot's schema. A file that cannot be used raises
+        ``DatabaseUnavailable`` with a one-line message.
+        """
+        connection = await connect(path, read_only=read_only)
         kb = cls(connection, path)
         try:
-            await kb._migrate()
-        except BaseException:
+            await kb._check_schema(read_only=read_only)  # before anything is written
+            if not read_only:
+                await use_wal(connection)
+                await kb._migrate()
+        except BaseException as exc:
             await connection.close()
+            if isinstance(exc, sqlite3.Error):
+                raise database_failure(path, exc) or exc from None
             raise
         return kb
 
@@ -88,10 +102,14 @@ class KnowledgeBase:
             await self._begin()
             try:
                 yield self._db
+                await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk, an I/O error);
+                # the error that says what happened is the one to raise, not ROLLBACK's.
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        await self._db.execute("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
             self._commits += 1
 
     async def _begin(self) -> None:
@@ -132,11 +150,30 @@ class KnowledgeBase:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
-    async def _migrate(self) -> None:
+    async def _check_schema(self, *, read_only: bool) -> None:
+        """Refuse a file this armsbot must not use: newer, another program's, or not migrated."""
         version = await self.schema_version()
         if version > LATEST:
             msg = f"{self.path} has schema version {version}; this armsbot knows up to {LATEST}"
             raise SchemaTooNew(msg)
+        if version == 0:
+            async with self._db.execute("SELECT count(*) FROM sqlite_master") as cursor:
+                row = await cursor.fetchone()
+            if row is not None and row[0]:
+                msg = f"{self.path} holds another program's tables: not an armsbot database"
+                raise NotArmsbotDatabase(msg)
+        if read_only and version == 0:
+            msg = f"{self.path} has no armsbot schema, and opened read-only it cannot be given one"
+            raise NotArmsbotDatabase(msg)
+        if read_only and version < LATEST:
+            msg = (
+                f"{self.path} is at schema version {version}, older than this armsbot's {LATEST},"
+                " and opened read-only it cannot be upgraded"
+            )
+            raise NotArmsbotDatabase(msg)
+
+    async def _migrate(self) -> None:
+        version = await self.schema_version()
         for number, script in MIGRATIONS:
             if number <= version:
                 continue
@@ -531,7 +568,8 @@ class KnowledgeBase:
         async with self._db.execute("PRAGMA integrity_check") as cursor:
             results = [str(r[0]) for r in await cursor.fetchall()]
         if results != ["ok"]:
-            problems.extend(f"SQLite integrity: {r}" for r in results)
+            # The checks below read every table, and would stop at the first damaged page.
+            return [f"SQLite integrity: {r}" for r in results]
         async with self._db.execute("PRAGMA foreign_key_check") as cursor:
             problems.extend(
                 f"row {r[1]} of {r[0]} points at a missing row of {r[2]}"
