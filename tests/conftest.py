@@ -31,7 +31,8 @@ def shared_file(relative: str) -> Path:
     The shared folder holds works that stay outside the repository (the newspaper article, the
     datasets under their own licences). A bare clone has none of it, so such tests are skipped
     there with the reason; CI always lays ``../shared`` beside its clone, so with ``CI=true`` the
-    same reason is a failure and those tests cannot rot unseen.
+    same reason is a failure and those tests cannot rot unseen. Call it in a test or a fixture
+    (a skip at import would stop collection).
     """
     path = shared_dir() / relative
     if path.is_file():
