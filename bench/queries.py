@@ -13,6 +13,7 @@ as /search does):
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import unicodedata
@@ -23,7 +24,12 @@ from armsbot.models import Kind
 from armsbot.records import IndexRow
 
 REPO = Path(__file__).resolve().parents[1]
-LABELLED = REPO.parent / "shared" / "eval" / "search_queries.tsv"
+# The labelled queries: the original in the shared folder beside the checkout, else the copy that
+# the repository keeps for its tests (tests/data/README.md).
+_ORIGINAL = (
+    Path(os.environ.get("ARMSBOT_SHARED") or REPO.parent / "shared") / "eval" / "search_queries.tsv"
+)
+LABELLED = _ORIGINAL if _ORIGINAL.exists() else REPO / "tests" / "data" / "search_queries.tsv"
 
 
 @dataclass(frozen=True, slots=True)

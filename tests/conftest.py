@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,15 +17,30 @@ from armsbot.services.lookup import LookupService
 from armsbot.storage import KnowledgeBase
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+TEST_DATA = REPO / "tests" / "data"
+
+
+def shared_dir() -> Path:
+    """Where others' works are: ``$ARMSBOT_SHARED``, else ``shared/`` beside the checkout."""
+    return Path(os.environ.get("ARMSBOT_SHARED") or REPO.parent / "shared")
 
 
 def shared_file(relative: str) -> Path:
-    """A file from the shared reference folder beside the checkout (CI lays it out the same)."""
-    path = SHARED / relative
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the tests read the shared reference files beside the repo")
-    return path
+    """A file from the shared folder; a test that needs a missing one is skipped (failed under CI).
+
+    The shared folder holds works that stay outside the repository (the newspaper article, the
+    datasets under their own licences). A bare clone has none of it, so such tests are skipped
+    there with the reason; CI always lays ``../shared`` beside its clone, so with ``CI=true`` the
+    same reason is a failure and those tests cannot rot unseen. Call it in a test or a fixture
+    (a skip at import would stop collection).
+    """
+    path = shared_dir() / relative
+    if path.is_file():
+        return path
+    reason = f"shared/{relative} is not in the repository and {path} is missing"
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{reason} (CI=true: the shared folder must be there)", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from armsbot.search import prefix as prefix_module
 from armsbot.search.index import MatchTier
 from armsbot.storage import KnowledgeBase
 
-from .conftest import shared_file
+from .conftest import TEST_DATA
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,9 @@ class LabelledQuery:
 
 
 def labelled_queries() -> list[LabelledQuery]:
-    """The queries of shared/eval/search_queries.tsv, read as its header describes."""
+    """The labelled queries (a copy of shared/eval/search_queries.tsv), read as its header says."""
     out = []
-    for line in shared_file("eval/search_queries.tsv").read_text(encoding="utf-8").splitlines():
+    for line in (TEST_DATA / "search_queries.tsv").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         kind, query, expected, rank = line.split("\t")

@@ -11,7 +11,7 @@ import yaml
 from armsbot.models import Kind, Status
 from armsbot.search import SearchIndex
 from armsbot.storage import KnowledgeBase
-from tests.conftest import REPO, shared_file
+from tests.conftest import REPO, TEST_DATA, shared_file
 
 ARTICLE_URL = "https://www.timesofisrael.com/nso-group-affair-is-latest-in-israels-long-history-of-arming-shady-regimes/"
 SEED_CLAIMS = yaml.safe_load(
@@ -41,7 +41,7 @@ async def test_each_seed_claim_is_in_the_knowledge_base(
 def test_every_claim_of_facts_jsonl_has_its_subject(index: SearchIndex) -> None:
     kinds = {"country": Kind.COUNTRY, "firm": Kind.FIRM, "law": Kind.LAW}
     missing = []
-    for line in shared_file("reference/facts.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (TEST_DATA / "facts.jsonl").read_text(encoding="utf-8").splitlines():
         fact = json.loads(line)
         if not index.search(fact["subject"], kinds[fact["kind"]], limit=5):
             missing.append(fact["subject"])
