@@ -36,6 +36,12 @@ NAMED = {
     "\u2028": "LINE SEPARATOR",
     "\u2029": "PARAGRAPH SEPARATOR",
 }
+# Tags outside an emoji tag sequence: a flag cut short, tags after a letter, a tag with no flag.
+OUT_OF_TAG_SEQUENCE = {
+    "🏴\U000e0067\U000e0062": "flag tags without the cancel tag",
+    "A\U000e0067\U000e0062\U000e007f": "tags after a letter",
+    "🏴\U000e007f": "a cancel tag with no tag letters",
+}
 # Joiners and selectors are refused where they do no visible work.
 OUT_OF_PLACE = {
     "Acme\u200dCorp": "ZWJ between Latin letters",
@@ -54,6 +60,7 @@ ALLOWED = {
     "Persian, 'I want'": "می\u200cخواهم",
     "Persian plural after a non-joining letter": "در\u200cها",
     "Devanagari explicit virama": "क्\u200cष",
+    "flag of Scotland": "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
 }
 HIDDEN_ONES = [*NAMED, "\ud800"]
 
@@ -132,6 +139,13 @@ def test_f7_a_lone_surrogate_is_refused_as_invalid_text() -> None:
 def test_f7_joiners_and_selectors_out_of_place_are_refused(text: str) -> None:
     problems = form_problems(proposal(change={"type": "add_alias", "name": text}))
     assert any("invisible or direction-changing" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("text", OUT_OF_TAG_SEQUENCE, ids=list(OUT_OF_TAG_SEQUENCE.values()))
+def test_f7_tag_characters_outside_an_emoji_tag_sequence_are_refused(text: str) -> None:
+    problems = form_problems(proposal(change={"type": "add_alias", "name": text}))
+    assert any("invisible or direction-changing" in p for p in problems), problems
+    assert "\U000e0067" not in escape(text)
 
 
 @pytest.mark.parametrize("text", ALLOWED.values(), ids=list(ALLOWED))

@@ -8,6 +8,8 @@ it does visible work:
 
 - ZWJ (U+200D) between the parts of an emoji sequence (👨‍👩‍👧, ❤️‍🔥), or after a virama;
 - ZWNJ (U+200C) between two letters of a joining script (Persian "می‌خواهم"), or after a virama;
+- tag characters inside an emoji tag sequence: the black flag U+1F3F4, tag letters, then the
+  cancel tag U+E007F (the flags of Scotland, England and Wales);
 - a variation selector right after the character it selects a form of: U+FE0E/U+FE0F after an
   emoji (❤️, 1️⃣), U+FE00-U+FE0D after a letter, digit or symbol, an ideographic variation
   selector after an ideograph, a Mongolian free variation selector after a Mongolian letter.
@@ -42,6 +44,10 @@ _POLICY = regex.compile(
     (?! (?<= \p{{Canonical_Combining_Class=Virama}} ) [\u200C\u200D] )
     # ZWNJ between two letters of a joining script (Arabic, Persian, Syriac, N'Ko, Mongolian).
     (?! (?<= {_JOINING} {_TRANSPARENT} ) \u200C (?= {_TRANSPARENT} {_JOINING} ) )
+    # Tag characters in an emoji tag sequence: 🏴, tag letters and digits, the cancel tag.
+    (?! (?<= \U0001F3F4 [\U000E0020-\U000E007E]* ) [\U000E0020-\U000E007E]
+        (?= [\U000E0020-\U000E007E]* \U000E007F ) )
+    (?! (?<= \U0001F3F4 [\U000E0020-\U000E007E]+ ) \U000E007F )
     # Variation selectors, each right after the character whose form it selects.
     (?! (?<= \p{{Emoji}} ) [\uFE0E\uFE0F] )
     (?! (?<= [\p{{L}}\p{{N}}\p{{S}}\p{{P}}] ) [\uFE00-\uFE0D] )
