@@ -17,7 +17,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -112,10 +114,18 @@ def _smashed_header(good: bytes) -> bytes:
 
 
 def _flipped(good: bytes) -> bytes:
-    # Flip every byte of a few pages in the middle, past the schema on the first pages.
+    # Flip the bytes of an index's first page (past its header): the schema still reads, so the
+    # damage is what SQLite's integrity check finds, wherever the data put that page.
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "copy.sqlite3"
+        copy.write_bytes(good)
+        with closing(sqlite3.connect(copy)) as db:
+            (root,) = db.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = 'aliases_folded'"
+            ).fetchone()
     damaged = bytearray(good)
-    middle = (len(good) // PAGE // 2) * PAGE
-    for offset in range(middle + 64, middle + 3 * PAGE):
+    start = (root - 1) * PAGE
+    for offset in range(start + 100, start + PAGE):
         damaged[offset] ^= 0xFF
     return bytes(damaged)
 
@@ -124,8 +134,15 @@ def _empty(_: bytes) -> bytes:
     return b""
 
 
-UNOPENABLE = {"truncated": _truncated, "not-sqlite": _not_sqlite, "smashed-header": _smashed_header}
-DAMAGED = UNOPENABLE | {"flipped-bytes": _flipped, "zero-length": _empty}
+# A zero-length file too: SQLite would take it for a new database, and a knowledge base cut to
+# nothing would be rebuilt from data/ without a word, its corrections and history gone.
+UNOPENABLE = {
+    "truncated": _truncated,
+    "not-sqlite": _not_sqlite,
+    "smashed-header": _smashed_header,
+    "zero-length": _empty,
+}
+DAMAGED = UNOPENABLE | {"flipped-bytes": _flipped}
 
 
 def damage(db_copy: Path, how: str) -> Path:

@@ -127,6 +127,14 @@ def _openable(path: Path, *, read_only: bool) -> tuple[str, bool]:
         # missing file is an error rather than a new database.
         target, uri = f"{path.resolve().as_uri()}?mode=ro", True
     else:
+        if path.is_file() and path.stat().st_size == 0 and _settled(path):
+            # SQLite would take an empty file for a new database and armsbot would build one:
+            # a knowledge base cut to nothing would be replaced without a word, and its
+            # corrections and history with it.
+            raise DatabaseUnavailable(
+                f"{path} is empty (0 bytes): if it was cut short, restore it from a backup;"
+                " delete it to start a new knowledge base"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         target, uri = str(path), False
     try:
