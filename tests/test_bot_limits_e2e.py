@@ -202,3 +202,32 @@ async def configure(double: DiscordDouble) -> None:
         user=OWNER_ID,
     )
     await double.wait_for_callback(handle)
+
+
+async def test_the_name_form_takes_no_more_than_a_name_may_hold(
+    double: DiscordDouble, bot: ArmsBot
+) -> None:
+    """A form that accepted 1,000 characters for a name answered "Nothing was stored" after."""
+    handle = await double.slash_command(
+        "correct", {"entry": "nso-group", "change": "name"}, user=MEMBER_ID
+    )
+    modal = await double.wait_for_callback(handle)
+    assert modal["type"] == 9
+    proposed = text_inputs(modal)["Proposed change"]
+    assert proposed["max_length"] == 200
+    assert proposed["value"] == "NSO Group"
+    longest = "N" * 200
+    submitted = await double.submit_modal(
+        handle,
+        {
+            "What is wrong": "The name is spelled differently.",
+            "Proposed change": longest,
+            "Source URL": "https://example.org/n",
+        },
+        user=MEMBER_ID,
+    )
+    assert "correction #1" in await ephemeral_reply(double, submitted)
+    correction = await bot.services.corrections.get(1)
+    assert correction is not None
+    assert correction.change == {"type": "edit_field", "field": "name", "value": longest}
+    assert double.rejected_requests == []

@@ -23,7 +23,7 @@ from armsbot.bot.markdown import clip, escape, fitted_link, short_address, trunc
 from armsbot.bot.permissions import Privilege, actor_id, member_label, require
 from armsbot.changes import Submission
 from armsbot.i18n import text
-from armsbot.models import Category, Kind, LawType, Status
+from armsbot.models import MAX_NAME, MAX_SUMMARY, Category, Kind, LawType, Status
 from armsbot.search.index import Match
 from armsbot.services.corrections import Decision, Outcome, SubmissionRefused, submission_problems
 from armsbot.storage.corrections import CorrectionRow
@@ -418,10 +418,15 @@ class CorrectionsCog(commands.Cog):
                 await send_ephemeral(interaction, text("correct.pick_claim", interaction.locale))
                 return
         proposed: discord.ui.TextInput[Any] | None = None
-        if key in ("summary", "name"):
-            proposed = _input(PROPOSED, long=True, default=getattr(document, key) or "")
+        if key == "summary":
+            proposed = _input(
+                PROPOSED, long=True, default=document.summary or "", max_length=MAX_SUMMARY
+            )
+        elif key == "name":
+            # The form takes no more than a name may hold, so nothing typed is refused after.
+            proposed = _input(PROPOSED, default=document.name or "", max_length=MAX_NAME)
         elif key == "alias":
-            proposed = _input(PROPOSED, max_length=200)
+            proposed = _input(PROPOSED, max_length=MAX_NAME)
         elif key == "claim_status":
             proposed = _input(NEW_STATUS, max_length=20, placeholder=STATUS_CHOICES)
         elif key == "claim_text" and current_claim is not None:
