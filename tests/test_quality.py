@@ -11,6 +11,7 @@ from armsbot.cards.build import NOTHING_ON_RECORD
 from armsbot.cards.text import render_text
 from armsbot.countries import iso_countries
 from armsbot.datafiles import DataFilesInvalid, load_data_dir
+from armsbot.models import Kind
 from armsbot.search.index import SearchIndex
 from armsbot.services import data
 from armsbot.services.lookup import LookupService
@@ -194,3 +195,38 @@ def test_a_database_from_before_report_dates_is_migrated(tmp_path: Path) -> None
     import asyncio  # noqa: PLC0415
 
     assert asyncio.run(reopen()) == (LATEST, "original")
+
+
+@pytest.mark.parametrize(
+    ("kind", "query", "entity_id"),
+    [
+        (Kind.FIRM, "hikvision", "hikvision"),
+        (Kind.FIRM, "circles", "circles"),
+        (Kind.LAW, "executive order 14093", "us-executive-order-14093"),
+        (Kind.LAW, "pall mall", "pall-mall-process"),
+    ],
+)
+async def test_new_firms_and_instruments_answer_with_sourced_cards(
+    lookup: LookupService, kind: Kind, query: str, entity_id: str
+) -> None:
+    answer = await lookup.ask(kind, query)
+    assert answer.card is not None, [m.id for m in answer.candidates]
+    assert answer.card.entity_id == entity_id
+    lines = [line for s in answer.card.sections for g in s.groups for line in g.lines]
+    assert lines
+    assert all(line.status is not None and line.sources for line in lines)
+    assert all(source.url for source in answer.card.sources)
+
+
+async def test_the_ten_governments_fact_shows_once_on_each_of_their_cards(
+    lookup: LookupService,
+) -> None:
+    for country in ("RW", "AZ", "MX", "SA"):
+        card = await lookup.card(country)
+        assert card is not None
+        lines = [line for s in card.sections for g in s.groups for line in g.lines]
+        ten = [line for line in lines if "ten governments" in line.text]
+        assert len(ten) == 1, (country, [line.claim_id for line in ten])
+        # When they bought it was not reported: the line says when it was reported instead.
+        assert ten[0].detail is not None
+        assert "reported 2021-07" in ten[0].detail
