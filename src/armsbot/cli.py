@@ -24,9 +24,11 @@ from armsbot.cards.text import render_text
 from armsbot.changes import MAX_REASON
 from armsbot.config import Settings
 from armsbot.datafiles import DataFilesInvalid
+from armsbot.imports import sii
+from armsbot.imports.core import DatasetFileInvalid, ImportReport
 from armsbot.models import Kind
 from armsbot.search.index import Match
-from armsbot.services import data, sii
+from armsbot.services import data
 from armsbot.services.corrections import Outcome
 from armsbot.services.lookup import MAX_RESULTS, QueryError
 from armsbot.services.quality import strict_problems
@@ -225,7 +227,7 @@ async def _db_build(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _import_report_text(report: sii.ImportReport, database: Path) -> str:
+def _import_report_text(report: ImportReport, database: Path) -> str:
     lines = [
         f"Imported {report.path} into {database} in {report.seconds:.1f} s",
         f"  file sha256: {report.checksum}",
@@ -280,7 +282,7 @@ async def _db_import(settings: Settings, args: argparse.Namespace) -> int:
         try:
             with progress:
                 report = await sii.import_sii(kb, path, progress=update)
-        except sii.SiiFileInvalid as exc:
+        except DatasetFileInvalid as exc:
             stderr.print("The file cannot be imported; nothing was changed:", markup=False)
             for problem in exc.problems:
                 stderr.print(f"  {problem}", markup=False)
