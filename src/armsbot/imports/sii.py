@@ -40,6 +40,7 @@ from armsbot.imports.core import (
     slug,
     validation_problems,
 )
+from armsbot.imports.download import PinnedFile
 from armsbot.imports.wording import in_sentence, listed, shorten
 from armsbot.models import (
     MAX_NESTING,
@@ -67,6 +68,16 @@ INFO = DatasetInfo(
     claim_prefix="sii-",
     id_field="unique_id",
 )
+# The file as published, byte for byte: the repository at a fixed commit, and its sha256.
+PINNED = PinnedFile(
+    name="sii",
+    path=(
+        "TransparencyToolkit/dataspec-sii/2e1bf5e9d122c78f094965ac472424a1e2e11dfb"
+        "/sii_data/transfer_data/transfers.json"
+    ),
+    sha256="bb1cda5cfd067108dd9f95e759e3f9a66a04fcb73742782d5d8abf27b31bc3e6",
+)
+
 # Supplier spellings that name the same firm as another spelling in the file.
 FIRM_SPELLINGS: dict[str, str] = {
     # ZTE's full company name; the file also writes it "ZTE" (both Chinese, both ZTE).
