@@ -208,19 +208,21 @@ async def _search(services: Services, args: argparse.Namespace) -> int:
 
 
 def _progress(
-    label: str = "building knowledge base",
-) -> tuple[Progress, Callable[[int, int], None]]:
+    label: str = "building knowledge base", *, in_bytes: bool = False
+) -> tuple[Progress, Callable[[int, int | None], None]]:
+    """A progress bar on stderr (on a terminal only), and the function that moves it."""
+    counts = (DownloadColumn(), TransferSpeedColumn()) if in_bytes else (MofNCompleteColumn(),)
     progress = Progress(
         TextColumn(label),
         BarColumn(),
-        MofNCompleteColumn(),
+        *counts,
         console=stderr,
         transient=True,
         disable=not stderr.is_terminal,
     )
-    task = progress.add_task("build", total=None)
+    task = progress.add_task(label, total=None)
 
-    def update(done: int, total: int) -> None:
+    def update(done: int, total: int | None) -> None:
         progress.update(task, completed=done, total=total)
 
     return progress, update
@@ -286,31 +288,13 @@ def _import_job(settings: Settings, args: argparse.Namespace) -> catalogue.Impor
     return catalogue.targets_job(args.path, args.product, args.url, args.sha256, base)
 
 
-def _download_progress(name: str) -> tuple[Progress, Callable[[int, int | None], None]]:
-    progress = Progress(
-        TextColumn(f"downloading {name}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=stderr,
-        transient=True,
-        disable=not stderr.is_terminal,
-    )
-    task = progress.add_task("download", total=None)
-
-    def update(done: int, total: int | None) -> None:
-        progress.update(task, completed=done, total=total)
-
-    return progress, update
-
-
 async def _fetch(settings: Settings, job: catalogue.ImportJob, folder: Path) -> Path:
     """The job's file on disk: downloaded into ``folder`` and checked, when it is a download."""
     if job.download is None:
         assert job.path is not None
         return job.path
     target = folder / job.download.filename
-    progress, update = _download_progress(job.download.filename)
+    progress, update = _progress(f"downloading {job.download.filename}", in_bytes=True)
     with progress:
         await asyncio.to_thread(
             download,
