@@ -208,6 +208,11 @@ async def test_apply_reimport_newer_file_and_remove_through_the_core(
         "already on record by hand as hacking-team-sudan-invoice-2012",
     )
     assert report.records_in_claims + len(report.records_merged) + len(report.not_imported) == 9
+    as_json = report.to_dict()
+    assert as_json["records_merged"] == [{"record": "a3", "into": "a1"}]
+    assert {"record": "a1", "reason": "duplicate id: record 8 repeats record 1"} in (
+        as_json["not_imported"]
+    )
     assert report.firms_created == ["acme-optics", "acme-optics-kenya"]
     assert report.firms_matched == ["nso-group"]
     assert "parent: Acme Optics Kenya (acme-optics-kenya) belongs to acme-optics" in report.notes

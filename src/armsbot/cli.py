@@ -418,7 +418,7 @@ async def _db_datasets(settings: Settings, args: argparse.Namespace) -> int:
             f"No database at {settings.database}; run `armsbot db build` first.", markup=False
         )
         return EXIT_NOT_FOUND
-    async with await KnowledgeBase.open(settings.database, read_only=True) as kb:
+    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
         statuses = await dataset_statuses(kb)
     if args.json:
         _print_json([s.to_dict() for s in statuses])

@@ -243,8 +243,8 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
         out = asdict(self)
-        out["not_imported"] = [{"unique_id": u, "reason": r} for u, r in self.not_imported]
-        out["records_merged"] = [{"unique_id": u, "into": i} for u, i in self.records_merged]
+        out["not_imported"] = [{"record": u, "reason": r} for u, r in self.not_imported]
+        out["records_merged"] = [{"record": u, "into": i} for u, i in self.records_merged]
         out["firms_kept"] = [{"id": i, "reason": r} for i, r in self.firms_kept]
         out["seconds"] = round(self.seconds, 2)
         return out
