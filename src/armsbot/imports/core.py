@@ -130,11 +130,8 @@ class AdapterPlan:
 class PlanContext:
     """What an adapter may ask of the knowledge base while it plans: exact names only."""
 
-    def __init__(
-        self, index: SearchIndex, firm_headquarters: Mapping[str, str | None], checksum: str
-    ) -> None:
+    def __init__(self, index: SearchIndex, firm_headquarters: Mapping[str, str | None]) -> None:
         self.index = index
-        self.checksum = checksum
         self._headquarters = firm_headquarters
         self.country = CountryResolver(index)
 
@@ -447,7 +444,7 @@ def plan_import(
     """
     info = adapter.info
     plan = Plan()
-    context = PlanContext(index, firm_headquarters, checksum)
+    context = PlanContext(index, firm_headquarters)
     mapped = adapter.plan(_sound_records(adapter, records, plan), context)
     plan.not_imported += mapped.not_imported
     plan.notes += mapped.notes

@@ -25,7 +25,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -207,13 +207,6 @@ def read_rows(raw: bytes, path: Path) -> list[TargetRow]:
     return rows
 
 
-@dataclass(slots=True)
-class _Group:
-    """The rows counted in one claim: one operator (or none), one year (or none)."""
-
-    rows: list[TargetRow] = field(default_factory=list)
-
-
 class TargetsAdapter:
     """Documented spyware targets, counted per operator government, product and year."""
 
@@ -266,7 +259,8 @@ class TargetsAdapter:
                     + "; give the product as a firm's card lists it, such as Pegasus"
                 ]
             )
-        groups: dict[tuple[str | None, str | None], _Group] = defaultdict(_Group)
+        # The rows each claim counts: one operator (or none), one year (or none).
+        groups: dict[tuple[str | None, str | None], list[TargetRow]] = defaultdict(list)
         for row in records:
             placed = self._place(row, context, out)
             if placed is None:
@@ -274,14 +268,14 @@ class TargetsAdapter:
             operators, years = placed
             for operator in operators:
                 for year in years:
-                    groups[(operator, year)].rows.append(row)
+                    groups[(operator, year)].append(row)
         attribution = self._attribution()
-        for (operator, year), group in sorted(groups.items(), key=_group_order):
+        for (operator, year), rows in sorted(groups.items(), key=_group_order):
             out.drafts.append(
                 self._draft(
                     operator=operator,
                     year=year,
-                    rows=group.rows,
+                    rows=rows,
                     firm_id=firm_id,
                     context=context,
                     attribution=attribution,
@@ -393,7 +387,7 @@ class TargetsAdapter:
         return {}
 
 
-def _group_order(item: tuple[tuple[str | None, str | None], _Group]) -> tuple[str, str]:
+def _group_order(item: tuple[tuple[str | None, str | None], list[TargetRow]]) -> tuple[str, str]:
     (operator, year), _ = item
     return (operator or "~", year or "~")
 
