@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from armsbot.changes import AddAlias, EditField, NewEntity, Submission
+from armsbot.imports.sii import import_sii
 from armsbot.models import Kind
 from armsbot.search.index import SearchIndex
 from armsbot.services import data
 from armsbot.services.corrections import CorrectionService, Limits, Outcome
-from armsbot.services.sii import import_sii
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.corrections import CorrectionStore
 from tests.bot_harness import embeds_text, running_bot, settings_for

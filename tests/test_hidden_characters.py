@@ -17,9 +17,9 @@ from armsbot.bot.client import ArmsBot
 from armsbot.bot.markdown import escape
 from armsbot.changes import Submission
 from armsbot.datafiles import read_entity_file
+from armsbot.imports.sii import import_sii, remove_sii
 from armsbot.services.corrections import submission_problems
 from armsbot.services.lookup import QueryError, clean_query
-from armsbot.services.sii import import_sii, remove_sii
 from armsbot.storage import KnowledgeBase
 from tests import test_bot_corrections_e2e as e2e
 from tests.discord_double import MEMBER_ID, DiscordDouble

@@ -10,8 +10,9 @@ import pytest
 
 from armsbot.countries import iso_countries
 from armsbot.datafiles import DataFilesInvalid, load_data_dir, read_entity_file
+from armsbot.imports.core import DatasetFileInvalid
+from armsbot.imports.sii import import_sii, read_sii_file
 from armsbot.models import MAX_NESTING
-from armsbot.services.sii import SiiFileInvalid, import_sii, read_sii_file
 from armsbot.storage import KnowledgeBase
 from tests.test_cli import run
 from tests.test_sii_import import counts_add_up, record, write_records
@@ -127,7 +128,7 @@ def test_f8_deeply_nested_sii_json_is_refused_with_a_clear_error(
 ) -> None:
     path = tmp_path / "deep.json"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(SiiFileInvalid) as refused:
+    with pytest.raises(DatasetFileInvalid) as refused:
         read_sii_file(path)
     assert refused.value.problems == [
         f"{path}: is nested more than {MAX_NESTING} levels deep (line 1)"

@@ -12,11 +12,11 @@ from armsbot.app import Refresh, Services, open_services
 from armsbot.changes import AddAlias, Submission
 from armsbot.config import Settings
 from armsbot.datafiles import bundled_data_dir
+from armsbot.imports.sii import import_sii, remove_sii
 from armsbot.models import Kind
 from armsbot.search.index import SearchIndex
 from armsbot.services import data
 from armsbot.services.corrections import CorrectionService, Limits
-from armsbot.services.sii import import_sii, remove_sii
 from armsbot.storage import KnowledgeBase
 from tests.bot_harness import running_bot, settings_for
 from tests.conftest import shared_file

@@ -22,9 +22,9 @@ import pytest
 from armsbot.bot.client import ArmsBot
 from armsbot.bot.components import pager
 from armsbot.bot.embeds import card_pages
+from armsbot.imports.sii import import_sii
 from armsbot.search.index import SearchIndex
 from armsbot.services.lookup import LookupService
-from armsbot.services.sii import import_sii
 from armsbot.storage import KnowledgeBase
 from tests.bot_harness import button_ids, running_bot, settings_for
 from tests.conftest import shared_file

@@ -16,21 +16,15 @@ from typing import Any
 import pytest
 
 from armsbot.changes import AddAlias, Submission
+from armsbot.imports.core import DatasetFileInvalid, ImportReport
+from armsbot.imports.countries import COUNTRY_SPELLINGS, resolve_country
+from armsbot.imports.sii import DATASET_NAME, import_sii, remove_sii
 from armsbot.models import Kind, Role, Status
 from armsbot.search.index import MatchTier, SearchIndex
 from armsbot.services import data
 from armsbot.services.corrections import CorrectionService, Outcome
 from armsbot.services.lookup import LookupService
 from armsbot.services.quality import strict_problems
-from armsbot.services.sii import (
-    COUNTRY_SPELLINGS,
-    DATASET_NAME,
-    ImportReport,
-    SiiFileInvalid,
-    import_sii,
-    remove_sii,
-    resolve_country,
-)
 from armsbot.storage import KnowledgeBase
 from tests.conftest import REPO, shared_file
 
@@ -621,7 +615,7 @@ async def test_a_malformed_file_is_refused_and_changes_nothing(
     before = await imported.snapshot()
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(SiiFileInvalid) as refused:
+    with pytest.raises(DatasetFileInvalid) as refused:
         await import_sii(imported, path)
     assert any(expected in problem for problem in refused.value.problems), refused.value.problems
     assert await imported.snapshot() == before

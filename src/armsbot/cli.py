@@ -11,22 +11,34 @@ import logging
 import re
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TransferSpeedColumn,
+)
 
 from armsbot.app import Services, open_services
 from armsbot.cards.text import render_text
 from armsbot.changes import MAX_REASON
 from armsbot.config import Settings
 from armsbot.datafiles import DataFilesInvalid
+from armsbot.imports import catalogue
+from armsbot.imports.core import DatasetFileInvalid, ImportReport, import_dataset, remove_dataset
+from armsbot.imports.download import DownloadFailed, check_download_url, check_sha256, download
+from armsbot.imports.status import DatasetStatus, dataset_statuses
 from armsbot.models import Kind
 from armsbot.search.index import Match
-from armsbot.services import data, sii
+from armsbot.services import data
 from armsbot.services.corrections import Outcome
 from armsbot.services.lookup import MAX_RESULTS, QueryError
 from armsbot.services.quality import strict_problems
@@ -38,6 +50,7 @@ EXIT_OK = 0
 EXIT_NOT_FOUND = 1
 EXIT_BAD_INPUT = 2
 EXIT_DATA_INVALID = 3  # also: a database that cannot be opened, read or written
+EXIT_DOWNLOAD_FAILED = 4  # a dataset could not be downloaded, or was not the pinned file
 
 SQLITE_MAX_INTEGER = 2**63 - 1  # correction numbers and limits are SQLite's 64-bit integers
 DISCORD_MAX_ID = 2**64 - 1  # Discord ids (snowflakes) are unsigned 64-bit integers
@@ -195,19 +208,21 @@ async def _search(services: Services, args: argparse.Namespace) -> int:
 
 
 def _progress(
-    label: str = "building knowledge base",
-) -> tuple[Progress, Callable[[int, int], None]]:
+    label: str = "building knowledge base", *, in_bytes: bool = False
+) -> tuple[Progress, Callable[[int, int | None], None]]:
+    """A progress bar on stderr (on a terminal only), and the function that moves it."""
+    counts = (DownloadColumn(), TransferSpeedColumn()) if in_bytes else (MofNCompleteColumn(),)
     progress = Progress(
         TextColumn(label),
         BarColumn(),
-        MofNCompleteColumn(),
+        *counts,
         console=stderr,
         transient=True,
         disable=not stderr.is_terminal,
     )
-    task = progress.add_task("build", total=None)
+    task = progress.add_task(label, total=None)
 
-    def update(done: int, total: int) -> None:
+    def update(done: int, total: int | None) -> None:
         progress.update(task, completed=done, total=total)
 
     return progress, update
@@ -225,9 +240,10 @@ async def _db_build(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _import_report_text(report: sii.ImportReport, database: Path) -> str:
+def _import_report_text(report: ImportReport, database: Path) -> str:
     lines = [
         f"Imported {report.path} into {database} in {report.seconds:.1f} s",
+        f"  dataset: {report.dataset} ({report.name})",
         f"  file sha256: {report.checksum}",
         f"  records read: {report.records_read}",
         f"  claims: {report.claims_added} added, {report.claims_updated} updated,"
@@ -236,6 +252,7 @@ def _import_report_text(report: sii.ImportReport, database: Path) -> str:
         f"  firms: {len(report.firms_created)} created, {len(report.firms_matched)} matched"
         f" ({', '.join(report.firms_matched) or 'none'}), {len(report.firms_updated)} updated,"
         f" {len(report.firms_unchanged)} unchanged, {len(report.firms_removed)} removed",
+        f"  records in claims: {report.records_in_claims}",
         f"  records said twice: {len(report.records_merged)} (each cited by the claim of the"
         " record it repeats)",
         f"  not imported: {len(report.not_imported)}",
@@ -248,47 +265,165 @@ def _import_report_text(report: sii.ImportReport, database: Path) -> str:
     if report.notes:
         lines.append(f"  notes: {len(report.notes)}")
         lines += [f"    {note}" for note in report.notes]
+    lines += [f"  licence: {report.licence}", f"  attribution: {report.attribution}"]
     if not report.changed:
         lines.append("Nothing changed: the knowledge base already holds this file.")
     return "\n".join(lines)
 
 
+def _import_job(settings: Settings, args: argparse.Namespace) -> catalogue.ImportJob | str:
+    """What ``db import`` is asked to do, or what is wrong with the arguments."""
+    if (args.url is None) != (args.sha256 is None):
+        return "Give --url and --sha256 together: a download is imported only if it matches."
+    if args.url is not None and args.path is not None:
+        return f"Give either a path or --url, not both ({args.path})."
+    if args.path is not None and not args.path.strip():
+        return "The path is empty."
+    base = settings.dataset_base_url
+    if args.dataset == "sii":
+        if args.product is not None:
+            return "--product is for `db import targets`; the SII file names its suppliers."
+        path = Path(args.path) if args.path is not None else None
+        return catalogue.sii_job(path, args.url, args.sha256, base)
+    return catalogue.targets_job(args.path, args.product, args.url, args.sha256, base)
+
+
+async def _fetch(settings: Settings, job: catalogue.ImportJob, folder: Path) -> Path:
+    """The job's file on disk: downloaded into ``folder`` and checked, when it is a download."""
+    if job.download is None:
+        assert job.path is not None
+        return job.path
+    target = folder / job.download.filename
+    progress, update = _progress(f"downloading {job.download.filename}", in_bytes=True)
+    with progress:
+        await asyncio.to_thread(
+            download,
+            job.download.url,
+            job.download.sha256,
+            target,
+            timeout=settings.download_timeout_seconds,
+            progress=update,
+        )
+    return target
+
+
 async def _db_import(settings: Settings, args: argparse.Namespace) -> int:
-    if bool(args.remove) == bool(args.path):
-        stderr.print("Give either the path of the dataset's file or --remove.", markup=False)
-        return EXIT_BAD_INPUT
-    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
-        if await kb.meta(data.DATA_HASH_KEY) is None:
-            await data.build(kb, settings.data_dir)  # the import needs the countries and firms
-        if args.remove:
-            removed = await sii.remove_sii(kb)
-            if args.json:
-                _print_json(removed.to_dict())
-            else:
-                sys.stdout.write(
-                    f"Removed {removed.claims_removed} claims and {len(removed.firms_removed)}"
-                    f" firms of the {args.dataset} dataset from {settings.database}\n"
-                )
-                for firm, reason in removed.firms_kept:
-                    sys.stdout.write(f"  kept firm {firm}: {reason}\n")
-            return EXIT_OK
-        path = args.path
-        if not await asyncio.to_thread(path.is_file):
-            stderr.print(f"{path} is not a file.", markup=False)
+    if args.remove:
+        if args.url is not None or (args.path is not None and args.dataset == "sii"):
+            stderr.print("Give either the path of the dataset's file or --remove.", markup=False)
             return EXIT_BAD_INPUT
-        progress, update = _progress(f"importing {path.name}")
+        return await _db_remove(settings, args)
+    try:
+        job = await asyncio.to_thread(_import_job, settings, args)
+    except catalogue.ImportRefused as exc:
+        stderr.print(f"{exc}; nothing was changed.", markup=False)
+        return EXIT_BAD_INPUT
+    if isinstance(job, str):
+        stderr.print(job, markup=False)
+        return EXIT_BAD_INPUT
+    if job.path is not None and not await asyncio.to_thread(job.path.is_file):
+        stderr.print(f"{job.path} is not a file.", markup=False)
+        return EXIT_BAD_INPUT
+    with tempfile.TemporaryDirectory(prefix="armsbot-download-") as folder:
         try:
-            with progress:
-                report = await sii.import_sii(kb, path, progress=update)
-        except sii.SiiFileInvalid as exc:
-            stderr.print("The file cannot be imported; nothing was changed:", markup=False)
-            for problem in exc.problems:
-                stderr.print(f"  {problem}", markup=False)
-            return EXIT_DATA_INVALID
+            path = await _fetch(settings, job, Path(folder))
+        except DownloadFailed as exc:
+            stderr.print(
+                f"{exc.reason[0].upper()}{exc.reason[1:]}; nothing was changed. Fetch the file by"
+                f" hand from {exc.url} and run `{job.by_hand}`.",
+                markup=False,
+            )
+            return EXIT_DOWNLOAD_FAILED
+        async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
+            if await kb.meta(data.DATA_HASH_KEY) is None:
+                await data.build(kb, settings.data_dir)  # the import needs the countries and firms
+            progress, update = _progress(f"importing {path.name}")
+            source = job.download.url if job.download is not None else None
+            try:
+                with progress:
+                    report = await import_dataset(
+                        kb, job.adapter, path, source=source, progress=update
+                    )
+            except DatasetFileInvalid as exc:
+                stderr.print("The file cannot be imported; nothing was changed:", markup=False)
+                for problem in exc.problems:
+                    stderr.print(f"  {problem}", markup=False)
+                return EXIT_DATA_INVALID
     if args.json:
         _print_json(report.to_dict())
     else:
         sys.stdout.write(_import_report_text(report, settings.database) + "\n")
+    return EXIT_OK
+
+
+async def _db_remove(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        dataset = catalogue.removal(args.dataset, args.path, args.product)
+    except catalogue.ImportRefused as exc:
+        stderr.print(f"{exc}; nothing was changed.", markup=False)
+        return EXIT_BAD_INPUT
+    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
+        if await kb.meta(data.DATA_HASH_KEY) is None:
+            await data.build(kb, settings.data_dir)
+        removed = await remove_dataset(kb, dataset)
+    if args.json:
+        _print_json(removed.to_dict())
+    else:
+        sys.stdout.write(
+            f"Removed {removed.claims_removed} claims and {len(removed.firms_removed)}"
+            f" firms of the {dataset} dataset from {settings.database}\n"
+        )
+        for firm, reason in removed.firms_kept:
+            sys.stdout.write(f"  kept firm {firm}: {reason}\n")
+    return EXIT_OK
+
+
+def _datasets_text(statuses: list[DatasetStatus]) -> str:
+    if not statuses:
+        return (
+            "No dataset is imported. `armsbot db import sii` imports the Surveillance Industry"
+            " Index, `armsbot db import targets pegasus` Granitt's Pegasus Victim Database."
+        )
+    lines: list[str] = []
+    for status in statuses:
+        done = status.last_import
+        lines += [
+            f"{done.dataset}: {done.name}",
+            f"  file sha256: {done.checksum}",
+            f"  imported: {done.imported_at} from {done.source}",
+            f"  records read: {done.records_read}; claims: {done.claims}; firms:"
+            f" {len(done.firms_created)} created, {len(done.firms_matched)} matched"
+            f" ({', '.join(done.firms_matched) or 'none'})",
+        ]
+        if status.dropped:
+            lines.append(
+                f"  now in the knowledge base: {status.now.claims} claims and"
+                f" {status.now.firms_created} created firms (a rebuild from data/ drops imported"
+                " records: import the file again)"
+            )
+        if done.records_merged:
+            lines.append(
+                f"  records said twice: {done.records_merged} (each cited by the claim of the"
+                " record it repeats)"
+            )
+        lines.append(f"  left out: {len(done.left_out)}")
+        lines += [f"    {record}: {reason}" for record, reason in done.left_out]
+        lines += [f"  licence: {done.licence}", f"  attribution: {done.attribution}"]
+    return "\n".join(lines)
+
+
+async def _db_datasets(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.database.exists():
+        stderr.print(
+            f"No database at {settings.database}; run `armsbot db build` first.", markup=False
+        )
+        return EXIT_NOT_FOUND
+    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
+        statuses = await dataset_statuses(kb)
+    if args.json:
+        _print_json([s.to_dict() for s in statuses])
+    else:
+        sys.stdout.write(_datasets_text(statuses) + "\n")
     return EXIT_OK
 
 
@@ -443,14 +578,51 @@ async def _erase_user(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sha256(text: str) -> str:
+    """An argparse type: a sha256 (64 hexadecimal digits)."""
+    try:
+        return check_sha256(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: {exc}") from None
+
+
+def _url(text: str) -> str:
+    """An argparse type: an http(s) address."""
+    try:
+        return check_download_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: {exc}") from None
+
+
 def _import_parser(db: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    importing = db.add_parser("import", help="import a public dataset (or --remove it)")
-    importing.add_argument("dataset", choices=["sii"], help="sii: Surveillance Industry Index")
+    importing = db.add_parser(
+        "import",
+        help="import a public dataset (or --remove it); without a path, download the pinned file",
+    )
     importing.add_argument(
-        "path", nargs="?", type=_path, help="the dataset's file (SII: transfers.json)"
+        "dataset",
+        choices=catalogue.KINDS,
+        help="sii: Surveillance Industry Index; targets: documented spyware targets (Granitt)",
+    )
+    importing.add_argument(
+        "path",
+        nargs="?",
+        help="the dataset's file (SII: transfers.json); for targets also pegasus or candiru,"
+        " Granitt's published files",
+    )
+    importing.add_argument(
+        "--product", help="targets: the product the file's rows are about, such as Pegasus"
+    )
+    importing.add_argument("--url", type=_url, help="download the file from this address")
+    importing.add_argument(
+        "--sha256", type=_sha256, help="with --url: the sha256 the download must have"
     )
     importing.add_argument("--remove", action="store_true", help="remove what it brought")
     importing.add_argument("--json", action="store_true", help="the report as JSON")
+    datasets = db.add_parser(
+        "datasets", help="each imported dataset: checksum, when, what it brought and left out"
+    )
+    datasets.add_argument("--json", action="store_true")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -596,6 +768,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("db", "export"): lambda: _db_export(settings, args),
         ("db", "check"): lambda: _db_check(settings, args),
         ("db", "import"): lambda: _db_import(settings, args),
+        ("db", "datasets"): lambda: _db_datasets(settings, args),
     }
     runners[("run", None)] = lambda: _run(settings, args)
     runners[("audit", None)] = lambda: _with_services(settings, args, _audit)

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     )
     sync_commands: bool = Field(default=True, description="register the commands at start-up")
     project_url: str | None = Field(default=None, description="shown by /about")
+    dataset_base_url: str = Field(
+        default="https://raw.githubusercontent.com",
+        description="where `db import` downloads pinned datasets (or a mirror with the same paths)",
+    )
+    download_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="how long a dataset download may take, connecting included"
+    )
     log_level: str = Field(default="INFO")
 
     @field_validator("dev_guild_ids", "home_guild_ids", "owner_ids", mode="before")

@@ -55,6 +55,9 @@ ENGLISH: dict[str, str] = {
     "about.data": "Where the data comes from",
     "about.data.value": "Hand-written, sourced entries kept as YAML files in the project's "
     "repository; country names from ISO 3166 and the Unicode CLDR.",
+    "about.datasets": "Imported datasets",
+    "about.datasets.line": "{name}: {records} records read · {claims} claims · {firms} firms · "
+    "{left_out} left out",
     "about.contribute": "How to contribute",
     "about.contribute.value": "Spotted a mistake or a missing sale? Send the project a correction "
     "with a source; moderators review every change and keep its history.",

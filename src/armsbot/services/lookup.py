@@ -10,17 +10,14 @@ from armsbot.cards.build import Names, entity_card, search_card
 from armsbot.cards.model import Card
 from armsbot.models import Kind, check_clean_text
 from armsbot.search.index import Match, SearchIndex
-from armsbot.services.sii import DATASET as SII_DATASET
-from armsbot.services.sii import DATASET_NAME as SII_DATASET_NAME
 from armsbot.storage import KnowledgeBase
+from armsbot.storage.datasets import DatasetStore
 
 MAX_QUERY_LENGTH = 100
 MAX_RESULTS = 25
 # Cards kept built, counted in lines: about 60 MB at most (a line and its share of the card's
 # sources and renderings is under 1 kB), whatever the size of the knowledge base.
 CARD_CACHE_LINES = 60_000
-# What a card calls each importable dataset.
-DATASET_NAMES = {SII_DATASET: SII_DATASET_NAME}
 
 
 QUERY_MESSAGES = {
@@ -145,7 +142,8 @@ class LookupService:
 
     async def _dataset_names(self) -> list[str]:
         """The readers' names of the datasets imported into the knowledge base."""
-        return [DATASET_NAMES.get(d, d) for d in await self.kb.imported_datasets()]
+        names = {i.dataset: i.name for i in await DatasetStore(self.kb).imports()}
+        return [names.get(d, d) for d in await self.kb.imported_datasets()]
 
 
 class CardCache:

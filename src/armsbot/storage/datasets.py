@@ -1,12 +1,15 @@
 """The SQL behind imported datasets: what a dataset brought, writing it, and taking it out again.
 
 Imported claims carry ``provenance_dataset``; firms an import had to create carry the dataset in
-``entities.dataset`` (migration 3). The write methods run inside one ``kb.transaction()`` opened by
-the import service, so an import or a removal is committed whole or not at all.
+``entities.dataset`` (migration 3); what each dataset's last import read, brought and left out is
+a row of ``datasets`` (migration 5). The write methods run inside one ``kb.transaction()`` opened
+by the import core, so an import or a removal is committed whole or not at all. Claims are written
+only through ``KnowledgeBase.insert_claim`` and deleted only through :meth:`delete_claims`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -50,6 +53,39 @@ class DatasetEntity:
     attributes: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     curated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetImport:
+    """What ``db datasets`` shows of a dataset's last import."""
+
+    dataset: str
+    name: str
+    licence: str
+    attribution: str
+    source: str  # the file's path, or the URL it was downloaded from
+    checksum: str
+    imported_at: str
+    records_read: int
+    claims: int
+    records_merged: int
+    firms_created: list[str]
+    firms_matched: list[str]
+    left_out: list[tuple[str, str]]  # (record, reason)
+
+    def same_import(self, other: DatasetImport) -> bool:
+        """Whether two imports read the same and brought the same, whenever they ran."""
+        return dataclasses.replace(self, imported_at="") == dataclasses.replace(
+            other, imported_at=""
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetHolding:
+    """What a dataset has in the knowledge base now (a rebuild from data/ drops it all)."""
+
+    claims: int
+    firms_created: int
 
 
 class DatasetStore:
@@ -207,7 +243,77 @@ class DatasetStore:
         ) as cursor:
             return await cursor.fetchone() is not None
 
+    async def imports(self) -> list[DatasetImport]:
+        """Every dataset imported, by id."""
+        async with self._db.execute("SELECT * FROM datasets ORDER BY id") as cursor:
+            rows = await cursor.fetchall()
+        return [
+            DatasetImport(
+                dataset=str(r["id"]),
+                name=str(r["name"]),
+                licence=str(r["licence"]),
+                attribution=str(r["attribution"]),
+                source=str(r["source"]),
+                checksum=str(r["checksum"]),
+                imported_at=str(r["imported_at"]),
+                records_read=int(r["records_read"]),
+                claims=int(r["claims"]),
+                records_merged=int(r["records_merged"]),
+                firms_created=json.loads(r["firms_created"]),
+                firms_matched=json.loads(r["firms_matched"]),
+                left_out=[(str(a), str(b)) for a, b in json.loads(r["left_out"])],
+            )
+            for r in rows
+        ]
+
+    async def holdings(self) -> dict[str, DatasetHolding]:
+        """For each dataset with claims or firms in the knowledge base, how many it has now."""
+        claims: dict[str, int] = {}
+        async with self._db.execute(
+            "SELECT provenance_dataset, count(*) FROM claims"
+            " WHERE provenance_dataset IS NOT NULL GROUP BY 1"
+        ) as cursor:
+            claims = {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+        async with self._db.execute(
+            "SELECT dataset, count(*) FROM entities WHERE dataset IS NOT NULL GROUP BY 1"
+        ) as cursor:
+            firms = {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+        return {
+            dataset: DatasetHolding(claims.get(dataset, 0), firms.get(dataset, 0))
+            for dataset in sorted({*claims, *firms})
+        }
+
     # -- writing (inside the caller's transaction) --------------------------------------------
+
+    async def record_import(self, summary: DatasetImport) -> None:
+        """Keep what an import did; an import that read and brought the same leaves the row."""
+        previous = {i.dataset: i for i in await self.imports()}.get(summary.dataset)
+        if previous is not None and previous.same_import(summary):
+            return  # importing the same file again changes nothing, not even the date
+        await self._db.execute(
+            "INSERT OR REPLACE INTO datasets (id, name, licence, attribution, source, checksum,"
+            " imported_at, records_read, claims, records_merged, firms_created, firms_matched,"
+            " left_out) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                summary.dataset,
+                summary.name,
+                summary.licence,
+                summary.attribution,
+                summary.source,
+                summary.checksum,
+                summary.imported_at,
+                summary.records_read,
+                summary.claims,
+                summary.records_merged,
+                json.dumps(summary.firms_created),
+                json.dumps(summary.firms_matched),
+                json.dumps([list(item) for item in summary.left_out], ensure_ascii=False),
+            ),
+        )
+
+    async def forget_import(self, dataset: str) -> None:
+        """Drop the record of a dataset's import (it was removed)."""
+        await self._db.execute("DELETE FROM datasets WHERE id = ?", (dataset,))
 
     async def insert_entity(self, entity: DatasetEntity, dataset: str) -> None:
         """Create an entity owned by ``dataset`` (not curated: export leaves it out)."""

@@ -193,6 +193,30 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        5,
+        """
+        -- One row per imported dataset: what its last import read, brought and left out, kept
+        -- for `armsbot db datasets` and /about. The claims and firms themselves carry the dataset
+        -- (claims.provenance_dataset, entities.dataset); removing the dataset removes its row.
+        CREATE TABLE datasets (
+            id            TEXT PRIMARY KEY,
+            name          TEXT NOT NULL,
+            licence       TEXT NOT NULL,
+            attribution   TEXT NOT NULL,
+            source        TEXT NOT NULL,
+            checksum      TEXT NOT NULL,
+            imported_at   TEXT NOT NULL,
+            records_read  INTEGER NOT NULL,
+            claims        INTEGER NOT NULL,
+            records_merged INTEGER NOT NULL,
+            firms_created TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(firms_created)),
+            firms_matched TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(firms_matched)),
+            -- [[record, reason], ...]: the records not imported, and why
+            left_out      TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(left_out))
+        ) STRICT;
+        """,
+    ),
 ]
 
 # Features add their migrations to the list above; keep them in order of their numbers.

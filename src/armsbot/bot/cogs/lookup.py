@@ -13,8 +13,9 @@ from discord.ext import commands
 from armsbot.bot import i18n
 from armsbot.bot.client import NO_MENTIONS, send_ephemeral
 from armsbot.bot.components import OpenEntityButton, candidate_buttons, show_card
-from armsbot.bot.embeds import card_pages
+from armsbot.bot.embeds import FIELD_VALUE_LIMIT, card_pages
 from armsbot.bot.markdown import escape, truncate
+from armsbot.imports.status import dataset_statuses
 from armsbot.models import Kind
 from armsbot.search.index import Match
 from armsbot.services.lookup import MAX_QUERY_LENGTH, QueryError
@@ -185,6 +186,24 @@ class LookupCog(commands.Cog):
             value=i18n.text("about.data.value", locale),
             inline=False,
         )
+        datasets = [
+            i18n.text(
+                "about.datasets.line",
+                locale,
+                name=escape(s.last_import.name),
+                records=s.last_import.records_read,
+                claims=s.last_import.claims,
+                firms=s.firms,
+                left_out=s.left_out,
+            )
+            for s in await dataset_statuses(self.bot.services.kb)
+        ]
+        if datasets:  # the same counts as `armsbot db datasets`
+            embed.add_field(
+                name=i18n.text("about.datasets", locale),
+                value=truncate("\n".join(datasets), FIELD_VALUE_LIMIT),
+                inline=False,
+            )
         embed.add_field(
             name=i18n.text("about.contribute", locale),
             value=i18n.text("about.contribute.value", locale),
