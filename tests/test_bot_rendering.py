@@ -181,6 +181,7 @@ async def test_the_manifest_matches_the_code() -> None:
         "revert",
         "review",
         "config",
+        "watch",
     }
     country = next(c for c in payload if c["name"] == "country")
     assert country["options"][0]["autocomplete"] is True

@@ -143,37 +143,53 @@ async def respond_with_pages(
     view: discord.ui.View | None,
     *,
     edit: bool,
+    ephemeral: bool = False,
 ) -> None:
-    """Send or edit the interaction's message to show one page."""
+    """Send or edit the interaction's message to show one page (a new one only to the member
+    who asked, with ``ephemeral``)."""
     embed = pages[page].embed()
     if edit:
         await interaction.response.edit_message(content=None, embed=embed, view=view)
     else:
-        kwargs: dict[str, Any] = {"embed": embed, "allowed_mentions": NO_MENTIONS}
+        kwargs: dict[str, Any] = {
+            "embed": embed,
+            "allowed_mentions": NO_MENTIONS,
+            "ephemeral": ephemeral,
+        }
         if view is not None:
             kwargs["view"] = view
         await interaction.response.send_message(**kwargs)
 
 
 async def show_card_page(
-    interaction: discord.Interaction[ArmsBot], entity_id: str, page: int, *, edit: bool
+    interaction: discord.Interaction[ArmsBot],
+    entity_id: str,
+    page: int,
+    *,
+    edit: bool,
+    ephemeral: bool = False,
 ) -> None:
     """Answer with page ``page`` of an entity's card (its id checked against the knowledge base)."""
     card = await interaction.client.services.lookup.card(entity_id)
     if card is None:
         await send_ephemeral(interaction, i18n.text("gone", interaction.locale))
         return
-    await show_card(interaction, card, page, edit=edit)
+    await show_card(interaction, card, page, edit=edit, ephemeral=ephemeral)
 
 
 async def show_card(
-    interaction: discord.Interaction[ArmsBot], card: Card, page: int, *, edit: bool
+    interaction: discord.Interaction[ArmsBot],
+    card: Card,
+    page: int,
+    *,
+    edit: bool,
+    ephemeral: bool = False,
 ) -> None:
     """Answer with one page of a card, and the buttons to turn its pages."""
     pages = card_pages(card)
     page = max(0, min(page, len(pages) - 1))
     view = pager(card.entity_id, page, len(pages), interaction.locale) if card.entity_id else None
-    await respond_with_pages(interaction, pages, page, view, edit=edit)
+    await respond_with_pages(interaction, pages, page, view, edit=edit, ephemeral=ephemeral)
 
 
 async def show_history(
