@@ -81,13 +81,17 @@ class ArmsBot(commands.Bot):
         """Add the cogs, the persistent buttons and the translator (no network needed)."""
         from armsbot.bot.cogs.corrections import CorrectionsCog, ReviewButton  # noqa: PLC0415
         from armsbot.bot.cogs.lookup import LookupCog  # noqa: PLC0415 - cogs import the client
+        from armsbot.bot.cogs.mentions import MentionsCog  # noqa: PLC0415
         from armsbot.bot.cogs.watch import WatchCog  # noqa: PLC0415
         from armsbot.bot.components import DYNAMIC_ITEMS  # noqa: PLC0415
+        from armsbot.bot.installs import install_anywhere  # noqa: PLC0415
         from armsbot.bot.notifier import CardButton  # noqa: PLC0415
 
         await self.add_cog(LookupCog(self))
         await self.add_cog(CorrectionsCog(self))
         await self.add_cog(WatchCog(self))
+        await self.add_cog(MentionsCog(self))
+        install_anywhere(self.tree)  # the lookups, in DMs and servers without armsbot too
         self.add_dynamic_items(*DYNAMIC_ITEMS, ReviewButton, CardButton)
         await self.tree.set_translator(i18n.FileTranslator())
 
