@@ -99,6 +99,13 @@ ENGLISH: dict[str, str] = {
     "notice.who.unknown": "an unrecorded process",
     "notice.who.others": "and {count} others",
     "notice.open": "Open the card",
+    "mentions.none": "This message names no country, firm, law or product that armsbot knows.",
+    "mentions.title": "This message mentions:",
+    "mentions.country": "Countries: {names}",
+    "mentions.firm": "Firms: {names}",
+    "mentions.law": "Laws: {names}",
+    "mentions.product": "Products: {names}",
+    "mentions.product_of": "{product} ({firm})",
 }
 
 

@@ -1054,6 +1054,7 @@ class DiscordDouble:
             permissions = result.get("default_member_permissions")
             result["default_member_permissions"] = None if permissions is None else str(permissions)
             result.setdefault("nsfw", False)
+            result.setdefault("description", "")  # Discord answers "" for context menus
             if scope is not None:
                 result["guild_id"] = str(scope)
             stored.append(result)
