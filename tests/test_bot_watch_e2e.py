@@ -12,7 +12,6 @@ import getpass
 import inspect
 import re
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from tests.discord_double import (
     PermissionOverwrite,
     default_guild,
 )
-from tests.test_bot_process import bot_env
+from tests.test_bot_process import start
 from tests.test_cli import run
 
 EPHEMERAL = 1 << 6
@@ -104,22 +103,6 @@ async def eventually(what: str, check: Callable[[], Any], timeout: float = 60) -
     except TimeoutError:
         msg = f"timed out after {timeout:.0f}s waiting for {what}"
         raise AssertionError(msg) from None
-
-
-async def start(
-    double: DiscordDouble, database: Path, **settings: str
-) -> asyncio.subprocess.Process:
-    """`armsbot run` as its own process, with these ARMSBOT_* settings."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "armsbot",
-        "run",
-        env=bot_env(double, database, double.token) | settings,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        cwd=database.parent,
-    )
 
 
 async def after_more_rounds(bot: ArmsBot, rounds: int = 2) -> None:
@@ -244,7 +227,7 @@ async def test_a_crash_between_sending_and_recording_still_makes_one_message(
 ) -> None:
     (number,) = await submit(db_copy, ("AZ", ClaimStatusChange(claim_id=DRONES, status="denied")))
     env = {"ARMSBOT_WATCH_BATCH_SECONDS": "0.5", "ARMSBOT_INDEX_REFRESH_SECONDS": "0.2"}
-    process = await start(double, db_copy, **env)
+    process = await start(double, db_copy, double.token, **env)
     try:
         await double.wait_for_identify(1, timeout=90)
         await double.wait_until(lambda: bool(double.registered_commands()), 30, "the sync")
@@ -260,7 +243,7 @@ async def test_a_crash_between_sending_and_recording_still_makes_one_message(
             await process.wait()
     assert await stored_notices(db_copy) == [("sending", double.held_messages[0]["nonce"])]
 
-    again = await start(double, db_copy, **env)
+    again = await start(double, db_copy, double.token, **env)
     try:
         await double.wait_for_identify(2, timeout=90)
         posts = f"POST /channels/{WATCH_CHANNEL_ID}/messages"

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import discord
 
-from armsbot.bot.notifier import CardButton, render_notice
+from armsbot.bot.components import CardButton
+from armsbot.bot.notifier import render_notice
 from armsbot.storage.changelog import ChangeKind, EntityChange
 from tests.discord_double.validation import validate_message
 

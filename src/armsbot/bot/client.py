@@ -85,14 +85,13 @@ class ArmsBot(commands.Bot):
         from armsbot.bot.cogs.watch import WatchCog  # noqa: PLC0415
         from armsbot.bot.components import DYNAMIC_ITEMS  # noqa: PLC0415
         from armsbot.bot.installs import install_anywhere  # noqa: PLC0415
-        from armsbot.bot.notifier import CardButton  # noqa: PLC0415
 
         await self.add_cog(LookupCog(self))
         await self.add_cog(CorrectionsCog(self))
         await self.add_cog(WatchCog(self))
         await self.add_cog(MentionsCog(self))
         install_anywhere(self.tree)  # the lookups, in DMs and servers without armsbot too
-        self.add_dynamic_items(*DYNAMIC_ITEMS, ReviewButton, CardButton)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, ReviewButton)
         await self.tree.set_translator(i18n.FileTranslator())
 
     async def setup_hook(self) -> None:

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
 
 from armsbot.bot.client import NO_MENTIONS
-from armsbot.bot.components import ENTITY_ID, show_card_page
+from armsbot.bot.components import CardButton
 from armsbot.bot.markdown import escape, truncate
 from armsbot.bot.permissions import member_label
 from armsbot.i18n import text
@@ -35,7 +34,6 @@ log = logging.getLogger("armsbot.bot.notifier")
 CONTENT_BUDGET = 1900  # of Discord's 2,000 characters a message
 LINE_TEXT_LIMIT = 150  # characters of a claim's text in a notice line
 SHOWN_DECIDERS = 5
-BUTTON_LABEL_LIMIT = 80
 
 
 def watch_service(bot: ArmsBot) -> WatchService:
@@ -45,38 +43,6 @@ def watch_service(bot: ArmsBot) -> WatchService:
         limit_per_guild=bot.settings.watch_limit,
         batch_seconds=bot.settings.watch_batch_seconds,
     )
-
-
-class CardButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"armsbot:card:(?P<id>{ENTITY_ID})"
-):
-    """Opens an entity's card for the member who clicks, leaving the notice as it is."""
-
-    def __init__(self, entity_id: str, label: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=truncate(label, BUTTON_LABEL_LIMIT),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"armsbot:card:{entity_id}",
-            )
-        )
-        self.entity_id = entity_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> CardButton:
-        """Rebuild the button from a click, after a restart too."""
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(match["id"], label or match["id"])
-
-    async def callback(self, interaction: discord.Interaction[ArmsBot]) -> None:  # type: ignore[override]
-        """Answer with the card, for the clicker's eyes only."""
-        await show_card_page(interaction, self.entity_id, 0, edit=False, ephemeral=True)
 
 
 # -- rendering ------------------------------------------------------------------------------------
