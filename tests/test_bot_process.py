@@ -35,14 +35,14 @@ def bot_env(double: DiscordDouble, database: Path, token: str | None) -> dict[st
 
 
 async def start(
-    double: DiscordDouble, database: Path, token: str | None
+    double: DiscordDouble, database: Path, token: str | None, **settings: str
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "armsbot",
         "run",
-        env=bot_env(double, database, token),
+        env=bot_env(double, database, token) | settings,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=database.parent,

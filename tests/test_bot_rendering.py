@@ -181,6 +181,8 @@ async def test_the_manifest_matches_the_code() -> None:
         "revert",
         "review",
         "config",
+        "watch",
+        "Look up in armsbot",  # a message command
     }
     country = next(c for c in payload if c["name"] == "country")
     assert country["options"][0]["autocomplete"] is True
@@ -195,9 +197,11 @@ def test_translations_are_complete_and_valid() -> None:
     english_commands = set(locales["fr"]["commands"])
     name_pattern = re.compile(r"^[-_\w]{1,32}$")
     manifest = json.loads(manifest_path().read_text(encoding="utf-8"))
-    command_words = {c["name"] for c in manifest} | {
-        o["name"] for c in manifest for o in c.get("options", [])
+    slash = [c for c in manifest if c["type"] == 1]
+    command_words = {c["name"] for c in slash} | {
+        o["name"] for c in slash for o in c.get("options", [])
     }
+    menu_names = {c["name"] for c in manifest if c["type"] != 1}  # any case, spaces allowed
     for code, table in locales.items():
         assert set(table["commands"]) == english_commands, code
         assert set(table["bot"]) == set(i18n.ENGLISH), code
@@ -209,6 +213,8 @@ def test_translations_are_complete_and_valid() -> None:
             translated = table["commands"][word]
             assert name_pattern.match(translated), (code, word)
             assert translated == translated.lower(), (code, word)
+        for name in menu_names:
+            assert 1 <= len(table["commands"][name]) <= 32, (code, name)
 
 
 def test_fixed_strings_follow_the_locale_with_english_fallback() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from armsbot.bot.components import DYNAMIC_ITEMS, OpenEntityButton, PageButton
+from armsbot.bot.components import DYNAMIC_ITEMS, CardButton, OpenEntityButton, PageButton
 from armsbot.changes import MAX_SLUG, NewEntity, Submission, slugify
 from armsbot.datafiles import read_entity_file
 from armsbot.models import MAX_ENTITY_ID, EntityFile, Kind
@@ -51,6 +51,7 @@ def test_f4_the_longest_custom_id_built_from_the_longest_id_fits_discord() -> No
     EntityFile.model_validate({"kind": "firm", "id": longest_id, "name": "Long"})
     built = [
         OpenEntityButton(longest_id, "Long").custom_id,
+        CardButton(longest_id, "Long").custom_id,
         PageButton(longest_id, 999, "Next").custom_id,  # the template allows three digits
     ]
     assert len(built) == len(DYNAMIC_ITEMS)

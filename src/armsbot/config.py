@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     card_cache_lines: int = Field(
         default=60_000, ge=0, description="card lines kept built between changes (0: none)"
     )
+    watch_batch_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="changes to a watched entry within this many seconds of the first one a"
+        " notice reports are sent as one notice",
+    )
+    watch_limit: int = Field(default=50, ge=1, description="watches a server may have at most")
     sync_commands: bool = Field(default=True, description="register the commands at start-up")
     project_url: str | None = Field(default=None, description="shown by /about")
     dataset_base_url: str = Field(

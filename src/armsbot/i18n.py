@@ -61,6 +61,54 @@ ENGLISH: dict[str, str] = {
     "about.contribute": "How to contribute",
     "about.contribute.value": "Spotted a mistake or a missing sale? Send the project a correction "
     "with a source; moderators review every change and keep its history.",
+    "watch.guild_only": "Watches belong to a server's channels: use /watch in a server.",
+    "watch.refused": "Only members who can manage this channel (Manage Channels) can change what "
+    "it follows.",
+    "watch.cannot_post": "armsbot cannot post in this channel: let it view the channel and send "
+    "messages here, then try again.",
+    "watch.added": "This channel now follows {entity}: when its card changes, a notice is posted "
+    "here ({count} of {limit} watches in this server).",
+    "watch.already": "This channel already follows {entity}.",
+    "watch.resumed": "Notices are posted in this channel again, from now on.",
+    "watch.limit": "This server already has {limit} watches, the most it may have; remove one "
+    "with /watch remove first.",
+    "watch.removed": "This channel no longer follows {entity}.",
+    "watch.not_watched": "This channel does not follow {entity}.",
+    "watch.list.title": "Watches in this server ({count} of {limit})",
+    "watch.list.none": "Nothing is followed yet: /watch add makes the current channel follow an "
+    "entry.",
+    "watch.list.problems": "Channels where notices could not be posted",
+    "watch.list.disabled": "{channel}: paused since {since} after {failures} failed posts "
+    "({error}). Let armsbot post there, then use /watch add in that channel to resume.",
+    "watch.list.failing": "{channel}: {failures} failed post(s) ({error}); armsbot will try again.",
+    "notice.title": "**{entity}** changed:",
+    "notice.claim_added": "claim added [{status}]: {text}",
+    "notice.claim_removed": "claim removed [{status}]: {text}",
+    "notice.claim_status": "status {before} → {after}: {text}",
+    "notice.claim_text": "claim reworded [{status}]: {text}",
+    "notice.entry_created": "the entry was added to the knowledge base",
+    "notice.entry_removed": "the entry was removed from the knowledge base",
+    "notice.entry_edited": "entry edited: {fields}",
+    "notice.field.name": "name",
+    "notice.field.summary": "summary",
+    "notice.field.details": "details",
+    "notice.field.names": "other names",
+    "notice.more": "… and {count} more change(s): open the card.",
+    "notice.by": "Decided by {who}.",
+    "notice.who.moderator": "moderator {who}",
+    "notice.who.correction": "moderator {who} (correction {numbers})",
+    "notice.who.dataset": "the dataset {name} (import)",
+    "notice.who.build": "a rebuild from the data files",
+    "notice.who.unknown": "an unrecorded process",
+    "notice.who.others": "and {count} others",
+    "notice.open": "Open the card",
+    "mentions.none": "This message names no country, firm, law or product that armsbot knows.",
+    "mentions.title": "This message mentions:",
+    "mentions.country": "Countries: {names}",
+    "mentions.firm": "Firms: {names}",
+    "mentions.law": "Laws: {names}",
+    "mentions.product": "Products: {names}",
+    "mentions.product_of": "{product} ({firm})",
 }
 
 

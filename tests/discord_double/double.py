@@ -62,6 +62,16 @@ GUILD_MEMBERS_INTENT = 1 << 1
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+#: Discord checks an enforced nonce "for uniqueness in the past few minutes" (Create Message).
+NONCE_WINDOW = 180.0
+NONCE_LIMIT = 25  # characters of a string nonce
+#: What an app may do in a DM or group DM it was invoked in (it cannot manage anything there).
+PRIVATE_APP_PERMISSIONS = (
+    VIEW_CHANNEL | SEND_MESSAGES | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 18)
+)
+#: Interaction contexts (Discord's ``InteractionContextType``) and installation types.
+GUILD_CONTEXT, BOT_DM_CONTEXT, PRIVATE_CHANNEL_CONTEXT = 0, 1, 2
+GUILD_INSTALL, USER_INSTALL = 0, 1
 
 #: Which callback types Discord accepts for each interaction type.
 ALLOWED_CALLBACKS: dict[int, frozenset[int]] = {
@@ -203,6 +213,7 @@ class DiscordDouble:
         interaction_timeout: float | None = 3.0,
         resume_supported: bool = False,
         gateway_wait_timeout: float = 5.0,
+        nonce_window: float = NONCE_WINDOW,
     ) -> None:
         """Configure state; nothing listens until :meth:`start`."""
         self.token = token
@@ -215,6 +226,7 @@ class DiscordDouble:
         self.interaction_timeout = interaction_timeout
         self.resume_supported = resume_supported
         self.gateway_wait_timeout = gateway_wait_timeout
+        self.nonce_window = nonce_window
 
         self.users: dict[int, FakeUser] = {}
         for user in default_users().values() if users is None else users:
@@ -253,6 +265,11 @@ class DiscordDouble:
         self._tokens: dict[str, InteractionHandle] = {}
         self._injections: list[_Injection] = []
         self._background: set[asyncio.Task[bool]] = set()
+        # enforce_nonce: (author id, nonce) -> (message id, when it was created).
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
+        self._hold_channels: dict[int, int] = {}  # channel id -> posts still to hold
+        self._held: list[asyncio.Event] = []
+        self.held_messages: list[JSON] = []  # created, answered only on release (or never)
 
         self._snowflake = SnowflakeFactory()
         self._changes = _Changes()
@@ -285,6 +302,7 @@ class DiscordDouble:
         """Close live websockets and stop the server."""
         if self._runner is None:
             return
+        self.release_held()
         for conn in self.connections:
             if not conn.closed.is_set():
                 conn.dropping = True
@@ -377,6 +395,54 @@ class DiscordDouble:
             self._dm_blocked.add(user_id)
         else:
             self._dm_blocked.discard(user_id)
+
+    def hold_next_messages(self, channel_id: int, times: int = 1) -> None:
+        """Create the next ``times`` messages posted in a channel, but answer only on release.
+
+        What a bot sees when Discord made its message and the answer never came back (the
+        process killed, the connection lost): the message exists, and the bot cannot know it.
+        """
+        self._hold_channels[channel_id] = self._hold_channels.get(channel_id, 0) + times
+
+    def release_held(self) -> None:
+        """Answer every held message post (to whoever is still waiting for it)."""
+        for event in self._held:
+            event.set()
+        self._held.clear()
+
+    def post_user_message(self, channel_id: int, user: UserLike, content: str) -> JSON:
+        """A message a member wrote in a guild channel (for message commands to target)."""
+        guild, channel, _ = self._channel_info(channel_id)
+        if guild is None or channel is None:
+            msg = f"channel {channel_id} is not a guild channel of the double"
+            raise AssertionError(msg)
+        author = self._resolve_user(user)
+        self._member_or_fail(guild, author)
+        message_id = self._snowflake()
+        message: JSON = {
+            "id": str(message_id),
+            "channel_id": str(channel_id),
+            "guild_id": str(guild.id),
+            "type": 0,
+            "content": content,
+            "author": author.to_payload(),
+            "embeds": [],
+            "components": [],
+            "attachments": [],
+            "flags": 0,
+            "tts": False,
+            "pinned": False,
+            "timestamp": _now_iso(),
+            "edited_timestamp": None,
+            "sticker_items": [],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+        }
+        self.messages[message_id] = message
+        self._channel_messages.setdefault(channel_id, []).append(message_id)
+        self._changes.bump()
+        return copy.deepcopy(message)
 
     def rate_limit_next(
         self,
@@ -988,6 +1054,7 @@ class DiscordDouble:
             permissions = result.get("default_member_permissions")
             result["default_member_permissions"] = None if permissions is None else str(permissions)
             result.setdefault("nsfw", False)
+            result.setdefault("description", "")  # Discord answers "" for context menus
             if scope is not None:
                 result["guild_id"] = str(scope)
             stored.append(result)
@@ -1087,17 +1154,21 @@ class DiscordDouble:
             "sticker_items": [],
             **self._mentions(body, content, guild),
         }
+        if body.get("nonce") is not None:
+            message["nonce"] = body["nonce"]
         if handle is not None:
             user = self.users[handle.user_id]
             metadata: JSON = {
                 "id": str(handle.id),
                 "type": handle.type,
                 "user": user.to_payload(),
-                "authorizing_integration_owners": {"0": str(handle.guild_id)},
+                "authorizing_integration_owners": copy.deepcopy(
+                    handle.payload["authorizing_integration_owners"]
+                ),
             }
             if handle.type == 2:
                 metadata["name"] = handle.label.lstrip("/")
-                metadata["command_type"] = 1
+                metadata["command_type"] = int(handle.payload["data"].get("type", 1))
             if handle.source_message_id is not None:
                 metadata["interacted_message_id"] = str(handle.source_message_id)
             message.update(
@@ -1172,8 +1243,12 @@ class DiscordDouble:
                 return self._json(403, MISSING_PERMISSIONS)
         body = record.body if isinstance(record.body, dict) else {}
         problem = validate_message(body, n_files=len(record.files), creating=True)
+        problem = problem or self._nonce_problem(body)
         if problem is not None:
             return self._reject(record, problem)
+        earlier = self._enforced_nonce(body)
+        if earlier is not None:
+            return earlier
         reference = body.get("message_reference")
         if (
             isinstance(reference, Mapping)
@@ -1184,7 +1259,45 @@ class DiscordDouble:
             unknown = error("REPLIES_UNKNOWN_MESSAGE", "Unknown message")
             return self._json(400, form_error({"message_reference": unknown}))
         message = self._create_message(channel_id, body, record.files)
+        if body.get("nonce") is not None:
+            key = (self.bot_user.id, str(body["nonce"]))
+            self._nonces[key] = (int(message["id"]), time.monotonic())
+        if self._hold_channels.get(channel_id):
+            self._hold_channels[channel_id] -= 1
+            self.held_messages.append(copy.deepcopy(message))
+            released = asyncio.Event()
+            self._held.append(released)
+            self._changes.bump()
+            await released.wait()
         return self._json(200, message)
+
+    @staticmethod
+    def _nonce_problem(body: JSON) -> tuple[int, JSON] | None:
+        """Discord's answer to a nonce it refuses: an integer, or a string of 25 characters."""
+        nonce = body.get("nonce")
+        problem: JSON | None = None
+        if nonce is not None and not isinstance(nonce, int | str):
+            problem = error("NONCE_TYPE_INVALID", "Nonce must be an integer or a string.")
+        elif isinstance(nonce, str) and len(nonce) > NONCE_LIMIT:
+            problem = error("BASE_TYPE_MAX_LENGTH", f"Must be {NONCE_LIMIT} or fewer in length.")
+        if problem is None and not isinstance(body.get("enforce_nonce", False), bool):
+            enforce = error("BASE_TYPE_BOOLEAN", "Must be either true or false.")
+            return 400, form_error({"enforce_nonce": enforce})
+        return None if problem is None else (400, form_error({"nonce": problem}))
+
+    def _enforced_nonce(self, body: JSON) -> web.Response | None:
+        """With ``enforce_nonce``, the message this author already made with the same nonce in
+        the past few minutes, instead of a new one (Create Message: "that message will be
+        returned and no new message will be created")."""
+        if not body.get("enforce_nonce") or body.get("nonce") is None:
+            return None
+        found = self._nonces.get((self.bot_user.id, str(body["nonce"])))
+        if found is None or time.monotonic() - found[1] > self.nonce_window:
+            return None
+        earlier = self._live_message(found[0])
+        if earlier is None:  # deleted since: discord.py documents NotFound for this case
+            return self._json(404, UNKNOWN_MESSAGE)
+        return self._json(200, copy.deepcopy(earlier))
 
     async def _channel_message(
         self, record: RecordedRequest, params: dict[str, str]
@@ -1501,7 +1614,6 @@ class DiscordDouble:
         locale: str,
         message: JSON | None = None,
     ) -> InteractionHandle:
-        conn = await self.wait_for_gateway()
         interaction_id = self._snowflake()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
         payload = self._interaction_payload(
@@ -1515,37 +1627,71 @@ class DiscordDouble:
             locale=locale,
             message=message,
         )
+        return await self._deliver_interaction(payload, label, user, guild.id, channel.id, message)
+
+    async def _deliver_interaction(
+        self,
+        payload: JSON,
+        label: str,
+        user: FakeUser,
+        guild_id: int | None,
+        channel_id: int,
+        message: JSON | None,
+    ) -> InteractionHandle:
+        conn = await self.wait_for_gateway()
         handle = InteractionHandle(
-            id=interaction_id,
-            token=token,
-            type=itype,
+            id=int(payload["id"]),
+            token=str(payload["token"]),
+            type=int(payload["type"]),
             payload=payload,
             user_id=user.id,
-            guild_id=guild.id,
-            channel_id=channel.id,
+            guild_id=guild_id,
+            channel_id=channel_id,
             label=label,
             source_message_id=None if message is None else int(message["id"]),
         )
-        self.interactions[interaction_id] = handle
-        self._tokens[token] = handle
+        self.interactions[handle.id] = handle
+        self._tokens[handle.token] = handle
         handle.sent_at = time.monotonic()
         await conn.send({"op": 0, "t": "INTERACTION_CREATE", "d": payload})
         return handle
 
-    def _find_command(self, name: str, guild: FakeGuild) -> tuple[JSON, int | None]:
-        for scope in (guild.id, None):
+    def _find_command(
+        self, name: str, guild: FakeGuild | None, command_type: int = 1
+    ) -> tuple[JSON, int | None]:
+        scopes = (guild.id, None) if guild is not None else (None,)
+        for scope in scopes:
             for command in self._commands.get(scope, []):
-                if command["name"] == name and int(command.get("type", 1)) == 1:
+                if command["name"] == name and int(command.get("type", 1)) == command_type:
                     return command, scope
-        known = sorted(c["name"] for s in (guild.id, None) for c in self._commands.get(s, []))
-        msg = (
-            f"/{name} is not registered for guild {guild.name} (did the bot sync?); known: {known}"
-        )
+        known = sorted(c["name"] for s in scopes for c in self._commands.get(s, []))
+        where = f"guild {guild.name}" if guild is not None else "global scope"
+        msg = f"/{name} is not registered for {where} (did the bot sync?); known: {known}"
         raise AssertionError(msg)
 
+    @staticmethod
+    def _check_offered(command: JSON, context: int, install: int) -> None:
+        """Fail as a Discord client would not offer the command: a context or an installation
+        the command does not allow (``contexts``, ``integration_types``, ``dm_permission``)."""
+        name = command["name"]
+        installs = command.get("integration_types")
+        if install not in (installs if installs is not None else [GUILD_INSTALL]):
+            msg = f"/{name} is not installable that way (integration_types {installs})"
+            raise AssertionError(msg)
+        contexts = command.get("contexts")
+        if contexts is not None and context not in contexts:
+            msg = f"Discord does not offer /{name} in context {context} (contexts {contexts})"
+            raise AssertionError(msg)
+        if context == BOT_DM_CONTEXT and command.get("dm_permission") is False:
+            msg = f"Discord does not offer /{name} in DMs (dm_permission false)"
+            raise AssertionError(msg)
+
     def _resolve_entity(
-        self, option_type: int, raw: Any, resolved: JSON, guild: FakeGuild, perms: int
+        self, option_type: int, raw: Any, resolved: JSON, guild: FakeGuild | None, perms: int
     ) -> str:
+        if guild is None:
+            msg = "user, channel and role options outside a server are not modelled by the double"
+            raise AssertionError(msg)
         entity_id = _snowflake_of(raw)
         if option_type == 9:
             option_type = 6 if entity_id in self.users else 8
@@ -1576,7 +1722,7 @@ class DiscordDouble:
         return str(entity_id)
 
     def _option_value(
-        self, definition: JSON, raw: Any, resolved: JSON, guild: FakeGuild, perms: int
+        self, definition: JSON, raw: Any, resolved: JSON, guild: FakeGuild | None, perms: int
     ) -> Any:
         otype = int(definition["type"])
         name = definition["name"]
@@ -1616,7 +1762,7 @@ class DiscordDouble:
         path: list[str],
         values: Mapping[str, Any],
         resolved: JSON,
-        guild: FakeGuild,
+        guild: FakeGuild | None,
         perms: int,
         focused: str | None,
     ) -> list[JSON]:
@@ -1676,6 +1822,7 @@ class DiscordDouble:
         perms = guild.channel_permissions(member, channel)
         path = name.lstrip("/").split() + (subcommand.split() if subcommand else [])
         command, scope = self._find_command(path[0], guild)
+        self._check_offered(command, GUILD_CONTEXT, GUILD_INSTALL)
         resolved: JSON = {}
         data: JSON = {
             "id": command["id"],
@@ -1721,6 +1868,102 @@ class DiscordDouble:
             channel_id=channel_id,
             locale=locale,
             subcommand=subcommand,
+        )
+
+    async def private_command(
+        self,
+        name: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        user: UserLike | None = None,
+        context: int = PRIVATE_CHANNEL_CONTEXT,
+        locale: str = "en-US",
+        subcommand: str | None = None,
+    ) -> InteractionHandle:
+        """A slash command a member runs outside a server with the app installed to their account:
+        in a DM with another user or a group DM (``context`` 2), or in their DM with the bot (1).
+
+        Discord offers only commands installable to a user (``integration_types`` with 1) whose
+        ``contexts`` include this one; anything else fails the test, as no client could send it.
+        """
+        invoker = self._resolve_user(user)
+        path = name.lstrip("/").split() + (subcommand.split() if subcommand else [])
+        command, _ = self._find_command(path[0], None)
+        self._check_offered(command, context, USER_INSTALL)
+        if context == BOT_DM_CONTEXT:
+            channel_id = self._dm_channels.get(invoker.id) or self._snowflake()
+            self._dm_channels[invoker.id] = channel_id
+            self._dm_recipients[channel_id] = invoker.id
+            channel: JSON = self._dm_payload(channel_id, invoker.id)
+        else:
+            channel_id = self._snowflake()
+            others = [u for u in self.users.values() if u.id != invoker.id and not u.bot][:2]
+            channel = {
+                "id": str(channel_id),
+                "type": 3,
+                "name": None,
+                "flags": 0,
+                "last_message_id": None,
+                "recipients": [u.to_payload() for u in others],
+            }
+        data: JSON = {
+            "id": command["id"],
+            "name": command["name"],
+            "type": 1,
+            "options": self._build_options(command, path[1:], options or {}, {}, None, 0, None),
+        }
+        interaction_id = self._snowflake()
+        payload: JSON = {
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "type": 2,
+            "token": "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48),
+            "version": 1,
+            "data": data,
+            "channel_id": str(channel_id),
+            "channel": channel,
+            "user": invoker.to_payload(),
+            "locale": locale,
+            "app_permissions": str(PRIVATE_APP_PERMISSIONS),
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+            "authorizing_integration_owners": {str(USER_INSTALL): str(invoker.id)},
+            "context": context,
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+        }
+        label = "/" + " ".join(path)
+        return await self._deliver_interaction(payload, label, invoker, None, channel_id, None)
+
+    async def message_command(
+        self,
+        name: str,
+        message: JSON | int | str,
+        *,
+        user: UserLike | None = None,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """Run a message command (Apps menu of a message) on a message in a server channel."""
+        message_id = int(message["id"]) if isinstance(message, Mapping) else int(message)
+        target = self._live_message(message_id)
+        if target is None:
+            msg = f"message {message_id} does not exist (or was deleted)"
+            raise AssertionError(msg)
+        guild, channel = self._resolve_place(None, int(target["channel_id"]))
+        invoker = self._resolve_user(user)
+        self._member_or_fail(guild, invoker)
+        command, scope = self._find_command(name, guild, command_type=3)
+        self._check_offered(command, GUILD_CONTEXT, GUILD_INSTALL)
+        data: JSON = {
+            "id": command["id"],
+            "name": command["name"],
+            "type": 3,
+            "target_id": str(message_id),
+            "resolved": {"messages": {str(message_id): copy.deepcopy(target)}},
+        }
+        if scope is not None:
+            data["guild_id"] = str(scope)
+        return await self._send_interaction(
+            2, data, label=name, user=invoker, guild=guild, channel=channel, locale=locale
         )
 
     async def autocomplete(

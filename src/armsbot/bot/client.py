@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import yarl
@@ -15,6 +15,9 @@ from discord.ext import commands
 from armsbot.app import Refresh, Services, settle_heap
 from armsbot.bot import i18n
 from armsbot.config import Settings
+
+if TYPE_CHECKING:
+    from armsbot.bot.notifier import Notifier
 
 log = logging.getLogger("armsbot.bot")
 
@@ -71,15 +74,23 @@ class ArmsBot(commands.Bot):
         self.services = services
         self.settings = settings
         self._refresher: asyncio.Task[None] | None = None
+        self._notifier: asyncio.Task[None] | None = None
+        self.notifier: Notifier | None = None  # the watch notices (none when read-only)
 
     async def install(self) -> None:
         """Add the cogs, the persistent buttons and the translator (no network needed)."""
         from armsbot.bot.cogs.corrections import CorrectionsCog, ReviewButton  # noqa: PLC0415
         from armsbot.bot.cogs.lookup import LookupCog  # noqa: PLC0415 - cogs import the client
+        from armsbot.bot.cogs.mentions import MentionsCog  # noqa: PLC0415
+        from armsbot.bot.cogs.watch import WatchCog  # noqa: PLC0415
         from armsbot.bot.components import DYNAMIC_ITEMS  # noqa: PLC0415
+        from armsbot.bot.installs import install_anywhere  # noqa: PLC0415
 
         await self.add_cog(LookupCog(self))
         await self.add_cog(CorrectionsCog(self))
+        await self.add_cog(WatchCog(self))
+        await self.add_cog(MentionsCog(self))
+        install_anywhere(self.tree)  # the lookups, in DMs and servers without armsbot too
         self.add_dynamic_items(*DYNAMIC_ITEMS, ReviewButton)
         await self.tree.set_translator(i18n.FileTranslator())
 
@@ -87,6 +98,11 @@ class ArmsBot(commands.Bot):
         """Install everything and sync the commands, globally or to the development guilds."""
         await self.install()
         self._refresher = asyncio.create_task(self._keep_index_fresh(), name="armsbot-refresh")
+        if not self.settings.read_only:  # notices are marked sent in the database
+            from armsbot.bot.notifier import Notifier  # noqa: PLC0415
+
+            self.notifier = Notifier(self)
+            self._notifier = asyncio.create_task(self.notifier.run(), name="armsbot-notices")
         if not self.settings.sync_commands:
             return
         if self.settings.dev_guild_ids:
@@ -114,11 +130,12 @@ class ArmsBot(commands.Bot):
                 settle_heap()  # the new index out of the collector's sight, as at start-up
 
     async def close(self) -> None:
-        """Stop following the database, then disconnect."""
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+        """Stop following the database and sending notices, then disconnect."""
+        for task in (self._refresher, self._notifier):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await super().close()
 
     async def on_interaction(self, interaction: discord.Interaction[ArmsBot]) -> None:

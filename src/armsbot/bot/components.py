@@ -1,6 +1,7 @@
 """Buttons that keep working after a restart: their state lives in the custom id, not in memory.
 
-Custom ids: ``armsbot:open:<entity id>`` opens an entity's card; ``armsbot:page:<entity id>:<n>``
+Custom ids: ``armsbot:open:<entity id>`` opens an entity's card in place of the message, and
+``armsbot:card:<entity id>`` opens it for the clicker only; ``armsbot:page:<entity id>:<n>``
 shows page ``n`` of it; ``armsbot:hist:<entity id>:<n>`` page ``n`` of its history. All only read,
 so anyone may press them; ids are checked against the knowledge base, so a crafted id shows at
 most "no longer in the knowledge base". Discord allows 100 characters in a custom id.
@@ -9,7 +10,7 @@ most "no longer in the knowledge base". Discord allows 100 characters in a custo
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
@@ -34,12 +35,14 @@ class OpenEntityButton(
 ):
     """Opens one entity's card in place of the message that holds the button."""
 
+    action = "open"  # the custom id's second part, as in the template
+
     def __init__(self, entity_id: str, label: str) -> None:
         super().__init__(
             discord.ui.Button(
                 label=truncate(label, BUTTON_LABEL_LIMIT),
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"armsbot:open:{entity_id}",
+                custom_id=f"armsbot:{self.action}:{entity_id}",
             )
         )
         self.entity_id = entity_id
@@ -51,7 +54,7 @@ class OpenEntityButton(
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> OpenEntityButton:
+    ) -> Self:
         """Rebuild the button from a click, after a restart too."""
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(match["id"], label or match["id"])
@@ -59,6 +62,17 @@ class OpenEntityButton(
     async def callback(self, interaction: discord.Interaction[ArmsBot]) -> None:  # type: ignore[override]
         """Replace the message with the entity's card."""
         await show_card_page(interaction, self.entity_id, 0, edit=True)
+
+
+class CardButton(OpenEntityButton, template=rf"armsbot:card:(?P<id>{ENTITY_ID})"):
+    """Opens one entity's card for the member who clicks, leaving the message as it is (a watch
+    notice, a list of what a message names)."""
+
+    action = "card"
+
+    async def callback(self, interaction: discord.Interaction[ArmsBot]) -> None:  # type: ignore[override]
+        """Answer with the card, for the clicker's eyes only."""
+        await show_card_page(interaction, self.entity_id, 0, edit=False, ephemeral=True)
 
 
 CARD_PAGES = "page"
@@ -143,37 +157,53 @@ async def respond_with_pages(
     view: discord.ui.View | None,
     *,
     edit: bool,
+    ephemeral: bool = False,
 ) -> None:
-    """Send or edit the interaction's message to show one page."""
+    """Send or edit the interaction's message to show one page (a new one only to the member
+    who asked, with ``ephemeral``)."""
     embed = pages[page].embed()
     if edit:
         await interaction.response.edit_message(content=None, embed=embed, view=view)
     else:
-        kwargs: dict[str, Any] = {"embed": embed, "allowed_mentions": NO_MENTIONS}
+        kwargs: dict[str, Any] = {
+            "embed": embed,
+            "allowed_mentions": NO_MENTIONS,
+            "ephemeral": ephemeral,
+        }
         if view is not None:
             kwargs["view"] = view
         await interaction.response.send_message(**kwargs)
 
 
 async def show_card_page(
-    interaction: discord.Interaction[ArmsBot], entity_id: str, page: int, *, edit: bool
+    interaction: discord.Interaction[ArmsBot],
+    entity_id: str,
+    page: int,
+    *,
+    edit: bool,
+    ephemeral: bool = False,
 ) -> None:
     """Answer with page ``page`` of an entity's card (its id checked against the knowledge base)."""
     card = await interaction.client.services.lookup.card(entity_id)
     if card is None:
         await send_ephemeral(interaction, i18n.text("gone", interaction.locale))
         return
-    await show_card(interaction, card, page, edit=edit)
+    await show_card(interaction, card, page, edit=edit, ephemeral=ephemeral)
 
 
 async def show_card(
-    interaction: discord.Interaction[ArmsBot], card: Card, page: int, *, edit: bool
+    interaction: discord.Interaction[ArmsBot],
+    card: Card,
+    page: int,
+    *,
+    edit: bool,
+    ephemeral: bool = False,
 ) -> None:
     """Answer with one page of a card, and the buttons to turn its pages."""
     pages = card_pages(card)
     page = max(0, min(page, len(pages) - 1))
     view = pager(card.entity_id, page, len(pages), interaction.locale) if card.entity_id else None
-    await respond_with_pages(interaction, pages, page, view, edit=edit)
+    await respond_with_pages(interaction, pages, page, view, edit=edit, ephemeral=ephemeral)
 
 
 async def show_history(
@@ -192,4 +222,4 @@ async def show_history(
     await respond_with_pages(interaction, pages, page, view, edit=edit)
 
 
-DYNAMIC_ITEMS = (OpenEntityButton, PageButton)
+DYNAMIC_ITEMS = (OpenEntityButton, CardButton, PageButton)

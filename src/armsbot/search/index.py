@@ -381,6 +381,24 @@ class SearchIndex:
             return self.search(query, kind, limit)
         return self._popular_entities(kind)[:limit]
 
+    def exact(self, query: str, kind: Kind | None = None) -> list[Match]:
+        """The entities with a name that is ``query`` once folded (one dictionary hit), best
+        first."""
+        key = fold(query)
+        best: dict[int, Found] = {}
+        if key:
+            self._exact_matches(key, kind, best)
+        return self._ranked_matches(best, len(best))
+
+    def name_type(self, entity_id: str, name: str) -> str | None:
+        """What one of an entity's names is: "canonical", or its alias type ("product" ...)."""
+        entity = self._entities.get(entity_id)
+        if entity is None:
+            return None
+        if name == entity.name:
+            return "canonical"
+        return next((kind for alias, kind in entity.row.aliases if alias == name), None)
+
     def resolve(self, query: str, kind: Kind | None = None, limit: int = 10) -> Resolution:
         """Pick the one entity ``query`` means when the margin is clear; otherwise candidates."""
         matches = self.search(query, kind, limit)

@@ -258,6 +258,7 @@ async def build(
     store = CorrectionStore(kb)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     async with kb.transaction():
+        kb.attribute_changes(BUILD_ACTOR)  # watch notices name the rebuild, not the dataset
         revisions, unexported = await _unexported(kb)  # again: an approval may have come since
         if unexported > 0 and not force:
             raise UnexportedChanges(unexported)

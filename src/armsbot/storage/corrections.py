@@ -480,6 +480,8 @@ class CorrectionStore:
             "UPDATE revisions SET actor_id = ? WHERE actor_id = ?",
             "UPDATE audit_log SET actor_id = ? WHERE actor_id = ?",
             "UPDATE guild_settings SET updated_by = ? WHERE updated_by = ?",
+            "UPDATE watches SET created_by = ? WHERE created_by = ?",
+            "UPDATE entity_changes SET actor_id = ? WHERE actor_id = ?",
         ):
             cursor = await self._db.execute(sql, (new, old))
             changed += cursor.rowcount

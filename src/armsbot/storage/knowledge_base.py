@@ -27,6 +27,7 @@ from armsbot.models import (
 )
 from armsbot.records import AliasRecord, EntityRecord, IndexRow
 from armsbot.search.folding import fold
+from armsbot.storage.changelog import record_changes
 from armsbot.storage.connection import (
     BUSY_TIMEOUT_S,
     DatabaseUnavailable,
@@ -57,6 +58,7 @@ class KnowledgeBase:
         # processes wait on SQLite's lock (busy_timeout).
         self._transaction_lock = asyncio.Lock()
         self._commits = 0  # write transactions this connection committed (see ``version``)
+        self._writer: str | None = None  # see ``attribute_changes``
 
     @classmethod
     async def open(cls, path: Path, *, read_only: bool = False) -> Self:
@@ -96,12 +98,17 @@ class KnowledgeBase:
         await self.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run a block in one write transaction: all of it is committed, or none of it."""
+    async def transaction(self, *, log_changes: bool = True) -> AsyncIterator[aiosqlite.Connection]:
+        """Run a block in one write transaction: all of it is committed, or none of it.
+
+        What it changed on watched entities is logged in the same commit (``changelog``).
+        """
         async with self._transaction_lock:
             await self._begin()
             try:
                 yield self._db
+                if log_changes:
+                    await record_changes(self._db, self._writer)
                 await self._db.execute("COMMIT")
             except BaseException:
                 # SQLite has already rolled back after some errors (a full disk, an I/O error);
@@ -110,7 +117,13 @@ class KnowledgeBase:
                     with suppress(sqlite3.Error):
                         await self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._writer = None
             self._commits += 1
+
+    def attribute_changes(self, actor_id: str) -> None:
+        """Name who decided the open transaction's changes where no revision says (``build``)."""
+        self._writer = actor_id
 
     async def _begin(self) -> None:
         """BEGIN IMMEDIATE, waiting for other writers.
@@ -178,7 +191,7 @@ class KnowledgeBase:
             if number <= version:
                 continue
             # executescript would commit on its own; run statements inside one transaction instead.
-            async with self.transaction() as db:
+            async with self.transaction(log_changes=False) as db:
                 for statement in _split_sql(script):
                     await db.execute(statement)
                 await db.execute(f"PRAGMA user_version = {number}")
@@ -565,8 +578,12 @@ class KnowledgeBase:
     async def integrity_problems(self) -> list[str]:
         """Everything wrong with the database, in words; empty when it is sound."""
         problems: list[str] = []
-        async with self._db.execute("PRAGMA integrity_check") as cursor:
-            results = [str(r[0]) for r in await cursor.fetchall()]
+        try:
+            async with self._db.execute("PRAGMA integrity_check") as cursor:
+                results = [str(r[0]) for r in await cursor.fetchall()]
+        except sqlite3.DatabaseError as exc:
+            # Some damage stops the check itself (which page it hits depends on the layout).
+            return [f"SQLite integrity: {exc}"]
         if results != ["ok"]:
             # The checks below read every table, and would stop at the first damaged page.
             return [f"SQLite integrity: {r}" for r in results]

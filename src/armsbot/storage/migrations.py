@@ -217,6 +217,183 @@ MIGRATIONS: list[tuple[int, str]] = [
         ) STRICT;
         """,
     ),
+    (
+        7,
+        """
+        -- A channel follows an entity (/watch): notices report the changes after reported_through.
+        CREATE TABLE watches (
+            channel_id       TEXT NOT NULL,
+            entity_id        TEXT NOT NULL,
+            guild_id         TEXT NOT NULL,
+            created_by       TEXT NOT NULL,
+            created_at       TEXT NOT NULL,
+            -- the newest change already reported here, or the newest when the watch began
+            reported_through INTEGER NOT NULL,
+            PRIMARY KEY (channel_id, entity_id)
+        ) STRICT;
+        CREATE INDEX watches_entity ON watches(entity_id);
+        CREATE INDEX watches_guild ON watches(guild_id);
+
+        -- Channels the bot failed to post notices in; disabled after repeated failures.
+        CREATE TABLE watch_channels (
+            channel_id  TEXT PRIMARY KEY,
+            guild_id    TEXT NOT NULL,
+            failures    INTEGER NOT NULL DEFAULT 0,
+            last_error  TEXT,
+            retry_at    TEXT,
+            disabled_at TEXT
+        ) STRICT;
+
+        -- What changed on a watched entity's card, written by the transaction that changed it
+        -- (approval, revert, import, removal, rebuild: see armsbot.storage.changelog).
+        CREATE TABLE entity_changes (
+            id            INTEGER PRIMARY KEY,
+            entity_id     TEXT NOT NULL,
+            entity_name   TEXT NOT NULL,
+            change        TEXT NOT NULL CHECK (change IN ('claim_added', 'claim_removed',
+                'claim_status', 'claim_text', 'entry_created', 'entry_removed', 'entry_edited')),
+            claim_id      TEXT,
+            claim_text    TEXT,
+            status_before TEXT,
+            status_after  TEXT,
+            detail        TEXT,
+            actor_id      TEXT NOT NULL,
+            correction_id INTEGER,
+            revision_id   INTEGER,
+            at            TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX entity_changes_entity ON entity_changes(entity_id, id);
+
+        -- One notice: its changes fixed and its nonce made before it is sent, marked sent after,
+        -- so a crash in between sends it again with the same nonce (Discord keeps one message).
+        CREATE TABLE watch_notices (
+            id           INTEGER PRIMARY KEY,
+            channel_id   TEXT NOT NULL,
+            guild_id     TEXT NOT NULL,
+            entity_id    TEXT NOT NULL,
+            first_change INTEGER NOT NULL,
+            last_change  INTEGER NOT NULL,
+            nonce        TEXT NOT NULL UNIQUE,
+            state        TEXT NOT NULL DEFAULT 'sending'
+                CHECK (state IN ('sending', 'sent', 'dropped')),
+            claimed_at   TEXT NOT NULL,
+            attempts     INTEGER NOT NULL DEFAULT 0,
+            sent_at      TEXT,
+            message_id   TEXT
+        ) STRICT;
+        CREATE INDEX watch_notices_sending ON watch_notices(channel_id) WHERE state = 'sending';
+
+        -- What a transaction touched, as it was before: triggers fill these on every write path,
+        -- and the transaction turns them into entity_changes and empties them before it commits.
+        -- Nothing is staged while nobody watches anything.
+        CREATE TABLE watch_staged_claims (
+            claim_id TEXT PRIMARY KEY,
+            existed  INTEGER NOT NULL,
+            status   TEXT,
+            text     TEXT,
+            home     TEXT,
+            dataset  TEXT,
+            parties  TEXT
+        ) STRICT;
+        CREATE TABLE watch_staged_entities (
+            entity_id  TEXT PRIMARY KEY,
+            existed    INTEGER NOT NULL,
+            name       TEXT,
+            summary    TEXT,
+            attributes TEXT,
+            dataset    TEXT,
+            aliases    TEXT
+        ) STRICT;
+        CREATE TABLE watch_staged_revisions (revision_id INTEGER PRIMARY KEY) STRICT;
+
+        CREATE TRIGGER watch_claims_delete BEFORE DELETE ON claims
+        WHEN EXISTS (SELECT 1 FROM watches)
+            AND NOT EXISTS (SELECT 1 FROM watch_staged_claims WHERE claim_id = old.id)
+        BEGIN
+            INSERT INTO watch_staged_claims VALUES (old.id, 1, old.status, old.text,
+                old.home_entity_id, old.provenance_dataset,
+                (SELECT json_group_array(entity_id) FROM claim_parties WHERE claim_id = old.id));
+        END;
+        CREATE TRIGGER watch_claims_update BEFORE UPDATE OF status, text, home_entity_id ON claims
+        WHEN EXISTS (SELECT 1 FROM watches)
+            AND NOT EXISTS (SELECT 1 FROM watch_staged_claims WHERE claim_id = old.id)
+        BEGIN
+            INSERT INTO watch_staged_claims VALUES (old.id, 1, old.status, old.text,
+                old.home_entity_id, old.provenance_dataset,
+                (SELECT json_group_array(entity_id) FROM claim_parties WHERE claim_id = old.id));
+        END;
+        CREATE TRIGGER watch_claims_insert AFTER INSERT ON claims
+        WHEN EXISTS (SELECT 1 FROM watches)
+        BEGIN
+            INSERT OR IGNORE INTO watch_staged_claims (claim_id, existed) VALUES (new.id, 0);
+        END;
+        CREATE TRIGGER watch_claim_parties_delete BEFORE DELETE ON claim_parties
+        WHEN EXISTS (SELECT 1 FROM watches)
+            AND NOT EXISTS (SELECT 1 FROM watch_staged_claims WHERE claim_id = old.claim_id)
+        BEGIN
+            INSERT INTO watch_staged_claims
+            SELECT c.id, 1, c.status, c.text, c.home_entity_id, c.provenance_dataset,
+                (SELECT json_group_array(entity_id) FROM claim_parties WHERE claim_id = c.id)
+            FROM claims c WHERE c.id = old.claim_id;
+        END;
+        CREATE TRIGGER watch_claim_parties_insert AFTER INSERT ON claim_parties
+        WHEN EXISTS (SELECT 1 FROM watches)
+            AND NOT EXISTS (SELECT 1 FROM watch_staged_claims WHERE claim_id = new.claim_id)
+        BEGIN
+            INSERT INTO watch_staged_claims
+            SELECT c.id, 1, c.status, c.text, c.home_entity_id, c.provenance_dataset,
+                (SELECT json_group_array(entity_id) FROM claim_parties
+                 WHERE claim_id = c.id AND position != new.position)
+            FROM claims c WHERE c.id = new.claim_id;
+        END;
+
+        CREATE TRIGGER watch_entities_delete BEFORE DELETE ON entities
+        WHEN EXISTS (SELECT 1 FROM watches WHERE entity_id = old.id)
+        BEGIN
+            INSERT OR IGNORE INTO watch_staged_entities VALUES (old.id, 1, old.name, old.summary,
+                old.attributes, old.dataset,
+                (SELECT json_group_array(name) FROM aliases
+                 WHERE entity_id = old.id AND origin = 'data'));
+        END;
+        CREATE TRIGGER watch_entities_update BEFORE UPDATE OF name, summary, attributes ON entities
+        WHEN EXISTS (SELECT 1 FROM watches WHERE entity_id = old.id)
+        BEGIN
+            INSERT OR IGNORE INTO watch_staged_entities VALUES (old.id, 1, old.name, old.summary,
+                old.attributes, old.dataset,
+                (SELECT json_group_array(name) FROM aliases
+                 WHERE entity_id = old.id AND origin = 'data'));
+        END;
+        CREATE TRIGGER watch_entities_insert AFTER INSERT ON entities
+        WHEN EXISTS (SELECT 1 FROM watches WHERE entity_id = new.id)
+        BEGIN
+            INSERT OR IGNORE INTO watch_staged_entities (entity_id, existed) VALUES (new.id, 0);
+        END;
+        CREATE TRIGGER watch_aliases_delete BEFORE DELETE ON aliases
+        WHEN old.origin = 'data' AND EXISTS (SELECT 1 FROM watches WHERE entity_id = old.entity_id)
+        BEGIN
+            INSERT OR IGNORE INTO watch_staged_entities
+            SELECT e.id, 1, e.name, e.summary, e.attributes, e.dataset,
+                (SELECT json_group_array(name) FROM aliases
+                 WHERE entity_id = e.id AND origin = 'data')
+            FROM entities e WHERE e.id = old.entity_id;
+        END;
+        CREATE TRIGGER watch_aliases_insert AFTER INSERT ON aliases
+        WHEN new.origin = 'data' AND EXISTS (SELECT 1 FROM watches WHERE entity_id = new.entity_id)
+        BEGIN
+            INSERT OR IGNORE INTO watch_staged_entities
+            SELECT e.id, 1, e.name, e.summary, e.attributes, e.dataset,
+                (SELECT json_group_array(name) FROM aliases
+                 WHERE entity_id = e.id AND origin = 'data' AND id != new.id)
+            FROM entities e WHERE e.id = new.entity_id;
+        END;
+
+        CREATE TRIGGER watch_revisions_insert AFTER INSERT ON revisions
+        WHEN EXISTS (SELECT 1 FROM watches)
+        BEGIN
+            INSERT INTO watch_staged_revisions VALUES (new.id);
+        END;
+        """,
+    ),
 ]
 
 # Features add their migrations to the list above; keep them in order of their numbers.

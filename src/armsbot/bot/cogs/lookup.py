@@ -14,6 +14,7 @@ from armsbot.bot import i18n
 from armsbot.bot.client import NO_MENTIONS, send_ephemeral
 from armsbot.bot.components import OpenEntityButton, candidate_buttons, show_card
 from armsbot.bot.embeds import FIELD_VALUE_LIMIT, card_pages
+from armsbot.bot.installs import answers_privately
 from armsbot.bot.markdown import escape, truncate
 from armsbot.imports.status import dataset_statuses
 from armsbot.models import Kind
@@ -31,6 +32,12 @@ SEARCH_BUTTONS = 10
 
 Interaction = discord.Interaction["ArmsBot"]
 Name = app_commands.Range[str, 1, MAX_QUERY_LENGTH]
+# The lookups work outside servers too (armsbot.bot.installs), where answers are private unless
+# the member shares them.
+SHARE = _("share")
+SHARE_HELP = _(
+    "Show the answer to everyone here (outside servers that added armsbot, it is private)"
+)
 
 
 def choice_label(match: Match) -> str:
@@ -48,14 +55,15 @@ class LookupCog(commands.Cog):
     def __init__(self, bot: ArmsBot) -> None:
         self.bot = bot
 
-    async def _lookup(self, interaction: Interaction, kind: Kind, name: str) -> None:
+    async def _lookup(self, interaction: Interaction, kind: Kind, name: str, share: bool) -> None:
+        private = answers_privately(interaction, share)
         try:
             answer = await self.bot.services.lookup.ask(kind, name)
         except QueryError as exc:
             await send_ephemeral(interaction, i18n.text(exc.key, interaction.locale, **exc.params))
             return
         if answer.card is not None:
-            await show_card(interaction, answer.card, 0, edit=False)
+            await show_card(interaction, answer.card, 0, edit=False, ephemeral=private)
             return
         query = escape(truncate(answer.query, 80))
         if not answer.candidates:
@@ -67,6 +75,7 @@ class LookupCog(commands.Cog):
             i18n.text("did_you_mean", interaction.locale, query=query),
             view=candidate_buttons(answer.candidates),
             allowed_mentions=NO_MENTIONS,
+            ephemeral=private,
         )
 
     async def _complete(self, kind: Kind | None, current: str) -> list[app_commands.Choice[str]]:
@@ -81,11 +90,13 @@ class LookupCog(commands.Cog):
             "What is known about a country: arms and surveillance bought, embargoes, cases"
         ),
     )
-    @app_commands.rename(name=_("name"))
-    @app_commands.describe(name=_("A country's name in any language, or its ISO code"))
-    async def country(self, interaction: Interaction, name: Name) -> None:
+    @app_commands.rename(name=_("name"), share=SHARE)
+    @app_commands.describe(
+        name=_("A country's name in any language, or its ISO code"), share=SHARE_HELP
+    )
+    async def country(self, interaction: Interaction, name: Name, share: bool = False) -> None:
         """Look up a country."""
-        await self._lookup(interaction, Kind.COUNTRY, name)
+        await self._lookup(interaction, Kind.COUNTRY, name, share)
 
     @country.autocomplete("name")
     async def _country_names(
@@ -97,11 +108,11 @@ class LookupCog(commands.Cog):
         name=_("firm"),
         description=_("What is known about a firm: what it sold to whom, listings, court cases"),
     )
-    @app_commands.rename(name=_("name"))
-    @app_commands.describe(name=_("A firm's name, former name or product"))
-    async def firm(self, interaction: Interaction, name: Name) -> None:
+    @app_commands.rename(name=_("name"), share=SHARE)
+    @app_commands.describe(name=_("A firm's name, former name or product"), share=SHARE_HELP)
+    async def firm(self, interaction: Interaction, name: Name, share: bool = False) -> None:
         """Look up a firm."""
-        await self._lookup(interaction, Kind.FIRM, name)
+        await self._lookup(interaction, Kind.FIRM, name, share)
 
     @firm.autocomplete("name")
     async def _firm_names(
@@ -113,11 +124,11 @@ class LookupCog(commands.Cog):
         name=_("law"),
         description=_("A law, ruling, bill, embargo or listing on arms and surveillance exports"),
     )
-    @app_commands.rename(name=_("name"))
-    @app_commands.describe(name=_("The instrument's name or abbreviation"))
-    async def law(self, interaction: Interaction, name: Name) -> None:
+    @app_commands.rename(name=_("name"), share=SHARE)
+    @app_commands.describe(name=_("The instrument's name or abbreviation"), share=SHARE_HELP)
+    async def law(self, interaction: Interaction, name: Name, share: bool = False) -> None:
         """Look up a law or legal instrument."""
-        await self._lookup(interaction, Kind.LAW, name)
+        await self._lookup(interaction, Kind.LAW, name, share)
 
     @law.autocomplete("name")
     async def _law_names(
@@ -128,8 +139,10 @@ class LookupCog(commands.Cog):
     @app_commands.command(
         name=_("search"), description=_("Search countries, firms and laws by any name")
     )
-    @app_commands.rename(query=_("query"), kind=_("kind"))
-    @app_commands.describe(query=_("Any name, alias, product or code"), kind=_("Only this kind"))
+    @app_commands.rename(query=_("query"), kind=_("kind"), share=SHARE)
+    @app_commands.describe(
+        query=_("Any name, alias, product or code"), kind=_("Only this kind"), share=SHARE_HELP
+    )
     @app_commands.choices(
         kind=[
             app_commands.Choice(name=_("country"), value="country"),
@@ -138,7 +151,11 @@ class LookupCog(commands.Cog):
         ]
     )
     async def search(
-        self, interaction: Interaction, query: Name, kind: app_commands.Choice[str] | None = None
+        self,
+        interaction: Interaction,
+        query: Name,
+        kind: app_commands.Choice[str] | None = None,
+        share: bool = False,
     ) -> None:
         """List what matches a query."""
         lookup = self.bot.services.lookup
@@ -158,13 +175,18 @@ class LookupCog(commands.Cog):
         for match in matches:
             view.add_item(OpenEntityButton(match.id, f"{match.name} ({match.kind.value})"))
         await interaction.response.send_message(
-            embed=card_pages(card)[0].embed(), view=view, allowed_mentions=NO_MENTIONS
+            embed=card_pages(card)[0].embed(),
+            view=view,
+            allowed_mentions=NO_MENTIONS,
+            ephemeral=answers_privately(interaction, share),
         )
 
     @app_commands.command(
         name=_("about"), description=_("What armsbot is and where its data comes from")
     )
-    async def about(self, interaction: Interaction) -> None:
+    @app_commands.rename(share=SHARE)
+    @app_commands.describe(share=SHARE_HELP)
+    async def about(self, interaction: Interaction, share: bool = False) -> None:
         """Describe the bot and its knowledge base."""
         counts = await self.bot.services.kb.count()
         locale = interaction.locale
@@ -211,4 +233,8 @@ class LookupCog(commands.Cog):
         )
         if self.bot.settings.project_url:
             embed.url = self.bot.settings.project_url
-        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            embed=embed,
+            allowed_mentions=NO_MENTIONS,
+            ephemeral=answers_privately(interaction, share),
+        )
