@@ -286,3 +286,44 @@ def search_card(query: str, matches: list[Match]) -> Card:
         summary=None if lines else "Nothing matched.",
         sections=[section] if section else [],
     )
+
+
+CATEGORY_TITLES = {
+    Category.TRANSFER: "Transfers",
+    Category.USE: "Reported use",
+    Category.EMBARGO: "Arms embargoes",
+    Category.DESIGNATION: "Sanctions and listings",
+    Category.LEGAL: "Legal actions",
+    Category.RESPONSE: "Denials and responses",
+    Category.BACKGROUND: "Background",
+}
+
+
+def claim_line(claim: Claim, sources: list[int]) -> CardLine:
+    """One claim as a line of a list of claims: status, text, what and when, its sources."""
+    return CardLine(
+        text=claim.text,
+        status=claim.status,
+        detail=_detail(claim),
+        sources=sources,
+        claim_id=claim.id,
+    )
+
+
+def claims_card(title: str, notes: Sequence[str], claims: Sequence[Claim]) -> Card:
+    """A list of claims (in the order given), grouped by category, sources numbered as cited."""
+    sources = _Sources()
+    sections: dict[Category, CardGroup] = {}
+    for claim in claims:
+        group = sections.setdefault(claim.category, CardGroup(None))
+        group.lines.append(claim_line(claim, sources.cite(claim)))
+    return Card(
+        kind="claims",
+        title=title,
+        summary=" ".join(notes) or None,
+        sections=[
+            CardSection(CATEGORY_TITLES[category], [group]) for category, group in sections.items()
+        ],
+        sources=list(sources.numbered.values()),
+        footer=FOOTER,
+    )

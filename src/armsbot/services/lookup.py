@@ -27,6 +27,9 @@ QUERY_MESSAGES = {
     "query.hidden": "The query {reason}; type it again in plain text.",
     "query.empty": "The query is empty: type a name, such as Azerbaijan or NSO Group.",
     "query.too_long": "The query is {length} characters long; names are at most {limit}.",
+    "claims.year": "{year} is not a year armsbot can look for: give one from {low} to {high}.",
+    "claims.years": "Since {since} is after until {until}: give the earlier year first.",
+    "claims.nothing": "Nothing to look for: give a query (names or words), a party or a product.",
 }
 
 

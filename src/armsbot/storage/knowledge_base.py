@@ -267,6 +267,9 @@ class KnowledgeBase:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             sorted(meta.items()),
         )
+        # The triggers kept the full-text index in step; rebuilding it here also mends an index
+        # that something outside armsbot put out of step (what `db check` reports).
+        await db.execute("INSERT INTO claims_fts (claims_fts) VALUES ('rebuild')")
 
     @staticmethod
     async def insert_aliases(
@@ -565,8 +568,12 @@ class KnowledgeBase:
     async def integrity_problems(self) -> list[str]:
         """Everything wrong with the database, in words; empty when it is sound."""
         problems: list[str] = []
-        async with self._db.execute("PRAGMA integrity_check") as cursor:
-            results = [str(r[0]) for r in await cursor.fetchall()]
+        try:
+            async with self._db.execute("PRAGMA integrity_check") as cursor:
+                results = [str(r[0]) for r in await cursor.fetchall()]
+        except sqlite3.DatabaseError as exc:
+            # Damage that stops the check itself (seen on pages of an expression index).
+            return [f"SQLite integrity: {exc}"]
         if results != ["ok"]:
             # The checks below read every table, and would stop at the first damaged page.
             return [f"SQLite integrity: {r}" for r in results]
@@ -605,6 +612,16 @@ class KnowledgeBase:
             (
                 "SELECT id FROM entities WHERE kind = 'country' AND id NOT GLOB '[A-Z][A-Z]'",
                 "country {} does not have a two-letter code as its id",
+            ),
+            (
+                # One full-text entry per claim row (the triggers of migration 6); a file changed
+                # without them (or renumbered by VACUUM) is out of step.
+                "SELECT (SELECT count(*) FROM claims), (SELECT count(*) FROM claims_fts_docsize)"
+                " WHERE (SELECT count(*) FROM claims) != (SELECT count(*) FROM claims_fts_docsize)"
+                " OR EXISTS (SELECT 1 FROM claims_fts_docsize d"
+                " WHERE d.id NOT IN (SELECT rowid FROM claims))",
+                "the full-text index of claims is out of step ({} claims, {} indexed): run"
+                " `armsbot db build --force` to rebuild it",
             ),
         ]
         checks += [

@@ -193,6 +193,40 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        6,
+        """
+        -- Full-text search over what a claim says: its text, product, goods and end user. The
+        -- index reads the claims table (external content), and the triggers keep it in step with
+        -- every write to claims, whichever code makes it (a build, an import, a correction, a
+        -- revert). Words are folded (case, accents) and stemmed ("drones" finds "drone").
+        -- PostgreSQL: a generated tsvector column with a GIN index serves the same queries.
+        CREATE VIRTUAL TABLE claims_fts USING fts5(
+            text, product, goods, end_user,
+            content = 'claims', content_rowid = 'rowid',
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER claims_fts_insert AFTER INSERT ON claims BEGIN
+            INSERT INTO claims_fts (rowid, text, product, goods, end_user)
+            VALUES (new.rowid, new.text, new.product, new.goods, new.end_user);
+        END;
+        CREATE TRIGGER claims_fts_delete AFTER DELETE ON claims BEGIN
+            INSERT INTO claims_fts (claims_fts, rowid, text, product, goods, end_user)
+            VALUES ('delete', old.rowid, old.text, old.product, old.goods, old.end_user);
+        END;
+        CREATE TRIGGER claims_fts_update AFTER UPDATE OF text, product, goods, end_user ON claims
+        BEGIN
+            INSERT INTO claims_fts (claims_fts, rowid, text, product, goods, end_user)
+            VALUES ('delete', old.rowid, old.text, old.product, old.goods, old.end_user);
+            INSERT INTO claims_fts (rowid, text, product, goods, end_user)
+            VALUES (new.rowid, new.text, new.product, new.goods, new.end_user);
+        END;
+        INSERT INTO claims_fts (claims_fts) VALUES ('rebuild');
+        -- "israeli drones": the firms based in a country named in a query.
+        CREATE INDEX entities_headquarters ON entities (json_extract(attributes, '$.headquarters'))
+            WHERE kind = 'firm';
+        """,
+    ),
 ]
 
 # Features add their migrations to the list above; keep them in order of their numbers.
