@@ -298,3 +298,15 @@ def test_query_state_round_trips_and_crafted_states_are_refused() -> None:
             ClaimQuery.from_state(crafted)
     with pytest.raises(QueryError):
         ClaimQuery.from_state('["x", [], "", "", 2030, 2010]')
+
+
+def test_ask_search_reads_several_names_as_the_bot_does(
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ARMSBOT_DATABASE", str(db_copy))
+    assert cli.main(["ask", "search", "NSO", "Morocco"]) == 0
+    assert capsys.readouterr().out.startswith("Claims linking NSO Group and Morocco, ")
+    assert cli.main(["ask", "search", "pegasus", "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["kind"] == "search"
+    assert card["sections"][0]["groups"][0]["lines"][0]["entity_id"] == "nso-group"

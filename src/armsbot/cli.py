@@ -28,7 +28,14 @@ from armsbot.datafiles import DataFilesInvalid
 from armsbot.models import Category, Kind, Status
 from armsbot.search.index import Match
 from armsbot.services import data, sii
-from armsbot.services.claims import MAX_YEAR, MIN_YEAR, ClaimQuery, claim_json
+from armsbot.services.claims import (
+    MAX_YEAR,
+    MIN_YEAR,
+    ClaimQuery,
+    ClaimsAnswer,
+    claim_json,
+    wants_claims,
+)
 from armsbot.services.corrections import Outcome
 from armsbot.services.lookup import MAX_RESULTS, QueryError
 from armsbot.services.quality import strict_problems
@@ -154,6 +161,9 @@ async def _ask(services: Services, args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     if args.what == "search":
         kind = Kind(args.kind) if args.kind else None
+        connection = await services.claims.answer(ClaimQuery.make(query, kind=kind))
+        if wants_claims(connection):  # several names, or words: the claims that link them
+            return await _show_claims(services, connection, ASK_CLAIMS_SHOWN, as_json=args.json)
         card = services.lookup.search_card(query, kind, args.limit)
         if args.json:
             _print_json(card.to_dict())
@@ -221,6 +231,21 @@ async def _claims(services: Services, args: argparse.Namespace) -> int:
         kind=args.kind,
     )
     answer = await claims.answer(query)
+    return await _show_claims(services, answer, args.limit, as_json=args.json, per_claim=True)
+
+
+async def _show_claims(
+    services: Services,
+    answer: ClaimsAnswer,
+    limit: int,
+    *,
+    as_json: bool,
+    per_claim: bool = False,
+) -> int:
+    """Print the claims an answer found (or the names to choose between); the exit status.
+
+    ``per_claim``: JSON is one object per claim (``armsbot claims``), else the card.
+    """
     if answer.ambiguous:
         choice = answer.ambiguous[0]
         lines = [f"“{choice.said}” names several entries; did you mean:"]
@@ -228,17 +253,18 @@ async def _claims(services: Services, args: argparse.Namespace) -> int:
         lines.append("Name one of them (or give its id with --party).")
         sys.stdout.write("\n".join(lines) + "\n")
         return EXIT_NOT_FOUND
-    found = await claims.page(answer, 0, args.limit)
-    if args.json:
-        names = await claims.parties_of(found)
+    found = await services.claims.page(answer, 0, limit)
+    card = claims_card(answer.heading(), answer.notes(), found)
+    if as_json and per_claim:
+        names = await services.claims.parties_of(found)
         _print_json([claim_json(c, names) for c in found])
+    elif as_json:
+        _print_json(card.to_dict())
     else:
-        card = claims_card(answer.heading(), answer.notes(), found)
         sys.stdout.write(render_text(card) + "\n")
         if answer.total > len(found):
-            sys.stdout.write(
-                f"\nShown: the first {len(found)} of {answer.total}; --limit shows more.\n"
-            )
+            more = "; --limit shows more" if per_claim else ""
+            sys.stdout.write(f"\nShown: the first {len(found)} of {answer.total}{more}.\n")
     return EXIT_OK if found else EXIT_NOT_FOUND
 
 
@@ -518,6 +544,7 @@ def _import_parser(db: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 MAX_CLAIMS_SHOWN = 1000
+ASK_CLAIMS_SHOWN = 100  # `ask search` shows this many claims, as the bot's first pages would
 
 
 def _claims_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
 from armsbot.models import Category, Claim, Kind, Role, SourceKey
-from armsbot.records import EntityRecord
+from armsbot.records import ClaimOutline, EntityRecord
 from armsbot.search.index import Match
 
 FOOTER = (
@@ -32,13 +32,24 @@ class Names:
         return found[1] if found else entity_id
 
 
-class _Sources:
+class SourceNumbers:
     """Numbers sources in order of first citation."""
 
     def __init__(self) -> None:
         self.numbered: dict[SourceKey, CardSource] = {}
 
+    def line(self, claim: Claim) -> CardLine:
+        """The claim as a line of a card, its sources numbered (new ones next)."""
+        return CardLine(
+            text=claim.text,
+            status=claim.status,
+            detail=_detail(claim),
+            sources=self.cite(claim),
+            claim_id=claim.id,
+        )
+
     def cite(self, claim: Claim) -> list[int]:
+        """The numbers of the claim's sources."""
         numbers = []
         for source in claim.sources:
             key = source.key()
@@ -58,11 +69,35 @@ class _Sources:
         return numbers
 
 
-def _parties(claim: Claim, role: Role) -> list[str]:
+class _PartyLike(Protocol):
+    @property
+    def entity(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+
+
+class _Placed(Protocol):
+    """What places a claim on a card: a whole claim, or its outline."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def category(self) -> Category: ...
+    @property
+    def date(self) -> str | None: ...
+    @property
+    def reported(self) -> str | None: ...
+    @property
+    def goods(self) -> Sequence[str]: ...
+    @property
+    def parties(self) -> Sequence[_PartyLike]: ...
+
+
+def _parties(claim: _Placed, role: Role) -> list[str]:
     return [p.entity for p in claim.parties if p.role is role]
 
 
-def _role_of(claim: Claim, entity_id: str) -> Role | None:
+def _role_of(claim: _Placed, entity_id: str) -> Role | None:
     return next((p.role for p in claim.parties if p.entity == entity_id), None)
 
 
@@ -87,7 +122,7 @@ def _detail(claim: Claim) -> str | None:
     return " · ".join(parts) or None
 
 
-def _transfer_heading(who: str, claim: Claim) -> str:
+def _transfer_heading(who: str, claim: _Placed) -> str:
     """A transfer group's heading: the counterpart, then the goods in a fixed order."""
     goods = sorted(
         {g[0].lower() + g[1:] if g[1:2].islower() else g for g in claim.goods}, key=str.casefold
@@ -105,7 +140,9 @@ def _in_force_label(attributes: Mapping[str, Any]) -> str:
     return "status unknown"
 
 
-def _section_and_group(entity: EntityRecord, claim: Claim, names: Names) -> tuple[str, str | None]:
+def _section_and_group(
+    entity: EntityRecord, claim: _Placed, names: Names
+) -> tuple[str, str | None]:
     """Which section of this entity's card a claim belongs in, and under which heading."""
     role = _role_of(claim, entity.id)
 
@@ -156,7 +193,7 @@ SECTION_ORDER = [
 ]
 
 
-def _sort_key(claim: Claim) -> tuple[int, str, str]:
+def _sort_key(claim: _Placed) -> tuple[int, str, str]:
     when = claim.date or claim.reported or ""
     return (0 if when else 1, when, claim.id)
 
@@ -224,21 +261,13 @@ def entity_card(
     ``datasets`` names the datasets imported into the knowledge base, for the card of an entity
     with no claim, which says where armsbot looked.
     """
-    sources = _Sources()
+    sources = SourceNumbers()
     sections: dict[str, dict[str | None, CardGroup]] = {}
     for claim in sorted(claims, key=_sort_key):
         title, heading = _section_and_group(entity, claim, names)
         groups = sections.setdefault(title, {})
         group = groups.setdefault(heading, CardGroup(heading))
-        group.lines.append(
-            CardLine(
-                text=claim.text,
-                status=claim.status,
-                detail=_detail(claim),
-                sources=sources.cite(claim),
-                claim_id=claim.id,
-            )
-        )
+        group.lines.append(sources.line(claim))
     ordered = [
         CardSection(title, list(sections[title].values()))
         for title in SECTION_ORDER
@@ -257,16 +286,39 @@ def entity_card(
     card_sources = sorted(sources.numbered.values(), key=lambda s: renumber[s.number])
     for source in card_sources:
         source.number = renumber[source.number]
+    card = entity_head(entity, names)
+    card.sections = ordered
+    card.sources = card_sources
+    return card
+
+
+def entity_head(entity: EntityRecord, names: Names) -> Card:
+    """An entity's card without its claims: title, summary, facts and footer."""
     return Card(
         kind=entity.kind.value,
         title=entity.name,
         entity_id=entity.id,
         summary=entity.summary,
         facts=_facts(entity, names),
-        sections=ordered,
-        sources=card_sources,
         footer=FOOTER,
     )
+
+
+def card_order(
+    entity: EntityRecord, outlines: Sequence[ClaimOutline], names: Names
+) -> list[tuple[str, str | None, str]]:
+    """(section, heading, claim id) of every claim, in the order ``entity_card`` shows them."""
+    sections: dict[str, dict[str | None, list[str]]] = {}
+    for outline in sorted(outlines, key=_sort_key):
+        title, heading = _section_and_group(entity, outline, names)
+        sections.setdefault(title, {}).setdefault(heading, []).append(outline.id)
+    return [
+        (title, heading, claim_id)
+        for title in SECTION_ORDER
+        if title in sections
+        for heading, ids in sections[title].items()
+        for claim_id in ids
+    ]
 
 
 def search_card(query: str, matches: list[Match]) -> Card:
@@ -299,24 +351,13 @@ CATEGORY_TITLES = {
 }
 
 
-def claim_line(claim: Claim, sources: list[int]) -> CardLine:
-    """One claim as a line of a list of claims: status, text, what and when, its sources."""
-    return CardLine(
-        text=claim.text,
-        status=claim.status,
-        detail=_detail(claim),
-        sources=sources,
-        claim_id=claim.id,
-    )
-
-
 def claims_card(title: str, notes: Sequence[str], claims: Sequence[Claim]) -> Card:
     """A list of claims (in the order given), grouped by category, sources numbered as cited."""
-    sources = _Sources()
+    sources = SourceNumbers()
     sections: dict[Category, CardGroup] = {}
     for claim in claims:
         group = sections.setdefault(claim.category, CardGroup(None))
-        group.lines.append(claim_line(claim, sources.cite(claim)))
+        group.lines.append(sources.line(claim))
     return Card(
         kind="claims",
         title=title,

@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from armsbot.cards.build import CATEGORY_TITLES, FOOTER, SourceNumbers
+from armsbot.cards.feed import CardFeed, FeedItem
+from armsbot.cards.model import Card
 from armsbot.models import Category, Claim, Kind, Status
 from armsbot.search.index import Match, MatchTier, Resolution, SearchIndex
 from armsbot.search.reading import AmbiguousName, read_query
@@ -217,6 +220,19 @@ class ClaimsAnswer:
         return " ".join(parts)
 
 
+def wants_claims(answer: ClaimsAnswer) -> bool:
+    """Whether a search is a question about connections rather than a lookup of one name.
+
+    One name and nothing else ("pegasus") is answered with the entities it matches, as before;
+    two names, a name and words, words alone, or any filter are answered with claims.
+    """
+    query = answer.query
+    filters = query.statuses or query.category or query.since or query.until or query.product
+    return bool(
+        answer.ambiguous or len(answer.entities) > 1 or answer.words or filters or query.parties
+    )
+
+
 def _names(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
@@ -299,6 +315,28 @@ class ClaimsService:
         if not answer.searched or answer.total == 0:
             return []
         return await self.search.claims(answer.filter, offset, limit)
+
+    def feed(self, answer: ClaimsAnswer) -> CardFeed:
+        """The answer as a card read a batch of claims at a time (for pages)."""
+        head = Card(kind="claims", title=answer.heading(), summary=" ".join(answer.notes()) or None)
+        head.footer = FOOTER
+        feed = CardFeed(head, answer.total)
+        numbers = SourceNumbers()
+        offset = 0
+
+        async def read(count: int) -> list[FeedItem]:
+            nonlocal offset
+            claims = await self.page(answer, offset, count)
+            offset += len(claims)
+            items: list[FeedItem] = [
+                (CATEGORY_TITLES[c.category], None, numbers.line(c)) for c in claims
+            ]
+            for source in numbers.numbered.values():
+                feed.sources.setdefault(source.number, source)
+            return items
+
+        feed.read = read
+        return feed
 
     async def parties_of(self, claims: Sequence[Claim]) -> dict[str, tuple[Kind, str]]:
         """Kind and name of every party of these claims."""

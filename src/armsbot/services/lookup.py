@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from armsbot.cards.build import Names, entity_card, search_card
+from armsbot.cards.build import (
+    Names,
+    SourceNumbers,
+    card_order,
+    entity_card,
+    entity_head,
+    search_card,
+)
+from armsbot.cards.feed import CardFeed, FeedItem
 from armsbot.cards.model import Card
-from armsbot.models import Kind, check_clean_text
+from armsbot.models import Kind, Role, check_clean_text
 from armsbot.search.index import Match, SearchIndex
 from armsbot.services.sii import DATASET as SII_DATASET
 from armsbot.services.sii import DATASET_NAME as SII_DATASET_NAME
@@ -72,10 +82,12 @@ class LookupService:
     ) -> None:
         self.kb = kb
         self.index = index
-        self.cache = CardCache(cache_lines)
+        self.cache: CardCache[Card] = CardCache(cache_lines)
+        self.feeds: CardCache[CardFeed] = CardCache(cache_lines, lambda feed: 1 + feed.total)
         # Builds under way, by entity id and the version they read: requests for a card that is
         # not built yet wait for the one build instead of each starting their own.
         self._building: dict[tuple[str, object], asyncio.Task[Card | None]] = {}
+        self._feeding: dict[tuple[str, object], asyncio.Task[CardFeed | None]] = {}
 
     def search(self, query: str, kind: Kind | None = None, limit: int = 10) -> list[Match]:
         """Ranked matches for ``query``; raises :class:`QueryError` on unusable input."""
@@ -86,16 +98,89 @@ class LookupService:
         """The search results as a card."""
         return search_card(clean_query(query), self.search(query, kind, limit))
 
-    async def ask(self, kind: Kind, query: str) -> Answer:
-        """The card for the ``kind`` entity ``query`` names (an id or a name)."""
+    def choose(self, kind: Kind, query: str) -> tuple[str, str | None, list[Match]]:
+        """The query cleaned, the id of the ``kind`` entity it names, and the candidates."""
         cleaned = clean_query(query)
         if self.index.entity_kind(cleaned) is kind:
-            card = await self.card(cleaned)
-            return Answer(cleaned, card, [])
+            return cleaned, cleaned, []
         resolution = self.index.resolve(cleaned, kind)
-        if resolution.chosen is None:
-            return Answer(cleaned, None, resolution.candidates)
-        return Answer(cleaned, await self.card(resolution.chosen.id), resolution.candidates)
+        chosen = resolution.chosen.id if resolution.chosen is not None else None
+        return cleaned, chosen, resolution.candidates
+
+    async def ask(self, kind: Kind, query: str) -> Answer:
+        """The card for the ``kind`` entity ``query`` names (an id or a name)."""
+        cleaned, chosen, candidates = self.choose(kind, query)
+        if chosen is None:
+            return Answer(cleaned, None, candidates)
+        return Answer(cleaned, await self.card(chosen), candidates)
+
+    async def card_feed(self, entity_id: str) -> CardFeed | None:
+        """An entity's card to be read a page at a time, or None if there is no such entity.
+
+        Only what orders the claims is read at first (two queries of short columns); the claims
+        themselves are read as pages ask for them. Kept, and shared by concurrent requests, as
+        :meth:`card` keeps whole cards.
+        """
+        version = await self.kb.version()
+        cached = self.feeds.get(entity_id, version)
+        if cached is not None:
+            return cached
+        key = (entity_id, version)
+        build = self._feeding.get(key)
+        if build is None or build.done():
+            build = asyncio.create_task(self._feed_and_keep(entity_id, version))
+            self._feeding[key] = build
+            build.add_done_callback(lambda done: self._forget_feed(key, done))
+        return await asyncio.shield(build)
+
+    async def _feed_and_keep(self, entity_id: str, version: object) -> CardFeed | None:
+        feed = await self._build_feed(entity_id)
+        if feed is not None:
+            self.feeds.put(entity_id, version, feed)
+        return feed
+
+    def _forget_feed(self, key: tuple[str, object], build: asyncio.Task[CardFeed | None]) -> None:
+        if self._feeding.get(key) is build:
+            del self._feeding[key]
+
+    async def _build_feed(self, entity_id: str) -> CardFeed | None:
+        entity = await self.kb.entity(entity_id, claims=False)
+        if entity is None:
+            return None
+        outlines = await self.kb.claim_outlines(entity_id)
+        if not outlines:  # the card that says nothing is on record, and where armsbot looked
+            card = await self._build_card(entity_id)
+            return CardFeed.of_card(card) if card is not None else None
+        mentioned = {p.entity for o in outlines for p in o.parties}
+        instruments = {p.entity for o in outlines for p in o.parties if p.role is Role.INSTRUMENT}
+        for key in ("headquarters", "parent"):
+            if entity.attributes.get(key):
+                mentioned.add(str(entity.attributes[key]))
+        names = Names(
+            await self.kb.entity_names(mentioned), await self.kb.entity_attributes(instruments)
+        )
+        order = card_order(entity, outlines, names)
+        feed = CardFeed(entity_head(entity, names), len(order))
+        numbers = SourceNumbers()
+        kb = self.kb
+        done = 0
+
+        async def read(count: int) -> list[FeedItem]:
+            nonlocal done
+            chunk = order[done : done + count]
+            done += len(chunk)
+            claims = {c.id: c for c in await kb.claims_by_id([c for _, _, c in chunk])}
+            items = [
+                (section, heading, numbers.line(claims[claim_id]))
+                for section, heading, claim_id in chunk
+                if claim_id in claims  # gone since the order was read: left out
+            ]
+            for source in numbers.numbered.values():
+                feed.sources.setdefault(source.number, source)
+            return items
+
+        feed.read = read
+        return feed
 
     async def card(self, entity_id: str) -> Card | None:
         """The card of one entity by id, or None if there is no such entity.
@@ -151,20 +236,28 @@ class LookupService:
         return [DATASET_NAMES.get(d, d) for d in await self.kb.imported_datasets()]
 
 
-class CardCache:
+T = TypeVar("T")
+
+
+def _card_weight(card: Card) -> int:
+    return 1 + sum(section.line_count for section in card.sections)
+
+
+class CardCache(Generic[T]):
     """Built cards by entity id, for one version of the knowledge base, least recently used out.
 
     Bounded by the lines the cards hold (a card of an entity with 2,000 claims weighs as much as
     2,000 small ones). A card built while the version changed is not kept.
     """
 
-    def __init__(self, max_lines: int) -> None:
+    def __init__(self, max_lines: int, weigh: Callable[[T], int] | None = None) -> None:
         self.max_lines = max_lines
+        self._weigh: Callable[[T], int] = weigh or _card_weight  # type: ignore[assignment]
         self.version: object = None
         self.lines = 0
         self.hits = 0
         self.misses = 0
-        self._cards: OrderedDict[str, tuple[Card, int]] = OrderedDict()
+        self._cards: OrderedDict[str, tuple[T, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._cards)
@@ -175,7 +268,7 @@ class CardCache:
             self.clear()
             self.version = version
 
-    def get(self, entity_id: str, version: object) -> Card | None:
+    def get(self, entity_id: str, version: object) -> T | None:
         """The card kept for ``entity_id`` at ``version``, or None."""
         self._at(version)
         found = self._cards.get(entity_id)
@@ -186,11 +279,11 @@ class CardCache:
         self._cards.move_to_end(entity_id)
         return found[0]
 
-    def put(self, entity_id: str, version: object, card: Card) -> None:
+    def put(self, entity_id: str, version: object, card: T) -> None:
         """Keep ``card`` if it was built at the current version and is not larger than the cache."""
         if version != self.version:
             return
-        weight = 1 + sum(section.line_count for section in card.sections)
+        weight = self._weigh(card)
         if weight > self.max_lines:
             return
         previous = self._cards.pop(entity_id, None)

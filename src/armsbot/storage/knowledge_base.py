@@ -25,7 +25,7 @@ from armsbot.models import (
     SourceKey,
     Status,
 )
-from armsbot.records import AliasRecord, EntityRecord, IndexRow
+from armsbot.records import AliasRecord, ClaimOutline, EntityRecord, IndexRow, PartyRef
 from armsbot.search.folding import fold
 from armsbot.storage.connection import (
     BUSY_TIMEOUT_S,
@@ -470,6 +470,42 @@ class KnowledgeBase:
         return await self._claims(
             "c.id IN (SELECT claim_id FROM claim_parties WHERE entity_id = ?)", (entity_id,)
         )
+
+    async def claim_outlines(self, entity_id: str) -> list[ClaimOutline]:
+        """What places each claim about the entity on its card, without reading their text.
+
+        A card of thousands of claims is shown a page at a time: its order comes from these
+        (two queries of short columns), and only the claims on the page asked for are read whole.
+        """
+        about = "SELECT claim_id FROM claim_parties WHERE entity_id = ?"
+        async with self._db.execute(
+            "SELECT claim_id, entity_id, role FROM claim_parties"
+            f" WHERE claim_id IN ({about}) ORDER BY claim_id, position",
+            (entity_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        parties: dict[str, list[PartyRef]] = defaultdict(list)
+        refs: dict[tuple[str, str], PartyRef] = {}
+        for claim_id, party, role in rows:
+            ref = refs.get((party, role))
+            if ref is None:
+                ref = refs[(party, role)] = PartyRef(str(party), Role(role))
+            parties[claim_id].append(ref)
+        async with self._db.execute(
+            f"SELECT id, category, date, reported, goods FROM claims WHERE id IN ({about})",
+            (entity_id,),
+        ) as cursor:
+            return [
+                ClaimOutline(
+                    str(r[0]),
+                    Category(r[1]),
+                    r[2],
+                    r[3],
+                    () if r[4] == "[]" else tuple(json.loads(r[4])),
+                    tuple(parties[r[0]]),
+                )
+                for r in await cursor.fetchall()
+            ]
 
     async def claims_by_id(self, claim_ids: Sequence[str]) -> list[Claim]:
         """The claims with these ids (those that exist)."""

@@ -12,11 +12,17 @@ from discord.ext import commands
 
 from armsbot.bot import i18n
 from armsbot.bot.client import NO_MENTIONS, send_ephemeral
-from armsbot.bot.components import OpenEntityButton, candidate_buttons, show_card
+from armsbot.bot.components import (
+    OpenEntityButton,
+    candidate_buttons,
+    show_card_page,
+    show_claims,
+)
 from armsbot.bot.embeds import card_pages
 from armsbot.bot.markdown import escape, truncate
-from armsbot.models import Kind
+from armsbot.models import Category, Kind
 from armsbot.search.index import Match
+from armsbot.services.claims import MAX_YEAR, MIN_YEAR, ClaimQuery, wants_claims
 from armsbot.services.lookup import MAX_QUERY_LENGTH, QueryError
 
 if TYPE_CHECKING:
@@ -30,6 +36,15 @@ SEARCH_BUTTONS = 10
 
 Interaction = discord.Interaction["ArmsBot"]
 Name = app_commands.Range[str, 1, MAX_QUERY_LENGTH]
+Year = app_commands.Range[int, MIN_YEAR, MAX_YEAR]
+# Statuses a search may ask for; a choice's value lists them, comma-separated.
+STATUS_CHOICES = [
+    ("confirmed", "confirmed"),
+    ("reported", "reported"),
+    ("alleged", "alleged"),
+    ("denied", "denied"),
+    ("confirmed or reported", "confirmed,reported"),
+]
 
 
 def choice_label(match: Match) -> str:
@@ -49,22 +64,22 @@ class LookupCog(commands.Cog):
 
     async def _lookup(self, interaction: Interaction, kind: Kind, name: str) -> None:
         try:
-            answer = await self.bot.services.lookup.ask(kind, name)
+            cleaned, chosen, candidates = self.bot.services.lookup.choose(kind, name)
         except QueryError as exc:
             await send_ephemeral(interaction, i18n.text(exc.key, interaction.locale, **exc.params))
             return
-        if answer.card is not None:
-            await show_card(interaction, answer.card, 0, edit=False)
+        if chosen is not None:
+            await show_card_page(interaction, chosen, 0, edit=False)
             return
-        query = escape(truncate(answer.query, 80))
-        if not answer.candidates:
+        query = escape(truncate(cleaned, 80))
+        if not candidates:
             await send_ephemeral(
                 interaction, i18n.text("error.not_found", interaction.locale, query=query)
             )
             return
         await interaction.response.send_message(
             i18n.text("did_you_mean", interaction.locale, query=query),
-            view=candidate_buttons(answer.candidates),
+            view=candidate_buttons(candidates),
             allowed_mentions=NO_MENTIONS,
         )
 
@@ -125,24 +140,73 @@ class LookupCog(commands.Cog):
         return await self._complete(Kind.LAW, current)
 
     @app_commands.command(
-        name=_("search"), description=_("Search countries, firms and laws by any name")
+        name=_("search"),
+        description=_("Search by names and words: the claims that link them, or the entries"),
     )
-    @app_commands.rename(query=_("query"), kind=_("kind"))
-    @app_commands.describe(query=_("Any name, alias, product or code"), kind=_("Only this kind"))
+    @app_commands.rename(
+        query=_("query"),
+        kind=_("kind"),
+        status=_("status"),
+        category=_("category"),
+        since=_("since"),
+        until=_("until"),
+        product=_("product"),
+    )
+    @app_commands.describe(
+        query=_("Names and words, such as NSO Morocco or israeli drones"),
+        kind=_("Only this kind"),
+        status=_("Only claims with this status"),
+        category=_("What kind of claim"),
+        since=_("Claims from this year on"),
+        until=_("Claims up to this year"),
+        product=_("Words of the product's name"),
+    )
     @app_commands.choices(
         kind=[
             app_commands.Choice(name=_("country"), value="country"),
             app_commands.Choice(name=_("firm"), value="firm"),
             app_commands.Choice(name=_("law"), value="law"),
-        ]
+        ],
+        status=[app_commands.Choice(name=_(name), value=value) for name, value in STATUS_CHOICES],
+        category=[app_commands.Choice(name=_(c.value), value=c.value) for c in Category],
     )
-    async def search(
-        self, interaction: Interaction, query: Name, kind: app_commands.Choice[str] | None = None
+    async def search(  # noqa: PLR0917 - one parameter per option Discord shows
+        self,
+        interaction: Interaction,
+        query: Name,
+        kind: app_commands.Choice[str] | None = None,
+        status: app_commands.Choice[str] | None = None,
+        category: app_commands.Choice[str] | None = None,
+        since: Year | None = None,
+        until: Year | None = None,
+        product: Name | None = None,
     ) -> None:
-        """List what matches a query."""
+        """The claims that link the names in a query, or what matches a single name."""
+        locale = interaction.locale
+        try:
+            asked = ClaimQuery.make(
+                query,
+                statuses=status.value.split(",") if status else (),
+                category=category.value if category else None,
+                since=since,
+                until=until,
+                product=product,
+                kind=kind.value if kind else None,
+            )
+        except QueryError as exc:
+            await send_ephemeral(interaction, i18n.text(exc.key, locale, **exc.params))
+            return
+        answer = await self.bot.services.claims.answer(asked)
+        if wants_claims(answer):
+            await show_claims(interaction, asked, 0, edit=False, answer=answer)
+            return
+        await self._entities(interaction, query, Kind(kind.value) if kind else None)
+
+    async def _entities(self, interaction: Interaction, query: str, kind: Kind | None) -> None:
+        """What one name matches, a button for each."""
         lookup = self.bot.services.lookup
         try:
-            matches = lookup.search(query, Kind(kind.value) if kind else None, SEARCH_BUTTONS)
+            matches = lookup.search(query, kind, SEARCH_BUTTONS)
         except QueryError as exc:
             await send_ephemeral(interaction, i18n.text(exc.key, interaction.locale, **exc.params))
             return
@@ -152,7 +216,7 @@ class LookupCog(commands.Cog):
                 interaction, i18n.text("search.nothing", interaction.locale, query=shown)
             )
             return
-        card = lookup.search_card(query, Kind(kind.value) if kind else None, SEARCH_BUTTONS)
+        card = lookup.search_card(query, kind, SEARCH_BUTTONS)
         view = discord.ui.View(timeout=None)
         for match in matches:
             view.add_item(OpenEntityButton(match.id, f"{match.name} ({match.kind.value})"))
