@@ -72,3 +72,38 @@ async def test_a_long_card_reads_only_as_far_as_the_page_asked_for() -> None:
     assert page.description == whole[3].description
     assert len(whole) > 4
     assert WHOLE_LAYOUT_LINES < 2000
+
+
+async def test_pages_follow_claims_imported_and_removed(
+    lookup: LookupService, kb: KnowledgeBase
+) -> None:
+    from armsbot.storage.datasets import DatasetStore  # noqa: PLC0415
+    from tests.test_claims import _imported  # noqa: PLC0415
+
+    store = DatasetStore(kb)
+    async with kb.transaction():
+        await store.insert_claim("hacking-team", 900, _imported("test-1", "A sale to Uganda."))
+    async with kb.db.execute("SELECT party_roles FROM claims WHERE id = 'test-1'") as cursor:
+        assert (await cursor.fetchone())[0] == "supplier hacking-team recipient UG"
+    for entity_id in ("UG", "hacking-team"):
+        card = await lookup.card(entity_id)
+        feed = await lookup.card_feed(entity_id)
+        assert card is not None
+        assert feed is not None
+        whole = card_pages(card)
+        assert [(await feed_page(feed, n))[0] for n in range(len(whole))] == whole
+        assert "Zanzibar Gendarmerie Unit" in "".join(p.description for p in whole)
+    async with kb.transaction() as db:
+        await db.execute(
+            "UPDATE claim_parties SET entity_id = 'SD' WHERE claim_id = 'test-1'"
+            " AND role = 'recipient'"
+        )
+    async with kb.db.execute("SELECT party_roles FROM claims WHERE id = 'test-1'") as cursor:
+        assert (await cursor.fetchone())[0] == "supplier hacking-team recipient SD"
+    assert await kb.integrity_problems() == []
+    async with kb.transaction() as db:
+        await db.execute("UPDATE claims SET party_roles = NULL WHERE id = 'test-1'")
+    assert await kb.integrity_problems() == [
+        "claim test-1 lists its parties out of step with claim_parties: run `armsbot db build"
+        " --force`"
+    ]

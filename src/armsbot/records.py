@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
-from armsbot.models import Category, Claim, Kind, Role
+from armsbot.models import Claim, Kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +43,3 @@ class IndexRow:
     name: str
     weight: int  # how many claims involve it; breaks ties towards entities with content
     aliases: tuple[tuple[str, str], ...]  # (name, type)
-
-
-class PartyRef(NamedTuple):
-    """An entity a claim names, and its role."""
-
-    entity: str
-    role: Role
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimOutline:
-    """What places a claim on a card (its section, group and order), without its text."""
-
-    id: str
-    category: Category
-    date: str | None
-    reported: str | None
-    goods: tuple[str, ...]
-    parties: tuple[PartyRef, ...]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
 from armsbot.models import Category, Claim, Kind, Role, SourceKey
-from armsbot.records import ClaimOutline, EntityRecord
+from armsbot.records import EntityRecord
 from armsbot.search.index import Match
 
 FOOTER = (
@@ -69,35 +70,7 @@ class SourceNumbers:
         return numbers
 
 
-class _PartyLike(Protocol):
-    @property
-    def entity(self) -> str: ...
-    @property
-    def role(self) -> Role: ...
-
-
-class _Placed(Protocol):
-    """What places a claim on a card: a whole claim, or its outline."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def category(self) -> Category: ...
-    @property
-    def date(self) -> str | None: ...
-    @property
-    def reported(self) -> str | None: ...
-    @property
-    def goods(self) -> Sequence[str]: ...
-    @property
-    def parties(self) -> Sequence[_PartyLike]: ...
-
-
-def _parties(claim: _Placed, role: Role) -> list[str]:
-    return [p.entity for p in claim.parties if p.role is role]
-
-
-def _role_of(claim: _Placed, entity_id: str) -> Role | None:
+def _role_of(claim: Claim, entity_id: str) -> Role | None:
     return next((p.role for p in claim.parties if p.entity == entity_id), None)
 
 
@@ -122,11 +95,15 @@ def _detail(claim: Claim) -> str | None:
     return " · ".join(parts) or None
 
 
-def _transfer_heading(who: str, claim: _Placed) -> str:
-    """A transfer group's heading: the counterpart, then the goods in a fixed order."""
-    goods = sorted(
-        {g[0].lower() + g[1:] if g[1:2].islower() else g for g in claim.goods}, key=str.casefold
+def _goods(goods: Sequence[str]) -> tuple[str, ...]:
+    """A transfer's goods as its heading lists them: once each, in a fixed order."""
+    return tuple(
+        sorted({g[0].lower() + g[1:] if g[1:2].islower() else g for g in goods}, key=str.casefold)
     )
+
+
+def _with_goods(who: str, goods: tuple[str, ...]) -> str:
+    """A transfer group's heading: the counterpart, then the goods."""
     return f"{who} — {', '.join(goods)}" if goods else who
 
 
@@ -140,43 +117,97 @@ def _in_force_label(attributes: Mapping[str, Any]) -> str:
     return "status unknown"
 
 
-def _section_and_group(
-    entity: EntityRecord, claim: _Placed, names: Names
-) -> tuple[str, str | None]:
-    """Which section of this entity's card a claim belongs in, and under which heading."""
-    role = _role_of(claim, entity.id)
+# What a group heading says, by entity id (names come later): transfers by counterpart and
+# goods, embargoes and listings by instrument. Claims with the same key share a heading.
+GroupKey = tuple[Any, ...] | None
+_SECTION_OF = {
+    Category.LEGAL: "Legal actions",
+    Category.USE: "Reported use",
+    Category.RESPONSE: "Denials and responses",
+    Category.BACKGROUND: "Background",
+}
 
-    def joined(ids: list[str]) -> str | None:
-        return ", ".join(names.name(i) for i in ids) or None
 
-    if claim.category is Category.TRANSFER:
+def place(
+    entity: EntityRecord,
+    category: Category,
+    role: Role | None,
+    parties: Sequence[tuple[str, Role]],
+    goods: Sequence[str],
+) -> tuple[str, GroupKey]:
+    """The section of ``entity``'s card a claim goes in, and the key of its group.
+
+    ``role`` is the entity's role in the claim; ``parties`` every party in order.
+    """
+
+    def having(wanted: Role) -> tuple[str, ...]:
+        return tuple([e for e, r in parties if r is wanted])
+
+    if category is Category.TRANSFER:
         # Grouped by counterpart and goods, so a supplier's many sales of one kind sit together.
-        brokers = joined(_parties(claim, Role.BROKER))
-        suppliers = joined(_parties(claim, Role.SUPPLIER)) or (brokers and f"{brokers} (broker)")
-        recipients = joined(_parties(claim, Role.RECIPIENT))
+        suppliers = having(Role.SUPPLIER)
+        who = ("supplier", suppliers) if suppliers else ("broker", having(Role.BROKER))
         if role is Role.RECIPIENT:
-            return "Acquisitions", _transfer_heading(suppliers or "Supplier not named", claim)
+            return "Acquisitions", ("from", who, _goods(goods))
         if role in (Role.SUPPLIER, Role.BROKER):
             title = "Customers" if entity.kind is Kind.FIRM else "Exports"
-            return title, _transfer_heading(recipients or "Recipient not named", claim)
-        pair = f"{suppliers or '?'} → {recipients or '?'}"
-        return "Transfers", _transfer_heading(pair, claim)
-    if claim.category in (Category.EMBARGO, Category.DESIGNATION):
-        title = "Arms embargoes" if claim.category is Category.EMBARGO else "Sanctions and listings"
-        if entity.kind is Kind.LAW:
+            return title, ("to", having(Role.RECIPIENT), _goods(goods))
+        return "Transfers", ("between", who, having(Role.RECIPIENT), _goods(goods))
+    if category in (Category.EMBARGO, Category.DESIGNATION):
+        title = "Arms embargoes" if category is Category.EMBARGO else "Sanctions and listings"
+        instruments = having(Role.INSTRUMENT)
+        if entity.kind is Kind.LAW or not instruments:
             return title, None
-        instruments = _parties(claim, Role.INSTRUMENT)
-        headings = [
-            f"{names.name(i)} ({_in_force_label(names.attributes.get(i, {}))})" for i in instruments
-        ]
-        return title, "; ".join(headings) or None
-    titles = {
-        Category.LEGAL: "Legal actions",
-        Category.USE: "Reported use",
-        Category.RESPONSE: "Denials and responses",
-        Category.BACKGROUND: "Background",
-    }
-    return titles[claim.category], None
+        return title, ("under", instruments)
+    return _SECTION_OF[category], None
+
+
+def key_entities(key: GroupKey) -> tuple[set[str], set[str]]:
+    """The entities a group heading names, and those of them whose attributes it shows."""
+    if key is None:
+        return set(), set()
+    if key[0] == "under":
+        return set(key[1]), set(key[1])
+    ids = set(key[1][1]) if key[0] in ("from", "between") else set(key[1])
+    if key[0] == "between":
+        ids |= set(key[2])
+    return ids, set()
+
+
+def heading(key: GroupKey, names: Names) -> str | None:
+    """The heading of the group with this key."""
+    if key is None:
+        return None
+
+    def joined(ids: tuple[str, ...]) -> str:
+        return ", ".join(names.name(i) for i in ids)
+
+    def who(mode_ids: tuple[str, tuple[str, ...]]) -> str:
+        mode, ids = mode_ids
+        text = joined(ids)
+        return f"{text} (broker)" if mode == "broker" and text else text
+
+    if key[0] == "from":
+        return _with_goods(who(key[1]) or "Supplier not named", key[2])
+    if key[0] == "to":
+        return _with_goods(joined(key[1]) or "Recipient not named", key[2])
+    if key[0] == "between":
+        return _with_goods(f"{who(key[1]) or '?'} → {joined(key[2]) or '?'}", key[3])
+    return "; ".join(
+        f"{names.name(i)} ({_in_force_label(names.attributes.get(i, {}))})" for i in key[1]
+    )
+
+
+def _section_and_group(entity: EntityRecord, claim: Claim, names: Names) -> tuple[str, str | None]:
+    """Which section of this entity's card a claim belongs in, and under which heading."""
+    title, key = place(
+        entity,
+        claim.category,
+        _role_of(claim, entity.id),
+        [(p.entity, p.role) for p in claim.parties],
+        claim.goods,
+    )
+    return title, heading(key, names)
 
 
 SECTION_ORDER = [
@@ -193,7 +224,7 @@ SECTION_ORDER = [
 ]
 
 
-def _sort_key(claim: _Placed) -> tuple[int, str, str]:
+def _sort_key(claim: Claim) -> tuple[int, str, str]:
     when = claim.date or claim.reported or ""
     return (0 if when else 1, when, claim.id)
 
@@ -304,19 +335,52 @@ def entity_head(entity: EntityRecord, names: Names) -> Card:
     )
 
 
-def card_order(
-    entity: EntityRecord, outlines: Sequence[ClaimOutline], names: Names
-) -> list[tuple[str, str | None, str]]:
-    """(section, heading, claim id) of every claim, in the order ``entity_card`` shows them."""
-    sections: dict[str, dict[str | None, list[str]]] = {}
-    for outline in sorted(outlines, key=_sort_key):
-        title, heading = _section_and_group(entity, outline, names)
-        sections.setdefault(title, {}).setdefault(heading, []).append(outline.id)
+_ROLES = {role.value: role for role in Role}
+_CATEGORIES = {category.value: category for category in Category}
+# A claim as ``KnowledgeBase.claim_places`` gives it: id, the entity's role, category, when
+# (event date, else report date, else ""), goods (JSON), and "role id role id ..." of its
+# suppliers, brokers, recipients and instruments in order.
+PlaceRow = tuple[str, str, str, str, str, str | None]
+
+
+def card_order(entity: EntityRecord, rows: Sequence[PlaceRow]) -> list[tuple[str, GroupKey, str]]:
+    """(section, group key, claim id) of every claim, in the order ``entity_card`` shows them.
+
+    ``rows`` come oldest first (undated last, then by id), as ``entity_card`` sorts claims.
+    Works on short rows (no claim is read whole), so the order of a card of thousands of claims
+    costs a few milliseconds; claims with the same role, category, goods and counterparts are
+    placed once.
+    """
+    placed: dict[tuple[str, str, str, str | None], tuple[str, GroupKey]] = {}
+    parsed: dict[str | None, list[tuple[str, Role]]] = {None: []}
+    sections: dict[str, dict[GroupKey, list[str]]] = {}
+    for claim_id, role, category, _, goods, others in rows:
+        where = (role, category, goods, others)
+        found = placed.get(where)
+        if found is None:
+            parties = parsed.get(others)
+            if parties is None:
+                words = others.split(" ") if others else []
+                parties = parsed[others] = [
+                    (words[i + 1], _ROLES[words[i]]) for i in range(0, len(words), 2)
+                ]
+            goods_list = json.loads(goods) if goods != "[]" else []
+            found = placed[where] = place(
+                entity, _CATEGORIES[category], _ROLES.get(role), parties, goods_list
+            )
+        groups = sections.get(found[0])
+        if groups is None:
+            groups = sections[found[0]] = {}
+        members = groups.get(found[1])
+        if members is None:
+            groups[found[1]] = [claim_id]
+        else:
+            members.append(claim_id)
     return [
-        (title, heading, claim_id)
+        (title, key, claim_id)
         for title in SECTION_ORDER
         if title in sections
-        for heading, ids in sections[title].items()
+        for key, ids in sections[title].items()
         for claim_id in ids
     ]
 

@@ -9,16 +9,19 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from armsbot.cards.build import (
+    GroupKey,
     Names,
     SourceNumbers,
     card_order,
     entity_card,
     entity_head,
+    heading,
+    key_entities,
     search_card,
 )
 from armsbot.cards.feed import CardFeed, FeedItem
 from armsbot.cards.model import Card
-from armsbot.models import Kind, Role, check_clean_text
+from armsbot.models import Kind, check_clean_text
 from armsbot.search.index import Match, SearchIndex
 from armsbot.services.sii import DATASET as SII_DATASET
 from armsbot.services.sii import DATASET_NAME as SII_DATASET_NAME
@@ -147,32 +150,41 @@ class LookupService:
         entity = await self.kb.entity(entity_id, claims=False)
         if entity is None:
             return None
-        outlines = await self.kb.claim_outlines(entity_id)
-        if not outlines:  # the card that says nothing is on record, and where armsbot looked
+        places = await self.kb.claim_places(entity_id)
+        if not places:  # the card that says nothing is on record, and where armsbot looked
             card = await self._build_card(entity_id)
             return CardFeed.of_card(card) if card is not None else None
-        mentioned = {p.entity for o in outlines for p in o.parties}
-        instruments = {p.entity for o in outlines for p in o.parties if p.role is Role.INSTRUMENT}
-        for key in ("headquarters", "parent"):
-            if entity.attributes.get(key):
-                mentioned.add(str(entity.attributes[key]))
-        names = Names(
-            await self.kb.entity_names(mentioned), await self.kb.entity_attributes(instruments)
-        )
-        order = card_order(entity, outlines, names)
+        facts = {
+            str(entity.attributes[k])
+            for k in ("headquarters", "parent")
+            if entity.attributes.get(k)
+        }
+        names = Names(await self.kb.entity_names(facts), {})
+        order = card_order(entity, places)
         feed = CardFeed(entity_head(entity, names), len(order))
         numbers = SourceNumbers()
         kb = self.kb
+        headings: dict[GroupKey, str | None] = {}
         done = 0
 
         async def read(count: int) -> list[FeedItem]:
             nonlocal done
             chunk = order[done : done + count]
             done += len(chunk)
+            keys = {key for _, key, _ in chunk if key not in headings}
+            named: set[str] = set()
+            shown: set[str] = set()
+            for key in keys:
+                ids, with_attributes = key_entities(key)
+                named |= ids
+                shown |= with_attributes
+            if keys:
+                group_names = Names(await kb.entity_names(named), await kb.entity_attributes(shown))
+                headings.update((key, heading(key, group_names)) for key in keys)
             claims = {c.id: c for c in await kb.claims_by_id([c for _, _, c in chunk])}
             items = [
-                (section, heading, numbers.line(claims[claim_id]))
-                for section, heading, claim_id in chunk
+                (section, headings[key], numbers.line(claims[claim_id]))
+                for section, key, claim_id in chunk
                 if claim_id in claims  # gone since the order was read: left out
             ]
             for source in numbers.numbered.values():
