@@ -403,8 +403,8 @@ async def feed_page(feed: CardFeed, number: int) -> tuple[Page, int, int | None]
                 kept.walked += 1
             elif feed.exhausted:
                 layout.finish()
-            else:
-                await feed.ensure(len(feed.items) + 1)
+            else:  # a short card is read in one go
+                await feed.ensure(feed.total if whole else len(feed.items) + 1)
         if kept.walked == len(feed.items) and feed.exhausted:
             layout.finish()
         number = max(0, min(number, layout.complete - 1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -27,6 +27,7 @@ from armsbot.services.sii import DATASET as SII_DATASET
 from armsbot.services.sii import DATASET_NAME as SII_DATASET_NAME
 from armsbot.storage import KnowledgeBase
 
+T = TypeVar("T")
 MAX_QUERY_LENGTH = 100
 MAX_RESULTS = 25
 # Cards kept built, counted in lines: about 60 MB at most (a line and its share of the card's
@@ -120,31 +121,11 @@ class LookupService:
     async def card_feed(self, entity_id: str) -> CardFeed | None:
         """An entity's card to be read a page at a time, or None if there is no such entity.
 
-        Only what orders the claims is read at first (two queries of short columns); the claims
+        Only what orders the claims is read at first (one query of short rows); the claims
         themselves are read as pages ask for them. Kept, and shared by concurrent requests, as
         :meth:`card` keeps whole cards.
         """
-        version = await self.kb.version()
-        cached = self.feeds.get(entity_id, version)
-        if cached is not None:
-            return cached
-        key = (entity_id, version)
-        build = self._feeding.get(key)
-        if build is None or build.done():
-            build = asyncio.create_task(self._feed_and_keep(entity_id, version))
-            self._feeding[key] = build
-            build.add_done_callback(lambda done: self._forget_feed(key, done))
-        return await asyncio.shield(build)
-
-    async def _feed_and_keep(self, entity_id: str, version: object) -> CardFeed | None:
-        feed = await self._build_feed(entity_id)
-        if feed is not None:
-            self.feeds.put(entity_id, version, feed)
-        return feed
-
-    def _forget_feed(self, key: tuple[str, object], build: asyncio.Task[CardFeed | None]) -> None:
-        if self._feeding.get(key) is build:
-            del self._feeding[key]
+        return await self._shared(self.feeds, self._feeding, entity_id, self._build_feed)
 
     async def _build_feed(self, entity_id: str) -> CardFeed | None:
         entity = await self.kb.entity(entity_id, claims=False)
@@ -204,29 +185,42 @@ class LookupService:
         right after a change); a build that fails fails for those waiting on it, and the next
         request builds again.
         """
+        return await self._shared(self.cache, self._building, entity_id, self._build_card)
+
+    async def _shared(
+        self,
+        cache: CardCache[T],
+        building: dict[tuple[str, object], asyncio.Task[T | None]],
+        entity_id: str,
+        build: Callable[[str], Awaitable[T | None]],
+    ) -> T | None:
+        """What ``build`` makes for an entity: kept in ``cache`` for the knowledge base's version,
+        and built once for all the requests that find it missing (see :meth:`card`)."""
         version = await self.kb.version()
-        cached = self.cache.get(entity_id, version)
+        cached = cache.get(entity_id, version)
         if cached is not None:
             return cached
         key = (entity_id, version)
-        build = self._building.get(key)
-        if build is None or build.done():
-            build = asyncio.create_task(self._build_and_keep(entity_id, version))
-            self._building[key] = build
-            build.add_done_callback(lambda done: self._forget_build(key, done))
+
+        async def build_and_keep() -> T | None:
+            made = await build(entity_id)
+            if made is not None:
+                cache.put(entity_id, version, made)
+            return made
+
+        task = building.get(key)
+        if task is None or task.done():
+            task = asyncio.create_task(build_and_keep())
+            building[key] = task
+
+            def forget(done: asyncio.Task[T | None]) -> None:
+                if building.get(key) is done:
+                    del building[key]
+
+            task.add_done_callback(forget)
         # Shielded: a request that gives up (its interaction timed out) does not cancel the
         # build the other requests are waiting for.
-        return await asyncio.shield(build)
-
-    async def _build_and_keep(self, entity_id: str, version: object) -> Card | None:
-        card = await self._build_card(entity_id)
-        if card is not None:
-            self.cache.put(entity_id, version, card)
-        return card
-
-    def _forget_build(self, key: tuple[str, object], build: asyncio.Task[Card | None]) -> None:
-        if self._building.get(key) is build:
-            del self._building[key]
+        return await asyncio.shield(task)
 
     async def _build_card(self, entity_id: str) -> Card | None:
         entity = await self.kb.entity(entity_id, claims=False)
@@ -246,9 +240,6 @@ class LookupService:
     async def _dataset_names(self) -> list[str]:
         """The readers' names of the datasets imported into the knowledge base."""
         return [DATASET_NAMES.get(d, d) for d in await self.kb.imported_datasets()]
-
-
-T = TypeVar("T")
 
 
 def _card_weight(card: Card) -> int:
