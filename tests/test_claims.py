@@ -17,6 +17,7 @@ from armsbot.services.lookup import QueryError
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.claim_search import ClaimFilter, ClaimSearch
 from armsbot.storage.datasets import DatasetStore
+from tests.test_cli import run
 
 MOD = "discord:1"
 MEMBER = "discord:2"
@@ -131,6 +132,11 @@ def test_nothing_links_them_is_said(claims_cli) -> None:  # type: ignore[no-unty
     assert code == 1
     assert out.startswith("Claims linking NSO Group and Uganda, 0 of 0")
     assert "No claim links NSO Group and Uganda." in out
+    code, out, _ = claims_cli("zebrafish")
+    assert code == 1
+    assert out.startswith(
+        "Claims that mention “zebrafish”, 0 of 219\nNo claim mentions “zebrafish”."
+    )
 
 
 def test_words_that_match_nothing_are_dropped_with_a_note(claims_cli) -> None:  # type: ignore[no-untyped-def]
@@ -208,8 +214,15 @@ async def _found(claims: ClaimsService, text: str) -> list[str]:
     return [c.id for c in await claims.page(answer, 0, 100)] if not answer.words_dropped else []
 
 
+def _cli_finds(database: Path, query: str) -> list[str]:
+    """The ids ``armsbot claims QUERY --json`` prints, run as its own process would."""
+    result = run("claims", query, "--json", database=database)
+    assert result.returncode in (0, 1), result.stderr
+    return _ids(json.loads(result.stdout)) if result.returncode == 0 else []
+
+
 async def test_an_approved_claim_is_found_at_once_and_a_reverted_one_disappears(
-    kb: KnowledgeBase,
+    kb: KnowledgeBase, db_copy: Path
 ) -> None:
     claims, corrections = await _service(kb)
     assert await _found(claims, "zebrafish") == []
@@ -229,10 +242,12 @@ async def test_an_approved_claim_is_found_at_once_and_a_reverted_one_disappears(
     added = f"nso-group-community-{submitted.id}"
     assert await _found(claims, "zebrafish") == [added]
     assert await _found(claims, "nso zebrafish") == [added]
+    assert _cli_finds(db_copy, "zebrafish") == [added]  # another process, at once
     [revision, *_] = await corrections.history("nso-group")
     reverted = await corrections.revert("nso-group", revision.number, MOD, "Not sourced well.")
     assert reverted.outcome is Outcome.APPLIED
     assert await _found(claims, "zebrafish") == []
+    assert _cli_finds(db_copy, "zebrafish") == []
     assert await kb.integrity_problems() == []
 
 

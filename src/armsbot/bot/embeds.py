@@ -371,7 +371,7 @@ class PageLayout:
 # A card with at most this many lines is laid out whole, so its pages say "page 2/9"; a longer
 # one only as far as the page asked for ("page 2 · 1,999 claims"), which is what keeps the first
 # page of an entity with thousands of claims fast.
-WHOLE_LAYOUT_LINES = 300
+WHOLE_LAYOUT_LINES = 80
 _LAYOUT = "discord-layout"
 
 

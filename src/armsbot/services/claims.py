@@ -195,6 +195,8 @@ class ClaimsAnswer:
         elif self.total == 0 and self.searched:
             if len(self.entities) > 1 and self.linking == 0:
                 notes.append(f"No claim links {_names([e.name for e in self.entities])}.")
+            elif not self.entities and self.words and not self.query.filters_text():
+                notes.append(f"No claim mentions {_words(self.words)}.")
             else:
                 notes.append("No claim matches all of that.")
         if self.query.filters_text():
