@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,34 +132,38 @@ def place(
     entity: EntityRecord,
     category: Category,
     role: Role | None,
-    parties: Sequence[tuple[str, Role]],
-    goods: Sequence[str],
+    by_role: Mapping[Role, tuple[str, ...]],
+    goods: tuple[str, ...],
 ) -> tuple[str, GroupKey]:
     """The section of ``entity``'s card a claim goes in, and the key of its group.
 
-    ``role`` is the entity's role in the claim; ``parties`` every party in order.
+    ``role`` is the entity's role in the claim; ``by_role`` its parties by role, in order;
+    ``goods`` as :func:`_goods` gives them.
     """
-
-    def having(wanted: Role) -> tuple[str, ...]:
-        return tuple([e for e, r in parties if r is wanted])
-
     if category is Category.TRANSFER:
         # Grouped by counterpart and goods, so a supplier's many sales of one kind sit together.
-        suppliers = having(Role.SUPPLIER)
-        who = ("supplier", suppliers) if suppliers else ("broker", having(Role.BROKER))
+        suppliers = by_role.get(Role.SUPPLIER, ())
+        who = ("supplier", suppliers) if suppliers else ("broker", by_role.get(Role.BROKER, ()))
         if role is Role.RECIPIENT:
-            return "Acquisitions", ("from", who, _goods(goods))
-        if role in (Role.SUPPLIER, Role.BROKER):
+            return "Acquisitions", ("from", who, goods)
+        if role is Role.SUPPLIER or role is Role.BROKER:
             title = "Customers" if entity.kind is Kind.FIRM else "Exports"
-            return title, ("to", having(Role.RECIPIENT), _goods(goods))
-        return "Transfers", ("between", who, having(Role.RECIPIENT), _goods(goods))
-    if category in (Category.EMBARGO, Category.DESIGNATION):
+            return title, ("to", by_role.get(Role.RECIPIENT, ()), goods)
+        return "Transfers", ("between", who, by_role.get(Role.RECIPIENT, ()), goods)
+    if category is Category.EMBARGO or category is Category.DESIGNATION:
         title = "Arms embargoes" if category is Category.EMBARGO else "Sanctions and listings"
-        instruments = having(Role.INSTRUMENT)
+        instruments = by_role.get(Role.INSTRUMENT, ())
         if entity.kind is Kind.LAW or not instruments:
             return title, None
         return title, ("under", instruments)
     return _SECTION_OF[category], None
+
+
+def _by_role(parties: Iterable[tuple[str, Role]]) -> dict[Role, tuple[str, ...]]:
+    found: dict[Role, list[str]] = {}
+    for entity_id, role in parties:
+        found.setdefault(role, []).append(entity_id)
+    return {role: tuple(ids) for role, ids in found.items()}
 
 
 def key_entities(key: GroupKey) -> tuple[set[str], set[str]]:
@@ -204,8 +208,8 @@ def _section_and_group(entity: EntityRecord, claim: Claim, names: Names) -> tupl
         entity,
         claim.category,
         _role_of(claim, entity.id),
-        [(p.entity, p.role) for p in claim.parties],
-        claim.goods,
+        _by_role((p.entity, p.role) for p in claim.parties),
+        _goods(claim.goods),
     )
     return title, heading(key, names)
 
@@ -338,9 +342,9 @@ def entity_head(entity: EntityRecord, names: Names) -> Card:
 _ROLES = {role.value: role for role in Role}
 _CATEGORIES = {category.value: category for category in Category}
 # A claim as ``KnowledgeBase.claim_places`` gives it: id, the entity's role, category, when
-# (event date, else report date, else ""), goods (JSON), and "role id role id ..." of its
-# suppliers, brokers, recipients and instruments in order.
-PlaceRow = tuple[str, str, str, str, str, str | None]
+# (event date, else report date, else ""), goods (JSON), "role id role id ..." of its
+# suppliers, brokers, recipients and instruments in order, and the entity's party position.
+PlaceRow = tuple[str, str, str, str, str, str | None, int]
 
 
 def card_order(entity: EntityRecord, rows: Sequence[PlaceRow]) -> list[tuple[str, GroupKey, str]]:
@@ -352,21 +356,24 @@ def card_order(entity: EntityRecord, rows: Sequence[PlaceRow]) -> list[tuple[str
     placed once.
     """
     placed: dict[tuple[str, str, str, str | None], tuple[str, GroupKey]] = {}
-    parsed: dict[str | None, list[tuple[str, Role]]] = {None: []}
+    goods_of: dict[str, tuple[str, ...]] = {"[]": ()}
     sections: dict[str, dict[GroupKey, list[str]]] = {}
-    for claim_id, role, category, _, goods, others in rows:
+    roles = _ROLES
+    for claim_id, role, category, _, goods, others, _ in rows:
         where = (role, category, goods, others)
         found = placed.get(where)
         if found is None:
-            parties = parsed.get(others)
-            if parties is None:
-                words = others.split(" ") if others else []
-                parties = parsed[others] = [
-                    (words[i + 1], _ROLES[words[i]]) for i in range(0, len(words), 2)
-                ]
-            goods_list = json.loads(goods) if goods != "[]" else []
+            by_role: dict[Role, tuple[str, ...]] = {}
+            if others:
+                words = others.split(" ")
+                for at in range(0, len(words), 2):
+                    party_role = roles[words[at]]
+                    by_role[party_role] = (*by_role.get(party_role, ()), words[at + 1])
+            shown = goods_of.get(goods)
+            if shown is None:
+                shown = goods_of[goods] = _goods(json.loads(goods))
             found = placed[where] = place(
-                entity, _CATEGORIES[category], _ROLES.get(role), parties, goods_list
+                entity, _CATEGORIES[category], roles.get(role), by_role, shown
             )
         groups = sections.get(found[0])
         if groups is None:

@@ -109,15 +109,37 @@ class ClaimSearch:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        self._total: tuple[object, int] | None = None
 
     async def count(self, query: ClaimFilter) -> int:
         """How many claims ``query`` selects."""
+        only_words = not (
+            query.groups or query.statuses or query.category or query.since or query.until
+        )
+        expression = match_expression(query.words, query.product)
+        if only_words and expression is not None:
+            # Counted in the full-text index alone, without reading a claim.
+            sql, params = "SELECT count(*) FROM claims_fts WHERE claims_fts MATCH ?", [expression]
+            async with self.kb.db.execute(sql, params) as cursor:
+                row = await cursor.fetchone()
+            return int(row[0]) if row else 0
+        if query == ClaimFilter():
+            return await self.total()
         where, params = _where(query)
         async with self.kb.db.execute(
             f"SELECT count(*) FROM claims c WHERE {where}", params
         ) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+    async def total(self) -> int:
+        """How many claims the knowledge base holds (kept until it changes)."""
+        version = await self.kb.version()
+        if self._total is None or self._total[0] != version:
+            async with self.kb.db.execute("SELECT count(*) FROM claims") as cursor:
+                row = await cursor.fetchone()
+            self._total = (version, int(row[0]) if row else 0)
+        return self._total[1]
 
     async def ids(self, query: ClaimFilter, offset: int, limit: int) -> list[str]:
         """The ids of the claims ``query`` selects, in order, from ``offset``, at most ``limit``."""

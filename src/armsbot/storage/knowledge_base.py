@@ -473,7 +473,7 @@ class KnowledgeBase:
 
     async def claim_places(
         self, entity_id: str
-    ) -> list[tuple[str, str, str, str, str, str | None]]:
+    ) -> list[tuple[str, str, str, str, str, str | None, int]]:
         """What places each claim about the entity on its card, without reading the claims.
 
         Per claim, oldest first (undated last): its id, the entity's role (its first, when it
@@ -485,18 +485,20 @@ class KnowledgeBase:
         read whole.
         """
         async with self._db.execute(
-            "SELECT p.claim_id, p.role, c.category, coalesce(c.date, c.reported, '') AS d,"
-            " c.goods, c.party_roles"
-            " FROM claim_parties p JOIN claims c ON c.id = p.claim_id WHERE p.entity_id = ?"
-            " ORDER BY d = '', d, p.claim_id, p.position",
+            "SELECT p.claim_id, p.role, c.category, coalesce(c.date, c.reported, ''), c.goods,"
+            " c.party_roles, p.position"
+            " FROM claim_parties p JOIN claims c ON c.id = p.claim_id WHERE p.entity_id = ?",
             (entity_id,),
         ) as cursor:
             rows = await cursor.fetchall()
-        # Oldest first, as cards list claims; an entity with two roles in a claim: its first.
-        places: dict[str, tuple[str, str, str, str, str, str | None]] = {}
+        # One row per claim, the entity's first role in it; oldest first (undated last), as
+        # cards list claims (sorted here: SQLite's sorter took longer, on rows this wide).
+        first: dict[str, Any] = {}
         for row in rows:
-            places.setdefault(row[0], tuple(row))
-        return list(places.values())
+            kept = first.get(row[0])
+            if kept is None or row[6] < kept[6]:
+                first[row[0]] = row
+        return sorted(first.values(), key=lambda r: (r[3] == "", r[3], r[0]))
 
     async def claims_by_id(self, claim_ids: Sequence[str]) -> list[Claim]:
         """The claims with these ids (those that exist)."""
