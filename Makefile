@@ -28,6 +28,7 @@ lint: $(BIN)/.installed
 ## speed and memory against the baselines (full run: several minutes; SMOKE=1 only checks it works)
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench $(if $(SMOKE),--smoke,)
+	$(BIN)/python -m bench.claims $(if $(SMOKE),--smoke,)
 
 ## install the package (not editable) into a fresh venv and answer from another folder
 install-check:

@@ -201,7 +201,7 @@ async def test_a_failing_command_answers_ephemerally_is_logged_and_the_bot_goes_
     async def broken(entity_id: str) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(bot.services.lookup, "card", broken)
+    monkeypatch.setattr(bot.services.lookup, "card_feed", broken)
     with caplog.at_level(logging.ERROR, logger="armsbot.bot"):
         callback = await double.wait_for_callback(
             await double.slash_command("country", {"name": "AZ"})

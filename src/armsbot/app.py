@@ -11,6 +11,7 @@ from armsbot.config import Settings
 from armsbot.records import IndexRow
 from armsbot.search.index import SearchIndex
 from armsbot.services import data
+from armsbot.services.claims import ClaimsService
 from armsbot.services.corrections import CorrectionService, Limits, reindex, revision_touches
 from armsbot.services.lookup import LookupService
 from armsbot.storage import KnowledgeBase
@@ -33,6 +34,7 @@ class Services:
     index: SearchIndex
     lookup: LookupService
     corrections: CorrectionService
+    claims: ClaimsService
     # What the index reflects: the knowledge base's generation and its newest revision.
     generation: int = 0
     revision: int = 0
@@ -43,7 +45,7 @@ class Services:
 
     def use_index(self, index: SearchIndex) -> None:
         """Answer from ``index`` from now on, everywhere."""
-        self.index = self.lookup.index = self.corrections.index = index
+        self.index = self.lookup.index = self.corrections.index = self.claims.index = index
 
     async def refresh_index(self) -> Refresh:
         """Bring the search index up to the database after changes made elsewhere.
@@ -92,7 +94,8 @@ async def open_services(settings: Settings) -> Services:
     limits = Limits(settings.submissions_per_hour, settings.pending_per_user)
     lookup = LookupService(kb, index, settings.card_cache_lines)
     corrections = CorrectionService(kb, index, limits)
-    return Services(kb, index, lookup, corrections, generation, revision)
+    claims = ClaimsService(kb, index)
+    return Services(kb, index, lookup, corrections, claims, generation, revision)
 
 
 def settle_heap() -> None:

@@ -28,6 +28,7 @@ from rich.progress import (
 )
 
 from armsbot.app import Services, open_services
+from armsbot.cards.build import claims_card
 from armsbot.cards.text import render_text
 from armsbot.changes import MAX_REASON
 from armsbot.config import Settings
@@ -36,9 +37,17 @@ from armsbot.imports import catalogue
 from armsbot.imports.core import DatasetFileInvalid, ImportReport, import_dataset, remove_dataset
 from armsbot.imports.download import DownloadFailed, check_download_url, check_sha256, download
 from armsbot.imports.status import DatasetStatus, dataset_statuses
-from armsbot.models import Kind
+from armsbot.models import Category, Kind, Status
 from armsbot.search.index import Match
 from armsbot.services import data
+from armsbot.services.claims import (
+    MAX_YEAR,
+    MIN_YEAR,
+    ClaimQuery,
+    ClaimsAnswer,
+    claim_json,
+    wants_claims,
+)
 from armsbot.services.corrections import Outcome
 from armsbot.services.lookup import MAX_RESULTS, QueryError
 from armsbot.services.quality import strict_problems
@@ -165,6 +174,9 @@ async def _ask(services: Services, args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     if args.what == "search":
         kind = Kind(args.kind) if args.kind else None
+        connection = await services.claims.answer(ClaimQuery.make(query, kind=kind))
+        if wants_claims(connection):  # several names, or words: the claims that link them
+            return await _show_claims(services, connection, ASK_CLAIMS_SHOWN, as_json=args.json)
         card = services.lookup.search_card(query, kind, args.limit)
         if args.json:
             _print_json(card.to_dict())
@@ -189,6 +201,84 @@ async def _ask(services: Services, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(answer.card) + "\n")
     return EXIT_OK
+
+
+def _statuses(text: str) -> list[Status]:
+    """An argparse type: one or more statuses, comma-separated."""
+    found = []
+    for part in text.split(","):
+        try:
+            found.append(Status(part.strip().lower()))
+        except ValueError:
+            names = ", ".join(s.value for s in Status)
+            msg = f"{_shown(part.strip())} is not a status: give {names}"
+            raise argparse.ArgumentTypeError(msg) from None
+    return found
+
+
+def _name(text: str) -> str:
+    """An argparse type: a name (a party or a product), not empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the name is empty")
+    return text
+
+
+async def _claims(services: Services, args: argparse.Namespace) -> int:
+    claims = services.claims
+    parties = []
+    for name in args.party or []:
+        resolution = claims.party(name)
+        if resolution.chosen is None:
+            stderr.print(f"--party {_shown(name)}:", markup=False)
+            stderr.print(_candidates_text(resolution.candidates), markup=False)
+            return EXIT_NOT_FOUND
+        parties.append(resolution.chosen.id)
+    query = ClaimQuery.make(
+        " ".join(args.query),
+        parties=parties,
+        statuses=[s for group in args.status or [] for s in group],
+        category=args.category,
+        since=args.since,
+        until=args.until,
+        product=args.product,
+        kind=args.kind,
+    )
+    answer = await claims.answer(query)
+    return await _show_claims(services, answer, args.limit, as_json=args.json, per_claim=True)
+
+
+async def _show_claims(
+    services: Services,
+    answer: ClaimsAnswer,
+    limit: int,
+    *,
+    as_json: bool,
+    per_claim: bool = False,
+) -> int:
+    """Print the claims an answer found (or the names to choose between); the exit status.
+
+    ``per_claim``: JSON is one object per claim (``armsbot claims``), else the card.
+    """
+    if answer.ambiguous:
+        choice = answer.ambiguous[0]
+        lines = [f"“{choice.said}” names several entries; did you mean:"]
+        lines += [f"  {m.name} ({m.kind.value}, id {m.id})" for m in choice.candidates[:10]]
+        lines.append("Name one of them (or give its id with --party).")
+        sys.stdout.write("\n".join(lines) + "\n")
+        return EXIT_NOT_FOUND
+    found = await services.claims.page(answer, 0, limit)
+    card = claims_card(answer.heading(), answer.notes(), found)
+    if as_json and per_claim:
+        names = await services.claims.parties_of(found)
+        _print_json([claim_json(c, names) for c in found])
+    elif as_json:
+        _print_json(card.to_dict())
+    else:
+        sys.stdout.write(render_text(card) + "\n")
+        if answer.total > len(found):
+            more = "; --limit shows more" if per_claim else ""
+            sys.stdout.write(f"\nShown: the first {len(found)} of {answer.total}{more}.\n")
+    return EXIT_OK if found else EXIT_NOT_FOUND
 
 
 async def _search(services: Services, args: argparse.Namespace) -> int:
@@ -625,6 +715,51 @@ def _import_parser(db: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     datasets.add_argument("--json", action="store_true")
 
 
+MAX_CLAIMS_SHOWN = 1000
+ASK_CLAIMS_SHOWN = 100  # `ask search` shows this many claims, as the bot's first pages would
+
+
+def _claims_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    claims = commands.add_parser(
+        "claims",
+        help="the claims that link the names in a query, narrowed by its other words",
+        description="The claims in which every entity the query names is a party (a country"
+        " also stands for the firms based there), narrowed by the query's other words and the"
+        " filters; with no name, the claims whose text, product, goods or end user has the words.",
+    )
+    claims.add_argument("query", nargs="*", help="names and words: NSO Morocco, israeli drones")
+    claims.add_argument(
+        "--party",
+        action="append",
+        type=_name,
+        metavar="NAME",
+        help="an entity that must be a party itself (repeatable)",
+    )
+    claims.add_argument(
+        "--status",
+        action="append",
+        type=_statuses,
+        help="only these statuses (repeatable, or comma-separated): "
+        + ", ".join(s.value for s in Status),
+    )
+    claims.add_argument("--category", choices=[c.value for c in Category])
+    claims.add_argument(
+        "--since", type=_whole_number(MIN_YEAR, MAX_YEAR), help="from this year (of the event)"
+    )
+    claims.add_argument("--until", type=_whole_number(MIN_YEAR, MAX_YEAR), help="to this year")
+    claims.add_argument("--product", type=_name, help="words of the product's name")
+    claims.add_argument(
+        "--kind", choices=[k.value for k in Kind], help="read only names of this kind"
+    )
+    claims.add_argument(
+        "--limit",
+        type=_whole_number(1, MAX_CLAIMS_SHOWN),
+        default=100,
+        help=f"show at most this many (up to {MAX_CLAIMS_SHOWN})",
+    )
+    claims.add_argument("--json", action="store_true", help="one object per claim")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="armsbot",
@@ -672,6 +807,8 @@ def _parser() -> argparse.ArgumentParser:
         "--limit", type=_whole_number(1, MAX_RESULTS), default=10, help=f"up to {MAX_RESULTS}"
     )
     search.add_argument("--json", action="store_true")
+
+    _claims_parser(commands)
 
     db = commands.add_parser("db", help="data tools").add_subparsers(
         dest="db_command", required=True
@@ -764,6 +901,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runners: dict[tuple[str, str | None], Callable[[], Coroutine[Any, Any, int]]] = {
         ("ask", None): lambda: _with_services(settings, args, _ask),
         ("search", None): lambda: _with_services(settings, args, _search),
+        ("claims", None): lambda: _with_services(settings, args, _claims),
         ("db", "build"): lambda: _db_build(settings, args),
         ("db", "export"): lambda: _db_export(settings, args),
         ("db", "check"): lambda: _db_check(settings, args),

@@ -22,6 +22,11 @@ ENGLISH: dict[str, str] = {
     "type it again in plain text.",
     "query.empty": "The query is empty: type a name, such as Azerbaijan or NSO Group.",
     "query.too_long": "The query is {length} characters long; names are at most {limit}.",
+    "claims.year": "{year} is not a year armsbot can look for: give one from {low} to {high}.",
+    "claims.years": "Since {since} is after until {until}: give the earlier year first.",
+    "claims.nothing": "Nothing to look for: give a query (names or words), a party or a product.",
+    "claims.expired": "This answer is no longer kept: run /search again.",
+    "claims.choose": "“{name}” names several entries. Which one do you mean?",
     "error.crafted": "That button is not on this message; nothing was changed.",
     "mod.not_opener": "This form belongs to the moderator who opened it; nothing was changed.",
     "mod.refused": "Only this deployment's moderators can do that (moderator role in a home "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -9,6 +10,7 @@ import discord
 
 from armsbot.bot.markdown import clip, escape, fitted_link, truncate
 from armsbot.bot.permissions import member_label
+from armsbot.cards.feed import CardFeed
 from armsbot.cards.model import Card, CardLine, CardSource
 from armsbot.storage.corrections import RevisionRow
 
@@ -80,20 +82,11 @@ def _line_text(line: CardLine) -> str:
 
 
 def _blocks(card: Card) -> list[_Block]:
-    blocks: list[_Block] = []
-    intro = []
-    if card.summary:
-        intro.append(escape(card.summary))
-    intro += [f"**{escape(label)}:** {escape(value)}" for label, value in card.facts]
-    if intro:
-        blocks.append(_Block(clip("\n".join(intro), INTRO_LIMIT), []))
+    intro = intro_block(card)
+    blocks: list[_Block] = [intro] if intro is not None else []
     for section in card.sections:
-        heading = f"\n__**{clip(escape(section.title), HEADING_LIMIT)}**__"
         for group in section.groups:
-            sub = f"**{clip(escape(group.heading), HEADING_LIMIT)}**" if group.heading else None
-            context = [heading] + ([sub] if sub else [])
-            for line in group.lines:
-                blocks.append(_Block(_line_text(line), context, list(dict.fromkeys(line.sources))))
+            blocks.extend(line_block(section.title, group.heading, line) for line in group.lines)
     return blocks
 
 
@@ -241,38 +234,80 @@ def card_pages(card: Card, footer_note: str | None = None) -> list[Page]:
 
 
 def _paginate(card: Card, footer_note: str | None) -> list[Page]:
-    """Whole lines on pages within every limit, each page listing the sources its lines cite.
+    """Whole lines on pages within every limit, each page listing the sources its lines cite."""
+    layout = PageLayout(card, {s.number: s for s in card.sources})
+    for block in _blocks(card):
+        layout.add(block)
+    layout.finish()
+    return [layout.page(n, footer_note) for n in range(layout.complete)]
+
+
+def intro_block(card: Card) -> _Block | None:
+    """The block of a card's summary and facts, which opens its first page."""
+    intro = []
+    if card.summary:
+        intro.append(escape(card.summary))
+    intro += [f"**{escape(label)}:** {escape(value)}" for label, value in card.facts]
+    return _Block(clip("\n".join(intro), INTRO_LIMIT), []) if intro else None
+
+
+def line_block(section: str, heading: str | None, line: CardLine) -> _Block:
+    """The block of one line under its section title and group heading."""
+    title = f"\n__**{clip(escape(section), HEADING_LIMIT)}**__"
+    sub = [f"**{clip(escape(heading), HEADING_LIMIT)}**"] if heading else []
+    return _Block(_line_text(line), [title, *sub], list(dict.fromkeys(line.sources)))
+
+
+class PageLayout:
+    """Lays out a card's blocks on pages as they arrive, so a page is made without the rest.
 
     Linear in the card's size: each source line is rendered once, and whether a line still fits
     on the page is worked out from lengths (a card can have thousands of lines). A line that
     cites more sources than one page can list is followed by pages that list the rest: a source
-    is never dropped.
+    is never dropped. Pages before the one being filled are complete: what comes later never
+    changes them, so page ``n`` can be shown once ``complete`` passes it.
     """
-    title = truncate(escape(card.title) if card.kind == "search" else card.title, TITLE_LIMIT)
-    sources = {s.number: s for s in card.sources}
-    source_lines: dict[int, str] = {}
-    footer_base = truncate(card.footer or "", FOOTER_LIMIT - 40)
-    colour = COLOURS.get(card.kind, discord.Colour.default())
-    budget = TOTAL_BUDGET - len(title) - len(footer_base) - 60  # 60: the note and page counter
 
-    def source_line(number: int) -> str:
-        line = source_lines.get(number)
+    def __init__(self, card: Card, sources: dict[int, CardSource]) -> None:
+        self.title = truncate(
+            escape(card.title) if card.kind in ("search", "claims") else card.title, TITLE_LIMIT
+        )
+        self.sources = sources  # by number; the producer adds each before a block cites it
+        self.footer_base = truncate(card.footer or "", FOOTER_LIMIT - 40)
+        self.colour = COLOURS.get(card.kind, discord.Colour.default())
+        self.budget = TOTAL_BUDGET - len(self.title) - len(self.footer_base) - 60
+        self.drafts: list[_Draft] = []
+        self.draft = _Draft(self.budget)
+        self.finished = False
+        self.lines = 0  # blocks laid out
+        self._source_lines: dict[int, str] = {}
+
+    @property
+    def complete(self) -> int:
+        """How many pages are final: all of them once ``finish`` has run."""
+        return len(self.drafts)
+
+    def source_line(self, number: int) -> str:
+        """The source line of one source number, rendered once."""
+        line = self._source_lines.get(number)
         if line is None:
-            line = source_lines[number] = _source_line(sources[number])
+            line = self._source_lines[number] = _source_line(self.sources[number])
         return line
 
-    def length(number: int) -> int:
-        return len(source_line(number))
+    def _length(self, number: int) -> int:
+        return len(self.source_line(number))
 
-    def headings_for(block: _Block, current: list[str]) -> list[str]:
-        if current[:1] != block.context[:1]:
-            return block.context
-        return block.context[1:] if current != block.context else []
-
-    drafts: list[_Draft] = []
-    draft = _Draft(budget)
-    for block in _blocks(card):
-        addition = [*headings_for(block, draft.context), block.text]
+    def add(self, block: _Block) -> None:
+        """Put one more block on the pages."""
+        length = self._length
+        budget = self.budget
+        draft = self.draft
+        self.lines += 1
+        if draft.context[:1] != block.context[:1]:
+            headings = block.context
+        else:
+            headings = block.context[1:] if draft.context != block.context else []
+        addition = [*headings, block.text]
         new = [n for n in block.sources if n not in draft.listed]
         lengths = [length(n) for n in new]
         if draft.text and not draft.fits(addition, lengths):
@@ -287,40 +322,94 @@ def _paginate(card: Card, footer_note: str | None) -> list[Page]:
                 and draft.fits(addition, [lengths[0], len(_more_sources(len(new)))])
             )
             if not starts_here:
-                drafts.append(draft)
-                draft = _Draft(budget)
+                self.drafts.append(draft)
+                draft = self.draft = _Draft(budget)
                 addition, new = [*block.context, block.text], block.sources
         draft.add_text(addition, block.context)
         rest = draft.add_sources(new, length)
         if rest:
-            origin = len(drafts)
+            origin = len(self.drafts)
             while rest:
-                drafts.append(draft)
+                self.drafts.append(draft)
                 draft = _Draft(budget)
                 draft.add_text([_continued_from(origin + 1)], [])
                 rest = draft.add_sources(rest, length)
-            drafts.append(draft)
-            draft = _Draft(budget)
-    if draft.text or not drafts:
-        drafts.append(draft)
+            self.drafts.append(draft)
+            self.draft = _Draft(budget)
 
-    pages = []
-    for number, page in enumerate(drafts, start=1):
-        counter = f" · page {number}/{len(drafts)}" if len(drafts) > 1 else ""
+    def finish(self) -> None:
+        """No more blocks: the page being filled is the last."""
+        if not self.finished:
+            if self.draft.text or not self.drafts:
+                self.drafts.append(self.draft)
+            self.finished = True
+
+    def page(self, number: int, footer_note: str | None = None, of_lines: int = 0) -> Page:
+        """Complete page ``number`` (0-based): "page 2/9" once finished, else "page 2" and,
+        given ``of_lines``, how many claims the whole card has."""
+        draft = self.drafts[number]
+        if self.finished:
+            total = len(self.drafts)
+            counter = f" · page {number + 1}/{total}" if total > 1 else ""
+        else:
+            counter = f" · page {number + 1}"
+            if of_lines:
+                counter += f" · {of_lines:,} claims"
         note = f" {footer_note}" if footer_note else ""
-        lines = [source_line(n) for n in sorted(page.listed)]
-        if page.more:
-            lines.append(_more_sources(page.more))
-        pages.append(
-            Page(
-                title=title,
-                description=truncate("\n".join(page.text).strip("\n"), DESCRIPTION_LIMIT),
-                fields=_source_fields(lines),
-                footer=truncate(f"{footer_base}{note}{counter}", FOOTER_LIMIT),
-                colour=colour,
-            )
+        lines = [self.source_line(n) for n in sorted(draft.listed)]
+        if draft.more:
+            lines.append(_more_sources(draft.more))
+        return Page(
+            title=self.title,
+            description=truncate("\n".join(draft.text).strip("\n"), DESCRIPTION_LIMIT),
+            fields=_source_fields(lines),
+            footer=truncate(f"{self.footer_base}{note}{counter}", FOOTER_LIMIT),
+            colour=self.colour,
         )
-    return pages
+
+
+# A card with at most this many lines is laid out whole, so its pages say "page 2/9"; a longer
+# one only as far as the page asked for ("page 2 · 1,999 claims"), which is what keeps the first
+# page of an entity with thousands of claims fast.
+WHOLE_LAYOUT_LINES = 80
+_LAYOUT = "discord-layout"
+
+
+@dataclass(slots=True)
+class _FeedLayout:
+    """A feed's pages as far as laid out: the layout, how many lines it took, and a lock."""
+
+    layout: PageLayout
+    walked: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+async def feed_page(feed: CardFeed, number: int) -> tuple[Page, int, int | None]:
+    """Page ``number`` (0-based, clamped) of a feed's card: the page, its number, and how many
+    pages there are when that is known (None: more follow, not yet laid out)."""
+    kept = feed.renderings.get(_LAYOUT)
+    if not isinstance(kept, _FeedLayout):
+        kept = feed.renderings[_LAYOUT] = _FeedLayout(PageLayout(feed.head, feed.sources))
+        intro = intro_block(feed.head)
+        if intro is not None:
+            kept.layout.add(intro)
+    layout = kept.layout
+    async with kept.lock:
+        whole = feed.total <= WHOLE_LAYOUT_LINES
+        while not layout.finished and (whole or layout.complete <= number):
+            if kept.walked < len(feed.items):
+                section, heading, line = feed.items[kept.walked]
+                layout.add(line_block(section, heading, line))
+                kept.walked += 1
+            elif feed.exhausted:
+                layout.finish()
+            else:  # a short card is read in one go
+                await feed.ensure(feed.total if whole else len(feed.items) + 1)
+        if kept.walked == len(feed.items) and feed.exhausted:
+            layout.finish()
+        number = max(0, min(number, layout.complete - 1))
+        page = layout.page(number, of_lines=feed.total)
+    return page, number, layout.complete if layout.finished else None
 
 
 def field_pages(

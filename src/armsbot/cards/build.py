@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,13 +33,24 @@ class Names:
         return found[1] if found else entity_id
 
 
-class _Sources:
+class SourceNumbers:
     """Numbers sources in order of first citation."""
 
     def __init__(self) -> None:
         self.numbered: dict[SourceKey, CardSource] = {}
 
+    def line(self, claim: Claim) -> CardLine:
+        """The claim as a line of a card, its sources numbered (new ones next)."""
+        return CardLine(
+            text=claim.text,
+            status=claim.status,
+            detail=_detail(claim),
+            sources=self.cite(claim),
+            claim_id=claim.id,
+        )
+
     def cite(self, claim: Claim) -> list[int]:
+        """The numbers of the claim's sources."""
         numbers = []
         for source in claim.sources:
             key = source.key()
@@ -56,10 +68,6 @@ class _Sources:
             if card_source.number not in numbers:
                 numbers.append(card_source.number)
         return numbers
-
-
-def _parties(claim: Claim, role: Role) -> list[str]:
-    return [p.entity for p in claim.parties if p.role is role]
 
 
 def _role_of(claim: Claim, entity_id: str) -> Role | None:
@@ -87,11 +95,15 @@ def _detail(claim: Claim) -> str | None:
     return " · ".join(parts) or None
 
 
-def _transfer_heading(who: str, claim: Claim) -> str:
-    """A transfer group's heading: the counterpart, then the goods in a fixed order."""
-    goods = sorted(
-        {g[0].lower() + g[1:] if g[1:2].islower() else g for g in claim.goods}, key=str.casefold
+def _goods(goods: Sequence[str]) -> tuple[str, ...]:
+    """A transfer's goods as its heading lists them: once each, in a fixed order."""
+    return tuple(
+        sorted({g[0].lower() + g[1:] if g[1:2].islower() else g for g in goods}, key=str.casefold)
     )
+
+
+def _with_goods(who: str, goods: tuple[str, ...]) -> str:
+    """A transfer group's heading: the counterpart, then the goods."""
     return f"{who} — {', '.join(goods)}" if goods else who
 
 
@@ -105,41 +117,101 @@ def _in_force_label(attributes: Mapping[str, Any]) -> str:
     return "status unknown"
 
 
+# What a group heading says, by entity id (names come later): transfers by counterpart and
+# goods, embargoes and listings by instrument. Claims with the same key share a heading.
+GroupKey = tuple[Any, ...] | None
+_SECTION_OF = {
+    Category.LEGAL: "Legal actions",
+    Category.USE: "Reported use",
+    Category.RESPONSE: "Denials and responses",
+    Category.BACKGROUND: "Background",
+}
+
+
+def place(
+    entity: EntityRecord,
+    category: Category,
+    role: Role | None,
+    by_role: Mapping[Role, tuple[str, ...]],
+    goods: tuple[str, ...],
+) -> tuple[str, GroupKey]:
+    """The section of ``entity``'s card a claim goes in, and the key of its group.
+
+    ``role`` is the entity's role in the claim; ``by_role`` its parties by role, in order;
+    ``goods`` as :func:`_goods` gives them.
+    """
+    if category is Category.TRANSFER:
+        # Grouped by counterpart and goods, so a supplier's many sales of one kind sit together.
+        suppliers = by_role.get(Role.SUPPLIER, ())
+        who = ("supplier", suppliers) if suppliers else ("broker", by_role.get(Role.BROKER, ()))
+        if role is Role.RECIPIENT:
+            return "Acquisitions", ("from", who, goods)
+        if role is Role.SUPPLIER or role is Role.BROKER:
+            title = "Customers" if entity.kind is Kind.FIRM else "Exports"
+            return title, ("to", by_role.get(Role.RECIPIENT, ()), goods)
+        return "Transfers", ("between", who, by_role.get(Role.RECIPIENT, ()), goods)
+    if category is Category.EMBARGO or category is Category.DESIGNATION:
+        title = "Arms embargoes" if category is Category.EMBARGO else "Sanctions and listings"
+        instruments = by_role.get(Role.INSTRUMENT, ())
+        if entity.kind is Kind.LAW or not instruments:
+            return title, None
+        return title, ("under", instruments)
+    return _SECTION_OF[category], None
+
+
+def _by_role(parties: Iterable[tuple[str, Role]]) -> dict[Role, tuple[str, ...]]:
+    found: dict[Role, list[str]] = {}
+    for entity_id, role in parties:
+        found.setdefault(role, []).append(entity_id)
+    return {role: tuple(ids) for role, ids in found.items()}
+
+
+def key_entities(key: GroupKey) -> tuple[set[str], set[str]]:
+    """The entities a group heading names, and those of them whose attributes it shows."""
+    if key is None:
+        return set(), set()
+    if key[0] == "under":
+        return set(key[1]), set(key[1])
+    ids = set(key[1][1]) if key[0] in ("from", "between") else set(key[1])
+    if key[0] == "between":
+        ids |= set(key[2])
+    return ids, set()
+
+
+def heading(key: GroupKey, names: Names) -> str | None:
+    """The heading of the group with this key."""
+    if key is None:
+        return None
+
+    def joined(ids: tuple[str, ...]) -> str:
+        return ", ".join(names.name(i) for i in ids)
+
+    def who(mode_ids: tuple[str, tuple[str, ...]]) -> str:
+        mode, ids = mode_ids
+        text = joined(ids)
+        return f"{text} (broker)" if mode == "broker" and text else text
+
+    if key[0] == "from":
+        return _with_goods(who(key[1]) or "Supplier not named", key[2])
+    if key[0] == "to":
+        return _with_goods(joined(key[1]) or "Recipient not named", key[2])
+    if key[0] == "between":
+        return _with_goods(f"{who(key[1]) or '?'} → {joined(key[2]) or '?'}", key[3])
+    return "; ".join(
+        f"{names.name(i)} ({_in_force_label(names.attributes.get(i, {}))})" for i in key[1]
+    )
+
+
 def _section_and_group(entity: EntityRecord, claim: Claim, names: Names) -> tuple[str, str | None]:
     """Which section of this entity's card a claim belongs in, and under which heading."""
-    role = _role_of(claim, entity.id)
-
-    def joined(ids: list[str]) -> str | None:
-        return ", ".join(names.name(i) for i in ids) or None
-
-    if claim.category is Category.TRANSFER:
-        # Grouped by counterpart and goods, so a supplier's many sales of one kind sit together.
-        brokers = joined(_parties(claim, Role.BROKER))
-        suppliers = joined(_parties(claim, Role.SUPPLIER)) or (brokers and f"{brokers} (broker)")
-        recipients = joined(_parties(claim, Role.RECIPIENT))
-        if role is Role.RECIPIENT:
-            return "Acquisitions", _transfer_heading(suppliers or "Supplier not named", claim)
-        if role in (Role.SUPPLIER, Role.BROKER):
-            title = "Customers" if entity.kind is Kind.FIRM else "Exports"
-            return title, _transfer_heading(recipients or "Recipient not named", claim)
-        pair = f"{suppliers or '?'} → {recipients or '?'}"
-        return "Transfers", _transfer_heading(pair, claim)
-    if claim.category in (Category.EMBARGO, Category.DESIGNATION):
-        title = "Arms embargoes" if claim.category is Category.EMBARGO else "Sanctions and listings"
-        if entity.kind is Kind.LAW:
-            return title, None
-        instruments = _parties(claim, Role.INSTRUMENT)
-        headings = [
-            f"{names.name(i)} ({_in_force_label(names.attributes.get(i, {}))})" for i in instruments
-        ]
-        return title, "; ".join(headings) or None
-    titles = {
-        Category.LEGAL: "Legal actions",
-        Category.USE: "Reported use",
-        Category.RESPONSE: "Denials and responses",
-        Category.BACKGROUND: "Background",
-    }
-    return titles[claim.category], None
+    title, key = place(
+        entity,
+        claim.category,
+        _role_of(claim, entity.id),
+        _by_role((p.entity, p.role) for p in claim.parties),
+        _goods(claim.goods),
+    )
+    return title, heading(key, names)
 
 
 SECTION_ORDER = [
@@ -224,21 +296,13 @@ def entity_card(
     ``datasets`` names the datasets imported into the knowledge base, for the card of an entity
     with no claim, which says where armsbot looked.
     """
-    sources = _Sources()
+    sources = SourceNumbers()
     sections: dict[str, dict[str | None, CardGroup]] = {}
     for claim in sorted(claims, key=_sort_key):
         title, heading = _section_and_group(entity, claim, names)
         groups = sections.setdefault(title, {})
         group = groups.setdefault(heading, CardGroup(heading))
-        group.lines.append(
-            CardLine(
-                text=claim.text,
-                status=claim.status,
-                detail=_detail(claim),
-                sources=sources.cite(claim),
-                claim_id=claim.id,
-            )
-        )
+        group.lines.append(sources.line(claim))
     ordered = [
         CardSection(title, list(sections[title].values()))
         for title in SECTION_ORDER
@@ -257,16 +321,75 @@ def entity_card(
     card_sources = sorted(sources.numbered.values(), key=lambda s: renumber[s.number])
     for source in card_sources:
         source.number = renumber[source.number]
+    card = entity_head(entity, names)
+    card.sections = ordered
+    card.sources = card_sources
+    return card
+
+
+def entity_head(entity: EntityRecord, names: Names) -> Card:
+    """An entity's card without its claims: title, summary, facts and footer."""
     return Card(
         kind=entity.kind.value,
         title=entity.name,
         entity_id=entity.id,
         summary=entity.summary,
         facts=_facts(entity, names),
-        sections=ordered,
-        sources=card_sources,
         footer=FOOTER,
     )
+
+
+_ROLES = {role.value: role for role in Role}
+_CATEGORIES = {category.value: category for category in Category}
+# A claim as ``KnowledgeBase.claim_places`` gives it: id, the entity's role, category, when
+# (event date, else report date, else ""), goods (JSON), "role id role id ..." of its
+# suppliers, brokers, recipients and instruments in order, and the entity's party position.
+PlaceRow = tuple[str, str, str, str, str, str | None, int]
+
+
+def card_order(entity: EntityRecord, rows: Sequence[PlaceRow]) -> list[tuple[str, GroupKey, str]]:
+    """(section, group key, claim id) of every claim, in the order ``entity_card`` shows them.
+
+    ``rows`` come oldest first (undated last, then by id), as ``entity_card`` sorts claims.
+    Works on short rows (no claim is read whole), so the order of a card of thousands of claims
+    costs a few milliseconds; claims with the same role, category, goods and counterparts are
+    placed once.
+    """
+    placed: dict[tuple[str, str, str, str | None], tuple[str, GroupKey]] = {}
+    goods_of: dict[str, tuple[str, ...]] = {"[]": ()}
+    sections: dict[str, dict[GroupKey, list[str]]] = {}
+    roles = _ROLES
+    for claim_id, role, category, _, goods, others, _ in rows:
+        where = (role, category, goods, others)
+        found = placed.get(where)
+        if found is None:
+            by_role: dict[Role, tuple[str, ...]] = {}
+            if others:
+                words = others.split(" ")
+                for at in range(0, len(words), 2):
+                    party_role = roles[words[at]]
+                    by_role[party_role] = (*by_role.get(party_role, ()), words[at + 1])
+            shown = goods_of.get(goods)
+            if shown is None:
+                shown = goods_of[goods] = _goods(json.loads(goods))
+            found = placed[where] = place(
+                entity, _CATEGORIES[category], roles.get(role), by_role, shown
+            )
+        groups = sections.get(found[0])
+        if groups is None:
+            groups = sections[found[0]] = {}
+        members = groups.get(found[1])
+        if members is None:
+            groups[found[1]] = [claim_id]
+        else:
+            members.append(claim_id)
+    return [
+        (title, key, claim_id)
+        for title in SECTION_ORDER
+        if title in sections
+        for key, ids in sections[title].items()
+        for claim_id in ids
+    ]
 
 
 def search_card(query: str, matches: list[Match]) -> Card:
@@ -285,4 +408,34 @@ def search_card(query: str, matches: list[Match]) -> Card:
         title=f"Search: {query}",
         summary=None if lines else "Nothing matched.",
         sections=[section] if section else [],
+    )
+
+
+CATEGORY_TITLES = {
+    Category.TRANSFER: "Transfers",
+    Category.USE: "Reported use",
+    Category.EMBARGO: "Arms embargoes",
+    Category.DESIGNATION: "Sanctions and listings",
+    Category.LEGAL: "Legal actions",
+    Category.RESPONSE: "Denials and responses",
+    Category.BACKGROUND: "Background",
+}
+
+
+def claims_card(title: str, notes: Sequence[str], claims: Sequence[Claim]) -> Card:
+    """A list of claims (in the order given), grouped by category, sources numbered as cited."""
+    sources = SourceNumbers()
+    sections: dict[Category, CardGroup] = {}
+    for claim in claims:
+        group = sections.setdefault(claim.category, CardGroup(None))
+        group.lines.append(sources.line(claim))
+    return Card(
+        kind="claims",
+        title=title,
+        summary=" ".join(notes) or None,
+        sections=[
+            CardSection(CATEGORY_TITLES[category], [group]) for category, group in sections.items()
+        ],
+        sources=list(sources.numbered.values()),
+        footer=FOOTER,
     )

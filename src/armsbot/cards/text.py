@@ -23,7 +23,7 @@ def _line(line: CardLine, indent: str) -> list[str]:
 
 def render_text(card: Card) -> str:
     """The card as the terminal shows it."""
-    kind = f" — {card.kind}" if card.kind != "search" else ""
+    kind = f" — {card.kind}" if card.kind not in ("search", "claims") else ""
     ident = f" ({card.entity_id})" if card.entity_id else ""
     out = [f"{card.title}{ident}{kind}"]
     if card.summary:

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from armsbot.cards.build import Names, entity_card, search_card
+from armsbot.cards.build import (
+    GroupKey,
+    Names,
+    SourceNumbers,
+    card_order,
+    entity_card,
+    entity_head,
+    heading,
+    key_entities,
+    search_card,
+)
+from armsbot.cards.feed import CardFeed, FeedItem
 from armsbot.cards.model import Card
 from armsbot.models import Kind, check_clean_text
 from armsbot.search.index import Match, SearchIndex
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.datasets import DatasetStore
 
+T = TypeVar("T")
 MAX_QUERY_LENGTH = 100
 MAX_RESULTS = 25
 # Cards kept built, counted in lines: about 60 MB at most (a line and its share of the card's
@@ -24,6 +38,9 @@ QUERY_MESSAGES = {
     "query.hidden": "The query {reason}; type it again in plain text.",
     "query.empty": "The query is empty: type a name, such as Azerbaijan or NSO Group.",
     "query.too_long": "The query is {length} characters long; names are at most {limit}.",
+    "claims.year": "{year} is not a year armsbot can look for: give one from {low} to {high}.",
+    "claims.years": "Since {since} is after until {until}: give the earlier year first.",
+    "claims.nothing": "Nothing to look for: give a query (names or words), a party or a product.",
 }
 
 
@@ -66,10 +83,12 @@ class LookupService:
     ) -> None:
         self.kb = kb
         self.index = index
-        self.cache = CardCache(cache_lines)
+        self.cache: CardCache[Card] = CardCache(cache_lines)
+        self.feeds: CardCache[CardFeed] = CardCache(cache_lines, lambda feed: 1 + feed.total)
         # Builds under way, by entity id and the version they read: requests for a card that is
         # not built yet wait for the one build instead of each starting their own.
         self._building: dict[tuple[str, object], asyncio.Task[Card | None]] = {}
+        self._feeding: dict[tuple[str, object], asyncio.Task[CardFeed | None]] = {}
 
     def search(self, query: str, kind: Kind | None = None, limit: int = 10) -> list[Match]:
         """Ranked matches for ``query``; raises :class:`QueryError` on unusable input."""
@@ -80,16 +99,78 @@ class LookupService:
         """The search results as a card."""
         return search_card(clean_query(query), self.search(query, kind, limit))
 
-    async def ask(self, kind: Kind, query: str) -> Answer:
-        """The card for the ``kind`` entity ``query`` names (an id or a name)."""
+    def choose(self, kind: Kind, query: str) -> tuple[str, str | None, list[Match]]:
+        """The query cleaned, the id of the ``kind`` entity it names, and the candidates."""
         cleaned = clean_query(query)
         if self.index.entity_kind(cleaned) is kind:
-            card = await self.card(cleaned)
-            return Answer(cleaned, card, [])
+            return cleaned, cleaned, []
         resolution = self.index.resolve(cleaned, kind)
-        if resolution.chosen is None:
-            return Answer(cleaned, None, resolution.candidates)
-        return Answer(cleaned, await self.card(resolution.chosen.id), resolution.candidates)
+        chosen = resolution.chosen.id if resolution.chosen is not None else None
+        return cleaned, chosen, resolution.candidates
+
+    async def ask(self, kind: Kind, query: str) -> Answer:
+        """The card for the ``kind`` entity ``query`` names (an id or a name)."""
+        cleaned, chosen, candidates = self.choose(kind, query)
+        if chosen is None:
+            return Answer(cleaned, None, candidates)
+        return Answer(cleaned, await self.card(chosen), candidates)
+
+    async def card_feed(self, entity_id: str) -> CardFeed | None:
+        """An entity's card to be read a page at a time, or None if there is no such entity.
+
+        Only what orders the claims is read at first (one query of short rows); the claims
+        themselves are read as pages ask for them. Kept, and shared by concurrent requests, as
+        :meth:`card` keeps whole cards.
+        """
+        return await self._shared(self.feeds, self._feeding, entity_id, self._build_feed)
+
+    async def _build_feed(self, entity_id: str) -> CardFeed | None:
+        entity = await self.kb.entity(entity_id, claims=False)
+        if entity is None:
+            return None
+        places = await self.kb.claim_places(entity_id)
+        if not places:  # the card that says nothing is on record, and where armsbot looked
+            card = await self._build_card(entity_id)
+            return CardFeed.of_card(card) if card is not None else None
+        facts = {
+            str(entity.attributes[k])
+            for k in ("headquarters", "parent")
+            if entity.attributes.get(k)
+        }
+        names = Names(await self.kb.entity_names(facts), {})
+        order = card_order(entity, places)
+        feed = CardFeed(entity_head(entity, names), len(order))
+        numbers = SourceNumbers()
+        kb = self.kb
+        headings: dict[GroupKey, str | None] = {}
+        done = 0
+
+        async def read(count: int) -> list[FeedItem]:
+            nonlocal done
+            chunk = order[done : done + count]
+            done += len(chunk)
+            keys = {key for _, key, _ in chunk if key not in headings}
+            named: set[str] = set()
+            shown: set[str] = set()
+            for key in keys:
+                ids, with_attributes = key_entities(key)
+                named |= ids
+                shown |= with_attributes
+            if keys:
+                group_names = Names(await kb.entity_names(named), await kb.entity_attributes(shown))
+                headings.update((key, heading(key, group_names)) for key in keys)
+            claims = {c.id: c for c in await kb.claims_by_id([c for _, _, c in chunk])}
+            items = [
+                (section, headings[key], numbers.line(claims[claim_id]))
+                for section, key, claim_id in chunk
+                if claim_id in claims  # gone since the order was read: left out
+            ]
+            for source in numbers.numbered.values():
+                feed.sources.setdefault(source.number, source)
+            return items
+
+        feed.read = read
+        return feed
 
     async def card(self, entity_id: str) -> Card | None:
         """The card of one entity by id, or None if there is no such entity.
@@ -101,29 +182,42 @@ class LookupService:
         right after a change); a build that fails fails for those waiting on it, and the next
         request builds again.
         """
+        return await self._shared(self.cache, self._building, entity_id, self._build_card)
+
+    async def _shared(
+        self,
+        cache: CardCache[T],
+        building: dict[tuple[str, object], asyncio.Task[T | None]],
+        entity_id: str,
+        build: Callable[[str], Awaitable[T | None]],
+    ) -> T | None:
+        """What ``build`` makes for an entity: kept in ``cache`` for the knowledge base's version,
+        and built once for all the requests that find it missing (see :meth:`card`)."""
         version = await self.kb.version()
-        cached = self.cache.get(entity_id, version)
+        cached = cache.get(entity_id, version)
         if cached is not None:
             return cached
         key = (entity_id, version)
-        build = self._building.get(key)
-        if build is None or build.done():
-            build = asyncio.create_task(self._build_and_keep(entity_id, version))
-            self._building[key] = build
-            build.add_done_callback(lambda done: self._forget_build(key, done))
+
+        async def build_and_keep() -> T | None:
+            made = await build(entity_id)
+            if made is not None:
+                cache.put(entity_id, version, made)
+            return made
+
+        task = building.get(key)
+        if task is None or task.done():
+            task = asyncio.create_task(build_and_keep())
+            building[key] = task
+
+            def forget(done: asyncio.Task[T | None]) -> None:
+                if building.get(key) is done:
+                    del building[key]
+
+            task.add_done_callback(forget)
         # Shielded: a request that gives up (its interaction timed out) does not cancel the
         # build the other requests are waiting for.
-        return await asyncio.shield(build)
-
-    async def _build_and_keep(self, entity_id: str, version: object) -> Card | None:
-        card = await self._build_card(entity_id)
-        if card is not None:
-            self.cache.put(entity_id, version, card)
-        return card
-
-    def _forget_build(self, key: tuple[str, object], build: asyncio.Task[Card | None]) -> None:
-        if self._building.get(key) is build:
-            del self._building[key]
+        return await asyncio.shield(task)
 
     async def _build_card(self, entity_id: str) -> Card | None:
         entity = await self.kb.entity(entity_id, claims=False)
@@ -146,20 +240,25 @@ class LookupService:
         return [names.get(d, d) for d in await self.kb.imported_datasets()]
 
 
-class CardCache:
+def _card_weight(card: Card) -> int:
+    return 1 + sum(section.line_count for section in card.sections)
+
+
+class CardCache(Generic[T]):
     """Built cards by entity id, for one version of the knowledge base, least recently used out.
 
     Bounded by the lines the cards hold (a card of an entity with 2,000 claims weighs as much as
     2,000 small ones). A card built while the version changed is not kept.
     """
 
-    def __init__(self, max_lines: int) -> None:
+    def __init__(self, max_lines: int, weigh: Callable[[T], int] | None = None) -> None:
         self.max_lines = max_lines
+        self._weigh: Callable[[T], int] = weigh or _card_weight  # type: ignore[assignment]
         self.version: object = None
         self.lines = 0
         self.hits = 0
         self.misses = 0
-        self._cards: OrderedDict[str, tuple[Card, int]] = OrderedDict()
+        self._cards: OrderedDict[str, tuple[T, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._cards)
@@ -170,7 +269,7 @@ class CardCache:
             self.clear()
             self.version = version
 
-    def get(self, entity_id: str, version: object) -> Card | None:
+    def get(self, entity_id: str, version: object) -> T | None:
         """The card kept for ``entity_id`` at ``version``, or None."""
         self._at(version)
         found = self._cards.get(entity_id)
@@ -181,11 +280,11 @@ class CardCache:
         self._cards.move_to_end(entity_id)
         return found[0]
 
-    def put(self, entity_id: str, version: object, card: Card) -> None:
+    def put(self, entity_id: str, version: object, card: T) -> None:
         """Keep ``card`` if it was built at the current version and is not larger than the cache."""
         if version != self.version:
             return
-        weight = 1 + sum(section.line_count for section in card.sections)
+        weight = self._weigh(card)
         if weight > self.max_lines:
             return
         previous = self._cards.pop(entity_id, None)

@@ -12,13 +12,19 @@ from discord.ext import commands
 
 from armsbot.bot import i18n
 from armsbot.bot.client import NO_MENTIONS, send_ephemeral
-from armsbot.bot.components import OpenEntityButton, candidate_buttons, show_card
+from armsbot.bot.components import (
+    OpenEntityButton,
+    candidate_buttons,
+    show_card_page,
+    show_claims,
+)
 from armsbot.bot.embeds import FIELD_VALUE_LIMIT, card_pages
 from armsbot.bot.installs import answers_privately
 from armsbot.bot.markdown import escape, truncate
 from armsbot.imports.status import dataset_statuses
-from armsbot.models import Kind
+from armsbot.models import Category, Kind
 from armsbot.search.index import Match
+from armsbot.services.claims import MAX_YEAR, MIN_YEAR, ClaimQuery, wants_claims
 from armsbot.services.lookup import MAX_QUERY_LENGTH, QueryError
 
 if TYPE_CHECKING:
@@ -38,6 +44,15 @@ SHARE = _("share")
 SHARE_HELP = _(
     "Show the answer to everyone here (outside servers that added armsbot, it is private)"
 )
+Year = app_commands.Range[int, MIN_YEAR, MAX_YEAR]
+# Statuses a search may ask for; a choice's value lists them, comma-separated.
+STATUS_CHOICES = [
+    ("confirmed", "confirmed"),
+    ("reported", "reported"),
+    ("alleged", "alleged"),
+    ("denied", "denied"),
+    ("confirmed or reported", "confirmed,reported"),
+]
 
 
 def choice_label(match: Match) -> str:
@@ -58,22 +73,22 @@ class LookupCog(commands.Cog):
     async def _lookup(self, interaction: Interaction, kind: Kind, name: str, share: bool) -> None:
         private = answers_privately(interaction, share)
         try:
-            answer = await self.bot.services.lookup.ask(kind, name)
+            cleaned, chosen, candidates = self.bot.services.lookup.choose(kind, name)
         except QueryError as exc:
             await send_ephemeral(interaction, i18n.text(exc.key, interaction.locale, **exc.params))
             return
-        if answer.card is not None:
-            await show_card(interaction, answer.card, 0, edit=False, ephemeral=private)
+        if chosen is not None:
+            await show_card_page(interaction, chosen, 0, edit=False, ephemeral=private)
             return
-        query = escape(truncate(answer.query, 80))
-        if not answer.candidates:
+        query = escape(truncate(cleaned, 80))
+        if not candidates:
             await send_ephemeral(
                 interaction, i18n.text("error.not_found", interaction.locale, query=query)
             )
             return
         await interaction.response.send_message(
             i18n.text("did_you_mean", interaction.locale, query=query),
-            view=candidate_buttons(answer.candidates),
+            view=candidate_buttons(candidates),
             allowed_mentions=NO_MENTIONS,
             ephemeral=private,
         )
@@ -137,30 +152,79 @@ class LookupCog(commands.Cog):
         return await self._complete(Kind.LAW, current)
 
     @app_commands.command(
-        name=_("search"), description=_("Search countries, firms and laws by any name")
+        name=_("search"),
+        description=_("Search by names and words: the claims that link them, or the entries"),
     )
-    @app_commands.rename(query=_("query"), kind=_("kind"), share=SHARE)
+    @app_commands.rename(
+        query=_("query"),
+        kind=_("kind"),
+        status=_("status"),
+        category=_("category"),
+        since=_("since"),
+        until=_("until"),
+        product=_("product"),
+        share=SHARE,
+    )
     @app_commands.describe(
-        query=_("Any name, alias, product or code"), kind=_("Only this kind"), share=SHARE_HELP
+        query=_("Names and words, such as NSO Morocco or israeli drones"),
+        kind=_("Only this kind"),
+        status=_("Only claims with this status"),
+        category=_("What kind of claim"),
+        since=_("Claims from this year on"),
+        until=_("Claims up to this year"),
+        product=_("Words of the product's name"),
+        share=SHARE_HELP,
     )
     @app_commands.choices(
         kind=[
             app_commands.Choice(name=_("country"), value="country"),
             app_commands.Choice(name=_("firm"), value="firm"),
             app_commands.Choice(name=_("law"), value="law"),
-        ]
+        ],
+        status=[app_commands.Choice(name=_(name), value=value) for name, value in STATUS_CHOICES],
+        category=[app_commands.Choice(name=_(c.value), value=c.value) for c in Category],
     )
-    async def search(
+    async def search(  # noqa: PLR0917 - one parameter per option Discord shows
         self,
         interaction: Interaction,
         query: Name,
         kind: app_commands.Choice[str] | None = None,
+        status: app_commands.Choice[str] | None = None,
+        category: app_commands.Choice[str] | None = None,
+        since: Year | None = None,
+        until: Year | None = None,
+        product: Name | None = None,
         share: bool = False,
     ) -> None:
-        """List what matches a query."""
+        """The claims that link the names in a query, or what matches a single name."""
+        locale = interaction.locale
+        private = answers_privately(interaction, share)
+        try:
+            asked = ClaimQuery.make(
+                query,
+                statuses=status.value.split(",") if status else (),
+                category=category.value if category else None,
+                since=since,
+                until=until,
+                product=product,
+                kind=kind.value if kind else None,
+            )
+        except QueryError as exc:
+            await send_ephemeral(interaction, i18n.text(exc.key, locale, **exc.params))
+            return
+        answer = await self.bot.services.claims.answer(asked)
+        if wants_claims(answer):
+            await show_claims(interaction, asked, 0, edit=False, answer=answer, ephemeral=private)
+            return
+        await self._entities(interaction, query, Kind(kind.value) if kind else None, private)
+
+    async def _entities(
+        self, interaction: Interaction, query: str, kind: Kind | None, private: bool
+    ) -> None:
+        """What one name matches, a button for each."""
         lookup = self.bot.services.lookup
         try:
-            matches = lookup.search(query, Kind(kind.value) if kind else None, SEARCH_BUTTONS)
+            matches = lookup.search(query, kind, SEARCH_BUTTONS)
         except QueryError as exc:
             await send_ephemeral(interaction, i18n.text(exc.key, interaction.locale, **exc.params))
             return
@@ -170,7 +234,7 @@ class LookupCog(commands.Cog):
                 interaction, i18n.text("search.nothing", interaction.locale, query=shown)
             )
             return
-        card = lookup.search_card(query, Kind(kind.value) if kind else None, SEARCH_BUTTONS)
+        card = lookup.search_card(query, kind, SEARCH_BUTTONS)
         view = discord.ui.View(timeout=None)
         for match in matches:
             view.add_item(OpenEntityButton(match.id, f"{match.name} ({match.kind.value})"))
@@ -178,7 +242,7 @@ class LookupCog(commands.Cog):
             embed=card_pages(card)[0].embed(),
             view=view,
             allowed_mentions=NO_MENTIONS,
-            ephemeral=answers_privately(interaction, share),
+            ephemeral=private,
         )
 
     @app_commands.command(

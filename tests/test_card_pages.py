@@ -1,0 +1,109 @@
+"""Cards made a page at a time are the cards made whole, page for page."""
+
+from __future__ import annotations
+
+from armsbot.bot.embeds import WHOLE_LAYOUT_LINES, card_pages, feed_page
+from armsbot.cards.feed import CardFeed
+from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
+from armsbot.models import Status
+from armsbot.services.lookup import LookupService
+from armsbot.storage import KnowledgeBase
+
+
+async def test_every_bundled_card_is_the_same_made_a_page_at_a_time(
+    lookup: LookupService, kb: KnowledgeBase
+) -> None:
+    entities = [row.id for row in await kb.index_rows()]
+    assert len(entities) > 300
+    for entity_id in entities:
+        card = await lookup.card(entity_id)
+        assert card is not None
+        whole = card_pages(card)
+        feed = await lookup.card_feed(entity_id)
+        assert feed is not None
+        assert feed.head.title == card.title
+        made = []
+        for number in range(len(whole)):
+            page, at, total = await feed_page(feed, number)
+            assert (at, total) == (number, len(whole)), entity_id
+            made.append(page)
+        assert made == whole, entity_id
+        # Past the end: the last page.
+        assert (await feed_page(feed, len(whole) + 5))[1] == len(whole) - 1
+
+
+def _big_card(lines: int) -> Card:
+    sources = [CardSource(i, f"Report {i}", f"https://example.org/{i}") for i in range(1, 41)]
+    rows = [
+        CardLine(f"Sale number {i} of a radar system.", Status.REPORTED, "2020", [1 + i % 40])
+        for i in range(lines)
+    ]
+    groups = [CardGroup(f"Supplier {g}", rows[g * 50 : (g + 1) * 50]) for g in range(lines // 50)]
+    return Card(
+        kind="country",
+        title="Busy",
+        entity_id="BZ",
+        sections=[CardSection("Acquisitions", groups)],
+        sources=sources,
+        footer="footer",
+    )
+
+
+async def test_a_long_card_reads_only_as_far_as_the_page_asked_for() -> None:
+    card = _big_card(2000)
+    whole = card_pages(card)
+    feed = CardFeed.of_card(card)
+    items = feed.items
+    served: list[int] = []
+
+    async def read(count: int) -> list[tuple[str, str | None, CardLine]]:
+        start = sum(served)
+        served.append(min(count, len(items) - start))
+        return items[start : start + count]
+
+    lazy = CardFeed(feed.head, len(items), read, feed.sources)
+    page, number, total = await feed_page(lazy, 0)
+    assert (number, total) == (0, None)  # more follow; how many is not worked out
+    assert sum(served) < 100  # a few dozen lines read, of 2,000
+    assert page.description == whole[0].description
+    assert page.fields == whole[0].fields
+    assert page.footer == "footer · page 1 · 2,000 claims"
+    page, number, total = await feed_page(lazy, 3)
+    assert page.description == whole[3].description
+    assert len(whole) > 4
+    assert WHOLE_LAYOUT_LINES < 2000
+
+
+async def test_pages_follow_claims_imported_and_removed(
+    lookup: LookupService, kb: KnowledgeBase
+) -> None:
+    from armsbot.storage.datasets import DatasetStore  # noqa: PLC0415
+    from tests.test_claims import _imported  # noqa: PLC0415
+
+    store = DatasetStore(kb)
+    async with kb.transaction():
+        await store.insert_claim("hacking-team", 900, _imported("test-1", "A sale to Uganda."))
+    async with kb.db.execute("SELECT party_roles FROM claims WHERE id = 'test-1'") as cursor:
+        assert (await cursor.fetchone())[0] == "supplier hacking-team recipient UG"
+    for entity_id in ("UG", "hacking-team"):
+        card = await lookup.card(entity_id)
+        feed = await lookup.card_feed(entity_id)
+        assert card is not None
+        assert feed is not None
+        whole = card_pages(card)
+        assert [(await feed_page(feed, n))[0] for n in range(len(whole))] == whole
+        assert "Zanzibar Gendarmerie Unit" in "".join(p.description for p in whole)
+    async with kb.transaction() as db:
+        await db.execute(
+            "UPDATE claim_parties SET entity_id = 'SD' WHERE claim_id = 'test-1'"
+            " AND role = 'recipient'"
+        )
+    async with kb.db.execute("SELECT party_roles FROM claims WHERE id = 'test-1'") as cursor:
+        assert (await cursor.fetchone())[0] == "supplier hacking-team recipient SD"
+    assert await kb.integrity_problems() == []
+    async with kb.transaction() as db:
+        await db.execute("UPDATE claims SET party_roles = NULL WHERE id = 'test-1'")
+    assert await kb.integrity_problems() == [
+        "claim test-1 lists its parties out of step with claim_parties: run `armsbot db build"
+        " --force`"
+    ]

@@ -1,0 +1,327 @@
+"""Claims that link the names in a query: the acceptance checks of issue 13, the CLI in process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from armsbot import cli
+from armsbot.changes import AddClaim, Submission
+from armsbot.models import Category, Claim, Party, Role, Source, Status
+from armsbot.search.index import SearchIndex
+from armsbot.services.claims import ClaimQuery, ClaimsService
+from armsbot.services.corrections import CorrectionService, Limits, Outcome
+from armsbot.services.lookup import QueryError
+from armsbot.storage import KnowledgeBase
+from armsbot.storage.claim_search import ClaimFilter, ClaimSearch
+from armsbot.storage.datasets import DatasetStore
+from tests.test_cli import run
+
+MOD = "discord:1"
+MEMBER = "discord:2"
+
+
+@pytest.fixture
+def claims_cli(
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> object:
+    """Run ``armsbot claims ...`` in this process on a copy of the bundled knowledge base."""
+    monkeypatch.setenv("ARMSBOT_DATABASE", str(db_copy))
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = cli.main(["claims", *args])
+        except SystemExit as exc:  # argparse refuses an argument
+            code = int(str(exc.code))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def _ids(claims: list[dict[str, object]]) -> list[str]:
+    return [str(c["id"]) for c in claims]
+
+
+def _party_ids(claim: dict[str, object]) -> set[str]:
+    parties = claim["parties"]
+    assert isinstance(parties, list)
+    return {p["id"] for p in parties}
+
+
+def test_nso_morocco_returns_only_claims_linking_both(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = claims_cli("NSO Morocco", "--json")
+    assert code == 0
+    claims = json.loads(out)
+    assert claims
+    assert all({"nso-group", "MA"} <= _party_ids(c) for c in claims)
+    assert any(c["product"] == "Pegasus" for c in claims)
+    first = claims[0]
+    assert set(first) == {
+        "id",
+        "text",
+        "status",
+        "category",
+        "date",
+        "reported",
+        "product",
+        "parties",
+        "sources",
+    }
+    assert set(first["parties"][0]) == {"id", "kind", "name", "role"}
+    assert set(first["sources"][0]) == {"url", "title", "publisher", "date"}
+    nso = next(p for p in first["parties"] if p["id"] == "nso-group")
+    assert (nso["kind"], nso["name"]) == ("firm", "NSO Group")
+
+
+def test_israeli_drones_azerbaijan_reaches_the_harop_claims(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = claims_cli("israeli drones azerbaijan", "--json")
+    assert code == 0
+    claims = json.loads(out)
+    harop = [c for c in claims if c["product"] == "Harop"]
+    assert sorted(str(c["date"])[:4] for c in harop) == ["2016", "2020"]
+    # Newest first, and the parties are IAI (based in Israel) and Azerbaijan, not Israel itself.
+    assert [c["date"] for c in claims] == sorted((c["date"] for c in claims), reverse=True)
+    assert all("AZ" in _party_ids(c) for c in claims)
+    code, text, _ = claims_cli("israeli drones azerbaijan")
+    assert text.startswith(
+        "Claims linking Israel (or firms based there) and Azerbaijan that mention “drones”, 2 of"
+    )
+
+
+def test_hacking_team_sudan_returns_the_2012_invoice(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = claims_cli("hacking team sudan", "--json")
+    assert code == 0
+    [claim] = json.loads(out)
+    assert claim["date"] == "2012"
+    assert "invoice" in claim["text"]
+    assert {"hacking-team", "SD"} <= _party_ids(claim)
+
+
+def test_party_and_status_filters(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = claims_cli("--party", "Saudi Arabia", "--status", "confirmed", "--json")
+    assert code == 0
+    claims = json.loads(out)
+    assert claims
+    assert all(c["status"] == "confirmed" and "SA" in _party_ids(c) for c in claims)
+    code, out, _ = claims_cli("--party", "SA", "--json")
+    everything = json.loads(out)
+    assert len(everything) > len(claims)
+    assert {c["status"] for c in everything} > {"confirmed"}
+    code, out, _ = claims_cli("--party", "SA", "--status", "confirmed,alleged", "--json")
+    assert {c["status"] for c in json.loads(out)} <= {"confirmed", "alleged"}
+
+
+def test_years_category_and_product_filters(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = claims_cli("nso", "--since", "2021", "--until", "2021", "--json")
+    assert code == 0
+    for claim in json.loads(out):
+        assert str(claim["date"] or claim["reported"]).startswith("2021")
+    code, out, _ = claims_cli("nso", "--category", "legal", "--json")
+    assert {c["category"] for c in json.loads(out)} == {"legal"}
+    code, out, _ = claims_cli("--product", "harop", "--json")
+    assert code == 0
+    assert {c["product"] for c in json.loads(out)} == {"Harop"}
+
+
+def test_nothing_links_them_is_said(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = claims_cli("nso uganda")
+    assert code == 1
+    assert out.startswith("Claims linking NSO Group and Uganda, 0 of 0")
+    assert "No claim links NSO Group and Uganda." in out
+    code, out, _ = claims_cli("zebrafish")
+    assert code == 1
+    assert out.startswith(
+        "Claims that mention “zebrafish”, 0 of 219\nNo claim mentions “zebrafish”."
+    )
+
+
+def test_words_that_match_nothing_are_dropped_with_a_note(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = claims_cli("pegasus morocco zebrafish")
+    assert code == 0
+    assert out.startswith("Claims linking NSO Group and Morocco, ")
+    assert "No claim linking NSO Group and Morocco mentions “zebrafish”" in out
+    assert "Pegasus" in out
+
+
+def test_without_a_name_the_words_are_searched_in_full_text(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = claims_cli("monitoring centre", "--json")
+    assert code == 0
+    claims = json.loads(out)
+    assert claims
+    for claim in claims:
+        blob = f"{claim['text']} {claim['product']}".lower()
+        assert "monitoring" in blob
+        assert "centre" in blob
+    code, out, _ = claims_cli("ayman nour", "--json")
+    assert any("Ayman Nour" in c["text"] for c in json.loads(out))
+
+
+def test_who_sold_spyware_to_mexico(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = claims_cli("who sold spyware to mexico", "--json")
+    assert code == 0
+    claims = json.loads(out)
+    assert claims
+    assert all("MX" in _party_ids(c) for c in claims)
+    assert all("spyware" in c["text"].lower() for c in claims)
+
+
+def test_an_ambiguous_name_lists_the_candidates(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = claims_cli("congo nso")
+    assert code == 1
+    assert "“congo” names several entries" in out
+    assert "Republic of the Congo (country, id CG)" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nso", "--since", "2020", "--until", "2010"], "Since 2020 is after until 2010"),
+        ([], "Nothing to look for"),
+        (["nso\u202e"], "invisible"),
+        (["x" * 101], "101 characters long"),
+        (["   "], "Nothing to look for"),
+        (["nso", "--since", "1800"], "too small"),
+        (["nso", "--status", "maybe"], "'maybe' is not a status"),
+        (["nso", "--category", "gossip"], "invalid choice"),
+        (["nso", "--limit", "0"], "too small"),
+        (["--party", " "], "the name is empty"),
+    ],
+)
+def test_bad_queries_say_what_is_wrong(claims_cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = claims_cli(*args)
+    assert code == 2
+    assert message in err
+    assert out == ""
+
+
+def test_an_unknown_party_is_not_found(claims_cli) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = claims_cli("--party", "qqqqqqqqqq")
+    assert code == 1
+    assert "Nothing matched" in err
+
+
+async def _service(kb: KnowledgeBase) -> tuple[ClaimsService, CorrectionService]:
+    index = SearchIndex.build(await kb.index_rows())
+    return ClaimsService(kb, index), CorrectionService(kb, index, Limits(100, 100))
+
+
+async def _found(claims: ClaimsService, text: str) -> list[str]:
+    answer = await claims.answer(ClaimQuery.make(text))
+    return [c.id for c in await claims.page(answer, 0, 100)] if not answer.words_dropped else []
+
+
+def _cli_finds(database: Path, query: str) -> list[str]:
+    """The ids ``armsbot claims QUERY --json`` prints, run as its own process would."""
+    result = run("claims", query, "--json", database=database)
+    assert result.returncode in (0, 1), result.stderr
+    return _ids(json.loads(result.stdout)) if result.returncode == 0 else []
+
+
+async def test_an_approved_claim_is_found_at_once_and_a_reverted_one_disappears(
+    kb: KnowledgeBase, db_copy: Path
+) -> None:
+    claims, corrections = await _service(kb)
+    assert await _found(claims, "zebrafish") == []
+    submitted = await corrections.submit(
+        Submission(
+            entity_id="nso-group",
+            change=AddClaim(
+                text="NSO Group sold a zebrafish tracker.", status=Status.ALLEGED, date="2024"
+            ),
+            what_is_wrong="Missing.",
+            source_url="https://example.org/zebrafish",
+            source_title="Zebrafish report",
+        ),
+        MEMBER,
+    )
+    assert (await corrections.approve(submitted.id, MOD)).outcome is Outcome.APPLIED
+    added = f"nso-group-community-{submitted.id}"
+    assert await _found(claims, "zebrafish") == [added]
+    assert await _found(claims, "nso zebrafish") == [added]
+    assert _cli_finds(db_copy, "zebrafish") == [added]  # another process, at once
+    [revision, *_] = await corrections.history("nso-group")
+    reverted = await corrections.revert("nso-group", revision.number, MOD, "Not sourced well.")
+    assert reverted.outcome is Outcome.APPLIED
+    assert await _found(claims, "zebrafish") == []
+    assert _cli_finds(db_copy, "zebrafish") == []
+    assert await kb.integrity_problems() == []
+
+
+def _imported(claim_id: str, text: str) -> Claim:
+    return Claim.model_validate(
+        {
+            "id": claim_id,
+            "text": text,
+            "status": Status.REPORTED,
+            "category": Category.TRANSFER,
+            "parties": [
+                Party(entity="hacking-team", role=Role.SUPPLIER),
+                Party(entity="UG", role=Role.RECIPIENT),
+            ],
+            "goods": ["Intrusion software"],
+            "end_user": "Zanzibar Gendarmerie Unit",
+            "sources": [Source(title="A dataset record", url=None)],
+            "provenance": {"dataset": "test", "checksum": "0" * 64, "record": claim_id},
+        }
+    )
+
+
+async def test_full_text_follows_dataset_inserts_and_deletes(kb: KnowledgeBase) -> None:
+    search = ClaimSearch(kb)
+    store = DatasetStore(kb)
+    police = ClaimFilter(words=("gendarmerie",), groups=(("UG",),))
+    assert await search.count(police) == 0
+    async with kb.transaction():
+        await store.insert_claim("hacking-team", 900, _imported("test-1", "A sale to Uganda."))
+    assert await search.ids(police, 0, 10) == ["test-1"]  # the end user is searched
+    intrusion = ClaimFilter(words=("intrusion",), groups=(("hacking-team",), ("UG",)))
+    assert await search.ids(intrusion, 0, 10) == ["test-1"]  # and the goods
+    async with kb.transaction():
+        await store.delete_claims(["test-1"])
+        await store.delete_unused_sources()
+    assert await search.count(police) == 0
+    assert await kb.integrity_problems() == []
+
+
+async def test_db_check_reports_a_full_text_index_out_of_step(kb: KnowledgeBase) -> None:
+    async with kb.transaction() as db:
+        await db.execute("DROP TRIGGER claims_fts_delete")
+        await db.execute("DELETE FROM claims WHERE id = (SELECT min(id) FROM claims)")
+    problems = await kb.integrity_problems()
+    assert any("full-text index of claims is out of step (218 claims, 219" in p for p in problems)
+
+
+def test_query_state_round_trips_and_crafted_states_are_refused() -> None:
+    query = ClaimQuery.make(
+        "NSO Morocco",
+        parties=["AZ"],
+        statuses=["confirmed", "alleged"],
+        category="transfer",
+        since=2015,
+        until=2021,
+        product="Pegasus",
+        kind="firm",
+    )
+    assert ClaimQuery.from_state(query.state()) == query
+    assert ClaimQuery.make("nso").state() == '["nso"]'
+    for crafted in ('{"a": 1}', '["x", [1]]', '["x", [], "q"]', '["x", [], "", "", true]', "[1]"):
+        with pytest.raises(ValueError):
+            ClaimQuery.from_state(crafted)
+    with pytest.raises(QueryError):
+        ClaimQuery.from_state('["x", [], "", "", 2030, 2010]')
+
+
+def test_ask_search_reads_several_names_as_the_bot_does(
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ARMSBOT_DATABASE", str(db_copy))
+    assert cli.main(["ask", "search", "NSO", "Morocco"]) == 0
+    assert capsys.readouterr().out.startswith("Claims linking NSO Group and Morocco, ")
+    assert cli.main(["ask", "search", "pegasus", "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["kind"] == "search"
+    assert card["sections"][0]["groups"][0]["lines"][0]["entity_id"] == "nso-group"
