@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import random
 import sys
@@ -40,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from armsbot.app import settle_heap
 from armsbot.bot.embeds import card_pages, feed_page
 from armsbot.search.folding import fold
 from armsbot.search.index import SearchIndex
@@ -197,7 +197,6 @@ async def time_queries(
     found = ambiguous = 0
     spent = 0.0
     for text in queries:
-        gc.collect()
         start = time.perf_counter()
         answer = await service.answer(ClaimQuery.make(text))
         if not answer.ambiguous:
@@ -216,6 +215,7 @@ async def measure_queries(database: Path, count: int, budget: float) -> dict[str
     """armsbot and the baselines on the same queries of one knowledge base."""
     async with await KnowledgeBase.open(database) as kb:
         index = SearchIndex.build(await kb.index_rows())
+        settle_heap()  # as `armsbot run` does once the index is loaded
         queries = await query_mix(kb, count)
         counts = await kb.count()
         out: dict[str, Any] = {"claims": counts["claims"], "queries": len(queries)}
@@ -249,7 +249,6 @@ async def _busiest(kb: KnowledgeBase) -> tuple[str, int]:
 async def _runs(times: int, once: Callable[[], Awaitable[object]]) -> list[float]:
     seconds = []
     for _ in range(times):
-        gc.collect()
         start = time.perf_counter()
         await once()
         seconds.append(time.perf_counter() - start)
@@ -261,6 +260,7 @@ async def measure_cold_card(database: Path, runs: int) -> dict[str, Any]:
     async with await KnowledgeBase.open(database) as kb:
         entity_id, claims = await _busiest(kb)
         lookup = LookupService(kb, SearchIndex.build(await kb.index_rows()))
+        settle_heap()  # as `armsbot run` does once the index is loaded
 
         async def page_at_a_time() -> object:
             lookup.feeds.clear()
