@@ -8,11 +8,19 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from armsbot.bot.components import DYNAMIC_ITEMS, CardButton, OpenEntityButton, PageButton
+from armsbot.bot.components import (
+    DYNAMIC_ITEMS,
+    CardButton,
+    ClaimsButton,
+    OpenEntityButton,
+    PageButton,
+    query_payload,
+)
 from armsbot.changes import MAX_SLUG, NewEntity, Submission, slugify
 from armsbot.datafiles import read_entity_file
 from armsbot.models import MAX_ENTITY_ID, EntityFile, Kind
 from armsbot.search.index import SearchIndex
+from armsbot.services.claims import ClaimQuery
 from armsbot.services.corrections import CorrectionService, Limits, Outcome
 from armsbot.storage import KnowledgeBase
 
@@ -54,15 +62,14 @@ def test_f4_the_longest_custom_id_built_from_the_longest_id_fits_discord() -> No
         CardButton(longest_id, "Long").custom_id,
         PageButton(longest_id, 999, "Next").custom_id,  # the template allows three digits
     ]
-    # Every button whose id carries an entity id (a claims button carries a query, kept within
-    # the limit where it is made).
-    from_entity_ids = [
-        item
-        for item in DYNAMIC_ITEMS
-        if "(?P<id>" in item.__discord_ui_compiled_template__.pattern  # type: ignore[attr-defined]
-    ]
-    assert len(built) == len(from_entity_ids)
-    for custom_id in built:
+    # A claims button carries its query inline up to 100 characters, or else a key to it.
+    inline = query_payload(ClaimQuery.make("x" * 80))
+    keyed = query_payload(ClaimQuery.make("x" * 81, parties=[longest_id]))
+    assert (inline[0], keyed[0]) == ("=", "#")
+    claims_ids = [ClaimsButton(p, 999, "Next").custom_id for p in (inline, keyed)]
+    assert len(claims_ids[0]) == CUSTOM_ID_LIMIT
+    assert len(built) + 1 == len(DYNAMIC_ITEMS)  # every kind of button, built
+    for custom_id in (*built, *claims_ids):
         assert len(custom_id) <= CUSTOM_ID_LIMIT, custom_id
         # ... and every button is rebuilt from its id after a restart.
         assert any(
