@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from armsbot.bot.embeds import WHOLE_LAYOUT_LINES, card_pages, feed_page
 from armsbot.cards.feed import CardFeed
 from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
@@ -107,3 +109,32 @@ async def test_pages_follow_claims_imported_and_removed(
         "claim test-1 lists its parties out of step with claim_parties: run `armsbot db build"
         " --force`"
     ]
+
+
+async def test_a_dropped_feed_is_freed_without_the_garbage_collector(
+    lookup: LookupService, kb: KnowledgeBase
+) -> None:
+    # A reference cycle (the reader holding its feed) left every card dropped from the cache to
+    # the collector's full passes, which stalled a busy bot for tens of milliseconds.
+    import gc  # noqa: PLC0415
+    import weakref  # noqa: PLC0415
+
+    from armsbot.services.claims import ClaimQuery, ClaimsService  # noqa: PLC0415
+
+    claims = ClaimsService(kb, lookup.index)
+    gc.collect()
+    gc.disable()
+    try:
+        feed = await lookup.card_feed("IL")
+        assert feed is not None
+        await feed_page(feed, 1)
+        answer = await claims.answer(ClaimQuery.make("nso morocco"))
+        answered = claims.feed(answer)
+        await feed_page(answered, 0)
+        refs = [weakref.ref(feed), weakref.ref(answered)]
+        lookup.feeds.clear()
+        del feed, answered
+        await asyncio.sleep(0)  # the build task lets go of its result
+        assert [ref() for ref in refs] == [None, None]
+    finally:
+        gc.enable()

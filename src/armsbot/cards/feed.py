@@ -23,7 +23,7 @@ Reader = Callable[[int], Awaitable[list[FeedItem]]]
 BATCH = 24  # lines read at a time: about a page and a half of claims
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class CardFeed:
     """A card's head, and its lines as far as they have been read."""
 

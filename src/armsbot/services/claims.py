@@ -323,6 +323,7 @@ class ClaimsService:
         head = Card(kind="claims", title=answer.heading(), summary=" ".join(answer.notes()) or None)
         head.footer = FOOTER
         feed = CardFeed(head, answer.total)
+        sources = feed.sources  # not the feed: no reference cycle (see LookupService)
         numbers = SourceNumbers()
         offset = 0
 
@@ -334,7 +335,7 @@ class ClaimsService:
                 (CATEGORY_TITLES[c.category], None, numbers.line(c)) for c in claims
             ]
             for source in numbers.numbered.values():
-                feed.sources.setdefault(source.number, source)
+                sources.setdefault(source.number, source)
             return items
 
         feed.read = read

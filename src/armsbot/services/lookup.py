@@ -140,6 +140,10 @@ class LookupService:
         names = Names(await self.kb.entity_names(facts), {})
         order = card_order(entity, places)
         feed = CardFeed(entity_head(entity, names), len(order))
+        # The reader refers to the feed's sources, not to the feed: no reference cycle, so a
+        # feed dropped from the cache is freed at once rather than by the garbage collector
+        # (whose full passes over thousands of dropped lines stalled requests for 20 ms).
+        sources = feed.sources
         numbers = SourceNumbers()
         kb = self.kb
         headings: dict[GroupKey, str | None] = {}
@@ -166,7 +170,7 @@ class LookupService:
                 if claim_id in claims  # gone since the order was read: left out
             ]
             for source in numbers.numbered.values():
-                feed.sources.setdefault(source.number, source)
+                sources.setdefault(source.number, source)
             return items
 
         feed.read = read
