@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -41,6 +43,30 @@ def shared_file(relative: str) -> Path:
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         pytest.fail(f"{reason} (CI=true: the shared folder must be there)", pytrace=False)
     pytest.skip(reason)
+
+
+def run_cli(
+    *args: str,
+    database: Path,
+    cwd: Path | None = None,
+    data: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``armsbot`` entry point as its own process, on ``database``."""
+    environment = {**os.environ, "ARMSBOT_DATABASE": str(database), "NO_COLOR": "1"}
+    environment.pop("ARMSBOT_DATA_DIR", None)
+    if data is not None:
+        environment["ARMSBOT_DATA_DIR"] = str(data)
+    environment |= env or {}
+    return subprocess.run(
+        [sys.executable, "-m", "armsbot", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd or REPO,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -12,25 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 
 
 def run(
     *args: str, database: Path, cwd: Path | None = None, data: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ARMSBOT_DATABASE": str(database), "NO_COLOR": "1"}
-    env.pop("ARMSBOT_DATA_DIR", None)
-    if data is not None:
-        env["ARMSBOT_DATA_DIR"] = str(data)
-    return subprocess.run(
-        [sys.executable, "-m", "armsbot", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd or REPO,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, database=database, cwd=cwd, data=data)
 
 
 def test_first_use_builds_the_database_and_answers_a_typo(tmp_path: Path) -> None:

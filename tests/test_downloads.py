@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +15,7 @@ import pytest
 
 from armsbot.imports import sii, targets
 from armsbot.imports.download import DownloadFailed, download
-from tests.conftest import REPO, shared_file
+from tests.conftest import run_cli, shared_file
 
 
 class Files:
@@ -69,17 +67,7 @@ def closed_port() -> int:
 
 
 def armsbot(*args: str, database: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "ARMSBOT_DATABASE": str(database), "NO_COLOR": "1", **env}
-    environment.pop("ARMSBOT_DATA_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "armsbot", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, database=database, env=env)
 
 
 def serve_pinned(files: Files) -> None:

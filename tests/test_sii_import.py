@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ from armsbot.services.corrections import CorrectionService, Outcome
 from armsbot.services.lookup import LookupService
 from armsbot.services.quality import strict_problems
 from armsbot.storage import KnowledgeBase
-from tests.conftest import REPO, shared_file
+from tests.conftest import run_cli, shared_file
 
 RECORDS = 688
 # Records that repeat another word for word (62 groups): cited by the first one's claim.
@@ -668,17 +666,7 @@ async def test_a_record_with_no_source_at_all_cites_the_dataset(
 
 
 def armsbot(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ARMSBOT_DATABASE": str(database), "NO_COLOR": "1"}
-    env.pop("ARMSBOT_DATA_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "armsbot", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, database=database)
 
 
 def test_cli_imports_answers_reimports_refuses_and_removes(
