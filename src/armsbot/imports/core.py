@@ -646,7 +646,7 @@ async def import_dataset(
             firm_headquarters={i: a.get("headquarters") for i, a in attributes.items()},
             taken_entity_ids=(await store.entity_ids()) - own_free,
             taken_claim_ids=await store.claim_ids_outside(info.dataset),
-            hand_written=[c for _, c in await kb.every_claim() if c.provenance is None],
+            hand_written=await kb.hand_written_claims(),
         )
         await _apply(
             store,

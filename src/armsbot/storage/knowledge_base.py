@@ -470,6 +470,10 @@ class KnowledgeBase:
             homes = {str(r[0]): str(r[1]) for r in await cursor.fetchall()}
         return [(homes[c.id], c) for c in await self._claims("1 = 1", ())]
 
+    async def hand_written_claims(self) -> list[Claim]:
+        """Every claim written in data/ or by a correction (none that a dataset brought)."""
+        return await self._claims("c.provenance_dataset IS NULL", ())
+
     async def imported_datasets(self) -> list[str]:
         """The datasets whose records are in the knowledge base, by name."""
         async with self._db.execute(
