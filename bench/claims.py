@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from armsbot.app import settle_heap
-from armsbot.bot.embeds import card_pages, feed_page
+from armsbot.bot.card_pages import card_pages, feed_page
 from armsbot.search.folding import fold
 from armsbot.search.index import SearchIndex
 from armsbot.services.claims import ClaimQuery, ClaimsService

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from armsbot.bot import components
+from armsbot.bot import claim_buttons
+from armsbot.bot.claim_buttons import query_of, query_payload
 from armsbot.bot.client import ArmsBot
-from armsbot.bot.components import query_of, query_payload
 from armsbot.services.claims import ClaimQuery
 from tests.bot_harness import button_ids, embeds_text, running_bot, settings_for
 from tests.discord_double import DiscordDouble, default_guild
@@ -167,7 +167,7 @@ async def test_a_query_too_long_for_a_custom_id_is_kept_by_key(
         "page 2/" + str(len(await read_every_page(double, second)) + 1)
     )
     # A restart forgets such keys: the button then asks for the search again.
-    components._kept.clear()
+    claim_buttons._kept.clear()
     forgotten = await double.click(second, claim_pages_ids(double.message(message["id"]))[0])
     assert "run /search again" in await ephemeral_reply(double, forgotten)
 

@@ -284,3 +284,79 @@ async def test_propose_a_claim_and_an_entry(double: DiscordDouble, bot: ArmsBot)
     assert firm is not None
     assert firm.attributes == {"headquarters": "FR"}
     assert bot.services.index.search("EISA", None, 1)[0].id == "example-intercept-sa"
+
+
+async def test_a_member_withdraws_a_pending_correction_from_mycorrections(
+    double: DiscordDouble, bot: ArmsBot
+) -> None:
+    await configure(double)
+    await submit_summary(double)
+    post = await double.wait_for_channel_message(HOME_CHANNEL_ID, lambda m: bool(m.get("embeds")))
+    listing = await double.wait_for_response(
+        await double.slash_command("mycorrections", {}, user=MEMBER_ID)
+    )
+    assert listing["flags"] & EPHEMERAL
+    assert "#1 · AZ · **pending**" in listing["content"]
+    assert button_ids(listing) == ["armsbot:withdraw:1"]
+
+    # Someone else's message cannot carry the button: a crafted click is refused before it acts.
+    other = await double.wait_for_response(
+        await double.slash_command("country", {"name": "FR"}, user=MODERATOR_ID)
+    )
+    crafted = await double.click(other, "armsbot:withdraw:1", user=MODERATOR_ID, crafted=True)
+    assert "nothing was changed" in await ephemeral_reply(double, crafted)
+    still = await bot.services.corrections.get(1)
+    assert still is not None
+    assert still.status == "pending"
+
+    click = await double.click(listing, "armsbot:withdraw:1", user=MEMBER_ID)
+    updated = await double.wait_for_callback(click)
+    assert updated["type"] == 7  # the list is shown again, in place
+    content = re.sub(r"\\(.)", r"\1", str(updated["data"]["content"]))
+    assert content.startswith("Correction #1 is withdrawn.\n\n#1 · AZ · **withdrawn**")
+    assert button_ids(double.message(listing["id"])) == []
+    await double.wait_until(
+        lambda: "withdrawn by" in embeds_text(double.message(post["id"])), what="the post's update"
+    )
+    assert button_ids(double.message(post["id"])) == []
+    assert [e.action for e in await bot.services.corrections.audit_log()][-1] == "withdraw"
+    assert await bot.services.corrections.pending_count() == 0
+    assert double.unknown_requests == []
+
+
+async def test_the_same_change_approved_twice_is_superseded_and_says_by_which(
+    double: DiscordDouble, bot: ArmsBot
+) -> None:
+    await configure(double)
+    await submit_summary(double)
+    first = await double.wait_for_channel_message(HOME_CHANNEL_ID, lambda m: bool(m.get("embeds")))
+    approve = await double.click(first, "armsbot:review:approve:1", user=MODERATOR_ID)
+    assert "is applied" in await ephemeral_reply(double, approve)
+
+    # The first is closed, so the same summary is no near-duplicate: it is stored and posted.
+    assert "correction #2 is waiting" in await submit_summary(double)
+    second = await double.wait_for_channel_message(
+        HOME_CHANNEL_ID, lambda m: "Correction #2" in embeds_text(m)
+    )
+    click = await double.click(second, "armsbot:review:approve:2", user=MODERATOR_ID)
+    assert await ephemeral_reply(double, click) == (
+        "Nothing was applied: correction #1 already made this change. "
+        "Correction #2 is marked superseded."
+    )
+    await double.wait_until(
+        lambda: len(double.dm_messages(MEMBER_ID)) == 2, what="the submitter's second DM"
+    )
+    assert double.dm_messages(MEMBER_ID)[-1]["content"] == (
+        "Your correction #2 to AZ was superseded. Reason: correction #1 already made this change"
+    )
+    post = embeds_text(double.message(second["id"]))
+    assert "superseded by" in post
+    assert "correction #1 already made this change" in post
+    mine = await double.wait_for_response(
+        await double.slash_command("mycorrections", {}, user=MEMBER_ID)
+    )
+    assert "#2 · AZ · **superseded** by #1" in mine["content"]
+    assert "#1 · AZ · **approved**" in mine["content"]
+    assert button_ids(mine) == []
+    history = await double.wait_for_response(await double.slash_command("history", {"entry": "AZ"}))
+    assert "Revision 3" not in embeds_text(history)  # nothing was applied twice

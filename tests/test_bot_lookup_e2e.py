@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from armsbot.bot.card_pages import card_pages
 from armsbot.bot.client import ArmsBot
-from armsbot.bot.embeds import card_pages
 from armsbot.bot.manifest import manifest_path
 from tests.bot_harness import button_ids, embeds_text, running_bot, settings_for
 from tests.discord_double import HOME_GUILD_ID, MEMBER_ID, DiscordDouble, default_guild

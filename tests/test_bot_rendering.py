@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from armsbot import i18n
+from armsbot.bot.card_pages import card_pages
 from armsbot.bot.components import HISTORY_PAGES, pager
 from armsbot.bot.embeds import (
     DESCRIPTION_LIMIT,
@@ -21,7 +22,6 @@ from armsbot.bot.embeds import (
     MESSAGE_TOTAL_LIMIT,
     TITLE_LIMIT,
     Page,
-    card_pages,
     history_pages,
 )
 from armsbot.bot.manifest import command_payload, manifest_path, render

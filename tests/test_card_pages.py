@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from armsbot.bot.embeds import WHOLE_LAYOUT_LINES, card_pages, feed_page
+from armsbot.bot.card_pages import WHOLE_LAYOUT_LINES, card_pages, feed_page
 from armsbot.cards.feed import CardFeed
 from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
 from armsbot.models import Status

@@ -15,6 +15,7 @@ from armsbot.changes import (
     AddAlias,
     AddClaim,
     ClaimStatusChange,
+    CorrectionStatus,
     EditField,
     NewEntity,
     RetireClaim,
@@ -134,7 +135,7 @@ async def test_withdraw_only_by_the_submitter(service: CorrectionService) -> Non
     correction = await service.submit(submission("AZ", AddAlias(name="Azeristan")), MEMBER)
     assert (await service.withdraw(correction.id, "discord:555")).outcome is Outcome.NOT_FOUND
     assert (await service.withdraw(correction.id, MEMBER)).outcome is Outcome.WITHDRAWN
-    assert (await service.get(correction.id)).status == "withdrawn"
+    assert (await service.get(correction.id)).status is CorrectionStatus.WITHDRAWN
 
 
 async def test_a_correction_against_an_older_revision_is_stale(
@@ -149,8 +150,55 @@ async def test_a_correction_against_an_older_revision_is_stale(
     decision = await service.approve(second.id, MOD)
     assert decision.outcome is Outcome.STALE
     assert "changed after this correction was made" in decision.message
-    assert (await service.get(second.id)).status == "stale"
+    assert (await service.get(second.id)).status is CorrectionStatus.STALE
     assert await kb.snapshot() == before
+
+
+async def test_a_change_another_approved_correction_already_made_is_superseded_not_stale(
+    service: CorrectionService, kb: KnowledgeBase
+) -> None:
+    change = EditField(field="summary", value="A summary two members both proposed.")
+    first = await service.submit(submission("AZ", change), MEMBER)
+    assert (await service.approve(first.id, MOD)).outcome is Outcome.APPLIED
+    # Not a near-duplicate any more (the first is closed), so the second one is stored ...
+    second = await service.submit(submission("AZ", change), "discord:101")
+    before = await kb.snapshot()
+    revisions = len(await service.history("AZ"))
+    # ... and approving it applies nothing: it says which correction made the change.
+    decision = await service.approve(second.id, MOD)
+    assert decision.outcome is Outcome.SUPERSEDED
+    assert decision.message == (
+        f"Nothing was applied: correction #{first.id} already made this change. "
+        f"Correction #{second.id} is marked superseded."
+    )
+    stored = await service.get(second.id)
+    assert stored is not None
+    assert stored.status is CorrectionStatus.SUPERSEDED
+    assert stored.decision_reason == f"correction #{first.id} already made this change"
+    assert await service.superseded_by(stored) == first.id
+    assert await service.superseded_by(await service.get(first.id)) is None
+    assert await kb.snapshot() == before
+    assert len(await service.history("AZ")) == revisions  # no empty revision
+    entry = (await service.audit_log())[-1]
+    assert (entry.action, entry.details["superseded_by"]) == ("superseded", first.id)
+    # Closed is closed: a second click says so and changes nothing.
+    assert (await service.approve(second.id, MOD)).outcome is Outcome.ALREADY_DECIDED
+
+
+async def test_a_change_undone_since_is_not_superseded(
+    service: CorrectionService, kb: KnowledgeBase
+) -> None:
+    """Superseded means the entry still says it: a later change or a retired claim in between
+    leaves the usual rules (stale, or applied)."""
+    wanted = EditField(field="summary", value="The summary first approved.")
+    first = await service.submit(submission("AZ", wanted), MEMBER)
+    await service.approve(first.id, MOD)
+    other = EditField(field="summary", value="A different summary approved after it.")
+    second = await service.submit(submission("AZ", other), "discord:101")
+    await service.approve(second.id, MOD)
+    again = await service.submit(submission("AZ", wanted), "discord:102")
+    assert (await service.approve(again.id, MOD)).outcome is Outcome.APPLIED
+    assert (await kb.entity("AZ")).summary == wanted.value
 
 
 async def test_many_approvals_at_once_apply_once(

@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from armsbot.bot.components import (
-    DYNAMIC_ITEMS,
-    CardButton,
-    ClaimsButton,
-    OpenEntityButton,
-    PageButton,
-    query_payload,
-)
+from armsbot.bot.claim_buttons import ClaimsButton, query_payload
+from armsbot.bot.components import CardButton, OpenEntityButton, PageButton
+from armsbot.bot.persistent import LOOKUP_BUTTONS
 from armsbot.changes import MAX_SLUG, NewEntity, Submission, slugify
 from armsbot.datafiles import read_entity_file
 from armsbot.models import MAX_ENTITY_ID, EntityFile, Kind
@@ -68,13 +63,13 @@ def test_f4_the_longest_custom_id_built_from_the_longest_id_fits_discord() -> No
     assert (inline[0], keyed[0]) == ("=", "#")
     claims_ids = [ClaimsButton(p, 999, "Next").custom_id for p in (inline, keyed)]
     assert len(claims_ids[0]) == CUSTOM_ID_LIMIT
-    assert len(built) + 1 == len(DYNAMIC_ITEMS)  # every kind of button, built
+    assert len(built) + 1 == len(LOOKUP_BUTTONS)  # every kind of button, built
     for custom_id in (*built, *claims_ids):
         assert len(custom_id) <= CUSTOM_ID_LIMIT, custom_id
         # ... and every button is rebuilt from its id after a restart.
         assert any(
             item.__discord_ui_compiled_template__.fullmatch(custom_id)  # type: ignore[attr-defined]
-            for item in DYNAMIC_ITEMS
+            for item in LOOKUP_BUTTONS
         )
     assert max(map(len, built)) == len(f"armsbot:page:{longest_id}:999")
 

@@ -19,9 +19,9 @@ from typing import Any
 import discord
 import pytest
 
+from armsbot.bot.card_pages import card_pages
 from armsbot.bot.client import ArmsBot
 from armsbot.bot.components import pager
-from armsbot.bot.embeds import card_pages
 from armsbot.imports.sii import import_sii
 from armsbot.search.index import SearchIndex
 from armsbot.services.lookup import LookupService

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -47,6 +48,18 @@ MAX_REASON = 1000
 # A new entity's id, leaving room under MAX_ENTITY_ID for "-community-<n>" in its claims' ids.
 MAX_SLUG = 60
 MAX_NOTE = 1000
+
+
+class CorrectionStatus(StrEnum):
+    """Where a correction stands: waiting for review, or how it was closed."""
+
+    PENDING = "pending"
+    APPROVED = "approved"  # applied: a revision of the entry carries it
+    REJECTED = "rejected"  # a moderator said no, with a reason
+    WITHDRAWN = "withdrawn"  # its submitter took it back
+    STALE = "stale"  # the entry changed after it was made, so nothing was applied
+    SUPERSEDED = "superseded"  # another approved correction had already made the same change
+
 
 ClaimId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
 Text = Annotated[str, Clean, StringConstraints(min_length=1, max_length=MAX_CLAIM)]
@@ -241,7 +254,7 @@ def apply_change(
         del claims[_find_claim(entity, change.claim_id)]
     else:
         claim = Claim(
-            id=f"{slugify(entity.id)}-community-{correction_id}",
+            id=community_claim_id(entity.id, correction_id),
             text=change.text,
             status=change.status,
             category=change.category,
@@ -252,6 +265,35 @@ def apply_change(
         )
         claims.append(claim.model_dump(mode="python"))
     return _validated(data)
+
+
+def community_claim_id(entity_id: str, correction_id: int) -> str:
+    """The id of the claim a correction adds to an entity."""
+    return f"{slugify(entity_id)}-community-{correction_id}"
+
+
+def in_effect(change: Change, entity: EntityFile | None, correction_id: int) -> bool:
+    """Whether the entity still says what the change, applied by correction ``correction_id``,
+    made it say (nothing has undone or overwritten it since)."""
+    if isinstance(change, NewEntity):
+        return entity is not None
+    if entity is None:
+        return False
+    if isinstance(change, EditField):
+        return bool(getattr(entity, change.field) == change.value)
+    if isinstance(change, AddAlias):
+        return any(alias.name == change.name for alias in entity.aliases)
+    if isinstance(change, AddClaim):
+        added = community_claim_id(entity.id, correction_id)
+        return any(claim.id == added for claim in entity.claims)
+    claim = next((c for c in entity.claims if c.id == change.claim_id), None)
+    if isinstance(change, RetireClaim):
+        return claim is None
+    if claim is None:
+        return False
+    if isinstance(change, ClaimStatusChange):
+        return claim.status == change.status
+    return claim.text == change.text
 
 
 def _validated(data: dict[str, Any]) -> EntityFile:

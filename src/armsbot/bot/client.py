@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 import yarl
@@ -14,14 +14,17 @@ from discord.ext import commands
 
 from armsbot.app import Refresh, Services, settle_heap
 from armsbot.bot import i18n
+from armsbot.bot.cogs.corrections import CORRECTION_COGS
+from armsbot.bot.cogs.lookup import LookupCog
+from armsbot.bot.cogs.mentions import MentionsCog
+from armsbot.bot.cogs.watch import WatchCog
+from armsbot.bot.installs import install_anywhere
+from armsbot.bot.notifier import Notifier
+from armsbot.bot.persistent import DYNAMIC_ITEMS
+from armsbot.bot.replies import NO_MENTIONS, send_ephemeral
 from armsbot.config import Settings
 
-if TYPE_CHECKING:
-    from armsbot.bot.notifier import Notifier
-
 log = logging.getLogger("armsbot.bot")
-
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -47,16 +50,6 @@ class ArmsTree(app_commands.CommandTree["ArmsBot"]):
         await send_ephemeral(interaction, message)
 
 
-async def send_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
-    """An ephemeral plain message, whether or not the interaction was already answered."""
-    if interaction.response.is_done():
-        await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(
-            message, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
-
-
 class ArmsBot(commands.Bot):
     """armsbot on Discord: slash commands only, no message content, no pings."""
 
@@ -79,19 +72,13 @@ class ArmsBot(commands.Bot):
 
     async def install(self) -> None:
         """Add the cogs, the persistent buttons and the translator (no network needed)."""
-        from armsbot.bot.cogs.corrections import CorrectionsCog, ReviewButton  # noqa: PLC0415
-        from armsbot.bot.cogs.lookup import LookupCog  # noqa: PLC0415 - cogs import the client
-        from armsbot.bot.cogs.mentions import MentionsCog  # noqa: PLC0415
-        from armsbot.bot.cogs.watch import WatchCog  # noqa: PLC0415
-        from armsbot.bot.components import DYNAMIC_ITEMS  # noqa: PLC0415
-        from armsbot.bot.installs import install_anywhere  # noqa: PLC0415
-
         await self.add_cog(LookupCog(self))
-        await self.add_cog(CorrectionsCog(self))
+        for cog in CORRECTION_COGS:
+            await self.add_cog(cog(self))
         await self.add_cog(WatchCog(self))
         await self.add_cog(MentionsCog(self))
         install_anywhere(self.tree)  # the lookups, in DMs and servers without armsbot too
-        self.add_dynamic_items(*DYNAMIC_ITEMS, ReviewButton)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.tree.set_translator(i18n.FileTranslator())
 
     async def setup_hook(self) -> None:
@@ -99,8 +86,6 @@ class ArmsBot(commands.Bot):
         await self.install()
         self._refresher = asyncio.create_task(self._keep_index_fresh(), name="armsbot-refresh")
         if not self.settings.read_only:  # notices are marked sent in the database
-            from armsbot.bot.notifier import Notifier  # noqa: PLC0415
-
             self.notifier = Notifier(self)
             self._notifier = asyncio.create_task(self.notifier.run(), name="armsbot-notices")
         if not self.settings.sync_commands:

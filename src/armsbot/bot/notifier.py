@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from armsbot.bot.client import NO_MENTIONS
 from armsbot.bot.components import CardButton
 from armsbot.bot.markdown import escape, truncate
 from armsbot.bot.permissions import member_label
+from armsbot.bot.replies import NO_MENTIONS
 from armsbot.i18n import text
 from armsbot.services.watch import WatchService
 from armsbot.storage.changelog import ChangeKind, EntityChange

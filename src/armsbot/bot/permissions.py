@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from armsbot.bot.replies import send_ephemeral
 from armsbot.i18n import text
 
 if TYPE_CHECKING:
@@ -60,8 +61,6 @@ async def require(interaction: discord.Interaction[ArmsBot], level: Privilege) -
     """True when the user holds ``level``; otherwise answer with an ephemeral refusal."""
     if await privilege(interaction) >= level:
         return True
-    from armsbot.bot.client import send_ephemeral  # noqa: PLC0415 - avoid an import cycle
-
     key = "mod.refused_config" if level >= Privilege.ADMIN else "mod.refused"
     await send_ephemeral(interaction, text(key, interaction.locale))
     return False

@@ -20,12 +20,14 @@ from rapidfuzz import fuzz
 from armsbot.changes import (
     Change,
     ChangeNotApplicable,
+    CorrectionStatus,
     NewEntity,
     Submission,
     apply_change,
     change_target,
     change_text,
     describe,
+    in_effect,
     source_of,
     target_entity_id,
 )
@@ -43,6 +45,14 @@ from armsbot.storage.corrections import (
 )
 
 CHANGE_ADAPTER: TypeAdapter[Change] = TypeAdapter(Change)
+# The audit log's name for closing a correction with each status.
+AUDIT_ACTIONS = {
+    CorrectionStatus.APPROVED: "approve",
+    CorrectionStatus.REJECTED: "reject",
+    CorrectionStatus.WITHDRAWN: "withdraw",
+    CorrectionStatus.STALE: "stale",
+    CorrectionStatus.SUPERSEDED: "superseded",
+}
 NEAR_DUPLICATE = 92.0
 NEAR_DUPLICATE_MIN_LENGTH = 40
 
@@ -63,6 +73,7 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
     STALE = "stale"
+    SUPERSEDED = "superseded"
     ALREADY_DECIDED = "already_decided"
     NOT_FOUND = "not_found"
     NOT_ALLOWED = "not_allowed"
@@ -117,11 +128,13 @@ class CorrectionService:
 
     async def pending(self, limit: int = 10, offset: int = 0) -> list[CorrectionRow]:
         """Pending corrections, oldest first."""
-        return await self.store.corrections(status="pending", limit=limit, offset=offset)
+        return await self.store.corrections(
+            status=CorrectionStatus.PENDING, limit=limit, offset=offset
+        )
 
     async def pending_count(self) -> int:
         """How many corrections wait for review."""
-        return await self.store.count_corrections(status="pending")
+        return await self.store.count_corrections(status=CorrectionStatus.PENDING)
 
     async def of_submitter(self, submitter_id: str, limit: int = 25) -> list[CorrectionRow]:
         """A member's own corrections, newest first."""
@@ -214,7 +227,9 @@ class CorrectionService:
                 ]
             )
         pending = await self.store.corrections(
-            status="pending", submitter_id=submitter_id, limit=self.limits.pending_per_user + 1
+            status=CorrectionStatus.PENDING,
+            submitter_id=submitter_id,
+            limit=self.limits.pending_per_user + 1,
         )
         if len(pending) >= self.limits.pending_per_user:
             raise SubmissionRefused(
@@ -225,17 +240,39 @@ class CorrectionService:
             )
 
     async def _near_duplicate(self, entity_id: str | None, change: Change) -> int | None:
-        target, text = change_target(change), change_text(change)
-        candidates = await self.store.corrections(status="pending", entity_id=entity_id, limit=500)
+        candidates = await self.store.corrections(
+            status=CorrectionStatus.PENDING, entity_id=entity_id, limit=500
+        )
         for other in candidates:
-            other_change = CHANGE_ADAPTER.validate_python(other.change)
-            if change_target(other_change) != target:
-                continue
-            mine, theirs = fold(text), fold(change_text(other_change))
-            # Short texts must match once folded; long ones may differ by a few characters.
-            long_enough = min(len(mine), len(theirs)) >= NEAR_DUPLICATE_MIN_LENGTH
-            if mine == theirs or (long_enough and fuzz.ratio(mine, theirs) >= NEAR_DUPLICATE):
+            if same_change(change, CHANGE_ADAPTER.validate_python(other.change)):
                 return other.id
+        return None
+
+    async def _made_by(
+        self, entity_id: str, change: Change, current: EntityFile | None
+    ) -> tuple[int, int] | None:
+        """The approved correction that made this same change to the entity, which still says
+        so: (its number, the id of the revision that applied it); None when there is none."""
+        for revision in await self.store.revisions(entity_id):
+            if revision.correction_id is None:
+                continue
+            other = await self.store.correction(revision.correction_id)
+            if other is None:
+                continue
+            made = CHANGE_ADAPTER.validate_python(other.change)
+            if same_change(change, made) and in_effect(made, current, other.id):
+                return other.id, revision.id
+        return None
+
+    async def superseded_by(self, correction: CorrectionRow) -> int | None:
+        """The approved correction that had already made a superseded correction's change."""
+        if correction.status is not CorrectionStatus.SUPERSEDED or correction.revision_id is None:
+            return None
+        change = CHANGE_ADAPTER.validate_python(correction.change)
+        entity_id = target_entity_id(correction.entity_id, change)
+        for revision in await self.store.revisions(entity_id):
+            if revision.id == correction.revision_id:
+                return revision.correction_id
         return None
 
     # -- deciding -----------------------------------------------------------------------------
@@ -249,10 +286,32 @@ class CorrectionService:
                 return Decision(
                     Outcome.NOT_FOUND, None, f"There is no correction #{correction_id}."
                 )
-            if correction.status != "pending":
+            if correction.status is not CorrectionStatus.PENDING:
                 return self._already(correction)
             change = CHANGE_ADAPTER.validate_python(correction.change)
             entity_id = target_entity_id(correction.entity_id, change)
+            before = await self.document(entity_id)
+            made = await self._made_by(entity_id, change, before)
+            if made is not None:
+                number, revision_id = made
+                reason = f"correction #{number} already made this change"
+                await self._decide(
+                    correction_id,
+                    CorrectionStatus.SUPERSEDED,
+                    moderator_id,
+                    now,
+                    entity_id,
+                    reason=reason,
+                    revision_id=revision_id,
+                    details={"superseded_by": number},
+                )
+                superseded = await self.store.correction(correction_id)
+                return Decision(
+                    Outcome.SUPERSEDED,
+                    superseded,
+                    f"Nothing was applied: {reason}. Correction #{correction_id} is marked "
+                    "superseded.",
+                )
             current_revision = await self.store.entity_revision(entity_id)
             stale_reason = None
             if current_revision != correction.base_revision:
@@ -262,7 +321,6 @@ class CorrectionService:
                     if correction.base_revision is not None
                     else f"an entry with the id {entity_id} was created meanwhile"
                 )
-            before = await self.document(entity_id)
             after: EntityFile | None = None
             if stale_reason is None:
                 source = source_of(correction.source_url, correction.source_title)
@@ -272,7 +330,12 @@ class CorrectionService:
                     stale_reason = str(exc)
             if stale_reason is not None or after is None:
                 await self._decide(
-                    correction_id, "stale", moderator_id, now, entity_id, reason=stale_reason
+                    correction_id,
+                    CorrectionStatus.STALE,
+                    moderator_id,
+                    now,
+                    entity_id,
+                    reason=stale_reason,
                 )
                 refreshed = await self.store.correction(correction_id)
                 return Decision(
@@ -293,7 +356,7 @@ class CorrectionService:
             )
             await self._decide(
                 correction_id,
-                "approved",
+                CorrectionStatus.APPROVED,
                 moderator_id,
                 now,
                 entity_id,
@@ -314,17 +377,17 @@ class CorrectionService:
         reason = reason.strip()
         if not reason:
             return Decision(Outcome.NOT_ALLOWED, None, "A rejection needs a reason.")
-        return await self._close(correction_id, moderator_id, "rejected", reason)
+        return await self._close(correction_id, moderator_id, CorrectionStatus.REJECTED, reason)
 
     async def withdraw(self, correction_id: int, submitter_id: str) -> Decision:
         """The submitter takes back a pending correction."""
         correction = await self.store.correction(correction_id)
         if correction is None or correction.submitter_id != submitter_id:
             return Decision(Outcome.NOT_FOUND, None, f"You have no correction #{correction_id}.")
-        return await self._close(correction_id, submitter_id, "withdrawn", None)
+        return await self._close(correction_id, submitter_id, CorrectionStatus.WITHDRAWN, None)
 
     async def _close(
-        self, correction_id: int, actor_id: str, status: str, reason: str | None
+        self, correction_id: int, actor_id: str, status: CorrectionStatus, reason: str | None
     ) -> Decision:
         now = _stamp(self.clock())
         async with self.kb.transaction():
@@ -333,19 +396,19 @@ class CorrectionService:
                 return Decision(
                     Outcome.NOT_FOUND, None, f"There is no correction #{correction_id}."
                 )
-            if correction.status != "pending":
+            if correction.status is not CorrectionStatus.PENDING:
                 return self._already(correction)
             await self._decide(
                 correction_id, status, actor_id, now, correction.entity_id, reason=reason
             )
         closed = await self.store.correction(correction_id)
-        outcome = Outcome.REJECTED if status == "rejected" else Outcome.WITHDRAWN
+        outcome = Outcome.REJECTED if status is CorrectionStatus.REJECTED else Outcome.WITHDRAWN
         return Decision(outcome, closed, f"Correction #{correction_id} is {status}.")
 
     async def _decide(
         self,
         correction_id: int,
-        status: str,
+        status: CorrectionStatus,
         actor_id: str,
         now: str,
         entity_id: str | None,
@@ -363,9 +426,7 @@ class CorrectionService:
             reason=reason,
             revision_id=revision_id,
         )
-        action = {"approved": "approve", "rejected": "reject", "withdrawn": "withdraw"}.get(
-            status, status
-        )
+        action = AUDIT_ACTIONS[status]
         await self.store.audit(
             actor_id=actor_id,
             action=action,
@@ -560,6 +621,16 @@ class CorrectionService:
                 details={"rows": changed, "placeholder": placeholder},
             )
         return placeholder, changed
+
+
+def same_change(change: Change, other: Change) -> bool:
+    """Whether two changes propose the same thing: the same target and the same text once folded
+    (long texts may differ by a few characters)."""
+    if change_target(change) != change_target(other):
+        return False
+    mine, theirs = fold(change_text(change)), fold(change_text(other))
+    long_enough = min(len(mine), len(theirs)) >= NEAR_DUPLICATE_MIN_LENGTH
+    return mine == theirs or (long_enough and fuzz.ratio(mine, theirs) >= NEAR_DUPLICATE)
 
 
 def submission_problems(error: ValidationError) -> list[str]:

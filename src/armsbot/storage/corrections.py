@@ -13,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 
+from armsbot.changes import CorrectionStatus
 from armsbot.models import Kind, SourceKey
 from armsbot.records import AliasRecord, EntityRecord
 from armsbot.storage.knowledge_base import KnowledgeBase
@@ -32,7 +33,7 @@ class CorrectionRow:
     note: str | None
     submitter_id: str
     guild_id: str | None
-    status: str
+    status: CorrectionStatus
     created_at: str
     decided_at: str | None
     decided_by: str | None
@@ -90,7 +91,7 @@ def _correction(row: aiosqlite.Row) -> CorrectionRow:
         note=row["note"],
         submitter_id=str(row["submitter_id"]),
         guild_id=row["guild_id"],
-        status=str(row["status"]),
+        status=CorrectionStatus(row["status"]),
         created_at=str(row["created_at"]),
         decided_at=row["decided_at"],
         decided_by=row["decided_by"],
@@ -173,7 +174,7 @@ class CorrectionStore:
     async def corrections(
         self,
         *,
-        status: str | None = None,
+        status: CorrectionStatus | None = None,
         submitter_id: str | None = None,
         entity_id: str | None = None,
         limit: int = 25,
@@ -198,7 +199,7 @@ class CorrectionStore:
         ) as cursor:
             return [_correction(r) for r in await cursor.fetchall()]
 
-    async def count_corrections(self, *, status: str | None = None) -> int:
+    async def count_corrections(self, *, status: CorrectionStatus | None = None) -> int:
         """How many corrections there are (with this status)."""
         sql = "SELECT count(*) FROM corrections" + (" WHERE status = ?" if status else "")
         async with self._db.execute(sql, (status,) if status else ()) as cursor:
@@ -218,12 +219,12 @@ class CorrectionStore:
         self,
         correction_id: int,
         *,
-        status: str,
+        status: CorrectionStatus,
         actor_id: str,
         now: str,
         reason: str | None = None,
         revision_id: int | None = None,
-        from_status: str = "pending",
+        from_status: CorrectionStatus = CorrectionStatus.PENDING,
     ) -> bool:
         """Move a correction out of ``from_status``; False if someone else already did."""
         cursor = await self._db.execute(

@@ -11,16 +11,13 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from armsbot.bot import i18n
-from armsbot.bot.client import NO_MENTIONS, send_ephemeral
-from armsbot.bot.components import (
-    OpenEntityButton,
-    candidate_buttons,
-    show_card_page,
-    show_claims,
-)
-from armsbot.bot.embeds import FIELD_VALUE_LIMIT, card_pages
+from armsbot.bot.card_pages import card_pages
+from armsbot.bot.claim_buttons import show_claims
+from armsbot.bot.components import OpenEntityButton, candidate_buttons, show_card_page
+from armsbot.bot.embeds import FIELD_VALUE_LIMIT
 from armsbot.bot.installs import answers_privately
 from armsbot.bot.markdown import escape, truncate
+from armsbot.bot.replies import NO_MENTIONS, send_ephemeral
 from armsbot.imports.status import dataset_statuses
 from armsbot.models import Category, Kind
 from armsbot.search.index import Match

@@ -13,9 +13,9 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from armsbot.bot.client import NO_MENTIONS, send_ephemeral
 from armsbot.bot.components import CardButton
 from armsbot.bot.markdown import clip, escape, truncate
+from armsbot.bot.replies import NO_MENTIONS, send_ephemeral
 from armsbot.i18n import text
 from armsbot.models import Kind
 from armsbot.search.mentions import Mention, mentions

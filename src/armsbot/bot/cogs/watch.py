@@ -14,10 +14,10 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from armsbot.bot.client import NO_MENTIONS, send_ephemeral
-from armsbot.bot.cogs.corrections import entity_choices, resolve_entity
+from armsbot.bot.entity_options import entity_choices, resolve_entity
 from armsbot.bot.markdown import clip, escape, truncate
 from armsbot.bot.notifier import watch_service
+from armsbot.bot.replies import NO_MENTIONS, send_ephemeral
 from armsbot.i18n import text
 from armsbot.search.folding import fold
 from armsbot.services.watch import WatchOutcome, WatchService
