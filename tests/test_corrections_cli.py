@@ -93,6 +93,34 @@ asyncio.run(main(sys.argv[1], [int(x) for x in sys.argv[2:]]))
 """
 
 
+async def _submit_alias(database: Path, name: str, submitter: str) -> int:
+    async with await KnowledgeBase.open(database) as kb:
+        service = CorrectionService(kb, SearchIndex.build(await kb.index_rows()))
+        sub = Submission.model_validate(
+            {
+                "entity_id": "AZ",
+                "change": AddAlias(name=name).model_dump(),
+                "what_is_wrong": "Missing name.",
+                "source_url": URL,
+            }
+        )
+        return (await service.submit(sub, submitter)).id
+
+
+def test_a_superseded_correction_is_listed_and_says_by_which(db_copy: Path) -> None:
+    first = asyncio.run(_submit_alias(db_copy, "Azeri Republic (test)", "discord:1001"))
+    assert run("review", "approve", str(first), database=db_copy).returncode == 0
+    second = asyncio.run(_submit_alias(db_copy, "Azeri Republic (test)", "discord:1002"))
+    superseded = run("review", "approve", str(second), database=db_copy)
+    assert superseded.returncode == 1
+    assert f"correction #{first} already made this change" in superseded.stdout
+    listed = run("review", "list", "--status", "superseded", database=db_copy)
+    assert listed.stdout.startswith(f"#{second:<5} superseded AZ")
+    shown = run("review", "show", str(second), database=db_copy)
+    assert "Superseded by cli:" in shown.stdout
+    assert f": correction #{first} already made this change" in shown.stdout
+
+
 def test_sigkill_while_approving_leaves_a_consistent_database(db_copy: Path) -> None:
     # One correction per country, so no approval makes another stale.
     codes = sorted(c.alpha_2 for c in pycountry.countries)[:60]

@@ -30,7 +30,7 @@ from rich.progress import (
 from armsbot.app import Services, open_services
 from armsbot.cards.build import claims_card
 from armsbot.cards.text import render_text
-from armsbot.changes import MAX_REASON
+from armsbot.changes import MAX_REASON, CorrectionStatus
 from armsbot.config import Settings
 from armsbot.datafiles import DataFilesInvalid
 from armsbot.imports import catalogue
@@ -610,14 +610,16 @@ def _correction_dict(row: CorrectionRow) -> dict[str, Any]:
 async def _review(services: Services, args: argparse.Namespace) -> int:
     corrections = services.corrections
     if args.review_command == "list":
-        rows = await corrections.store.corrections(status=args.status, limit=args.limit)
+        rows = await corrections.store.corrections(
+            status=CorrectionStatus(args.status), limit=args.limit
+        )
         if args.json:
             _print_json([_correction_dict(r) for r in rows])
         else:
             for r in rows:
                 reason = r.what_is_wrong.replace("\n", " ")[:70]
                 sys.stdout.write(
-                    f"#{r.id:<5} {r.status:<9} {r.entity_id or '(new)':<28} {reason}\n"
+                    f"#{r.id:<5} {r.status:<10} {r.entity_id or '(new)':<28} {reason}\n"
                 )
             if not rows:
                 sys.stdout.write("No corrections.\n")
@@ -637,6 +639,11 @@ async def _review(services: Services, args: argparse.Namespace) -> int:
                 f"{correction.created_at}\nWhat is wrong: {correction.what_is_wrong}\n"
                 f"Now: {before}\nProposed: {after}\nSource: {correction.source_url}\n"
             )
+            if correction.decided_by:
+                sys.stdout.write(
+                    f"{str(correction.status).capitalize()} by {correction.decided_by} at "
+                    f"{correction.decided_at}: {correction.decision_reason or '(no reason)'}\n"
+                )
         return EXIT_OK
     if args.review_command == "approve":
         decision = await corrections.approve(correction.id, _cli_actor())
@@ -840,8 +847,8 @@ def _parser() -> argparse.ArgumentParser:
     listing = review_commands.add_parser("list", help="corrections, oldest first")
     listing.add_argument(
         "--status",
-        default="pending",
-        choices=["pending", "approved", "rejected", "withdrawn", "stale"],
+        default=CorrectionStatus.PENDING.value,
+        choices=[status.value for status in CorrectionStatus],
     )
     listing.add_argument("--limit", type=_whole_number(1, SQLITE_MAX_INTEGER), default=50)
     listing.add_argument("--json", action="store_true")
