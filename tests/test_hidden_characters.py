@@ -17,6 +17,7 @@ from armsbot.bot.client import ArmsBot
 from armsbot.bot.markdown import escape
 from armsbot.changes import Submission
 from armsbot.datafiles import read_entity_file
+from armsbot.i18n import text
 from armsbot.imports.sii import import_sii, remove_sii
 from armsbot.services.corrections import submission_problems
 from armsbot.services.lookup import QueryError, clean_query
@@ -206,6 +207,15 @@ def test_f7_shown_text_drops_what_input_refuses(ch: str) -> None:
         clean_query(f"nso{ch}")
     assert refused.value.key == "query.hidden"
     assert code(ch) in str(refused.value)
+
+
+@pytest.mark.parametrize("query", ["nso\u202e", "   ", "x" * 101])
+def test_a_refused_query_reads_the_same_in_the_cli_and_on_discord(query: str) -> None:
+    """One English message per key: the service's error is the bot's English fallback."""
+    with pytest.raises(QueryError) as refused:
+        clean_query(query)
+    error = refused.value
+    assert str(error) == text(error.key, "en-US", **error.params)
 
 
 def test_f7_shown_text_keeps_a_joiner_only_where_it_still_joins() -> None:

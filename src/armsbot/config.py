@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from armsbot.datafiles import bundled_data_dir
+from armsbot.services.corrections import PENDING_PER_USER, SUBMISSIONS_PER_HOUR
+from armsbot.services.lookup import CARD_CACHE_LINES
 
 
 def default_database() -> Path:
@@ -49,13 +51,15 @@ class Settings(BaseSettings):
         default_factory=list,
         description="users with every privilege, besides the application's owners on Discord",
     )
-    submissions_per_hour: int = Field(default=5, ge=1)
-    pending_per_user: int = Field(default=10, ge=1)
+    submissions_per_hour: int = Field(default=SUBMISSIONS_PER_HOUR, ge=1)
+    pending_per_user: int = Field(default=PENDING_PER_USER, ge=1)
     index_refresh_seconds: float = Field(
         default=5.0, gt=0, description="how often the bot looks for changes made by the CLI"
     )
     card_cache_lines: int = Field(
-        default=60_000, ge=0, description="card lines kept built between changes (0: none)"
+        default=CARD_CACHE_LINES,
+        ge=0,
+        description="card lines kept built between changes (0: none)",
     )
     watch_batch_seconds: float = Field(
         default=120.0,

@@ -81,11 +81,16 @@ def escape_hidden(text: str) -> str:
     return _POLICY.sub(lambda found: found.group().encode("unicode_escape").decode(), text)
 
 
-def hidden_reason(character: str) -> str:
-    """Why a character returned by :func:`hidden_character` is refused, for a field's error."""
+def character_label(character: str) -> str:
+    """A character as its code point and Unicode name: U+202E RIGHT-TO-LEFT OVERRIDE."""
     code = f"U+{ord(character):04X}"
     name = unicodedata.name(character, "")
-    code += f" {name}" if name else ""
+    return f"{code} {name}" if name else code
+
+
+def hidden_reason(character: str) -> str:
+    """Why a character returned by :func:`hidden_character` is refused, for a field's error."""
+    code = character_label(character)
     if "\ud800" <= character <= "\udfff":
         return f"contains a lone surrogate ({code}), which is not valid Unicode text"
     if regex.match(r"\p{Cc}", character):

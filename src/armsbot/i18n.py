@@ -18,8 +18,8 @@ ENGLISH: dict[str, str] = {
     "error.generic": "Something went wrong on our side. It has been logged; please try again.",
     "error.not_found": "Nothing matched “{query}”. Try `/search` with fewer letters.",
     "error.too_long": "That is too long: names are at most {limit} characters.",
-    "query.hidden": "The query contains invisible or direction-changing characters; "
-    "type it again in plain text.",
+    "query.hidden": "The query contains an invisible or direction-changing character "
+    "({character}); type it again in plain text.",
     "query.empty": "The query is empty: type a name, such as Azerbaijan or NSO Group.",
     "query.too_long": "The query is {length} characters long; names are at most {limit}.",
     "claims.year": "{year} is not a year armsbot can look for: give one from {low} to {high}.",

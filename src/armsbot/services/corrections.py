@@ -98,12 +98,17 @@ class SubmissionRefused(Exception):
         super().__init__("; ".join(reasons))
 
 
+# The defaults of ARMSBOT_SUBMISSIONS_PER_HOUR and ARMSBOT_PENDING_PER_USER.
+SUBMISSIONS_PER_HOUR = 5
+PENDING_PER_USER = 10
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Per-user abuse limits."""
 
-    submissions_per_hour: int = 5
-    pending_per_user: int = 10
+    submissions_per_hour: int = SUBMISSIONS_PER_HOUR
+    pending_per_user: int = PENDING_PER_USER
 
 
 @dataclass(slots=True)

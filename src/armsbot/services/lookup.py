@@ -21,7 +21,9 @@ from armsbot.cards.build import (
 )
 from armsbot.cards.feed import CardFeed, FeedItem
 from armsbot.cards.model import Card
-from armsbot.models import Kind, check_clean_text
+from armsbot.hidden_text import character_label, hidden_character
+from armsbot.i18n import ENGLISH
+from armsbot.models import Kind
 from armsbot.search.index import Match, SearchIndex
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.datasets import DatasetStore
@@ -34,31 +36,21 @@ MAX_RESULTS = 25
 CARD_CACHE_LINES = 60_000
 
 
-QUERY_MESSAGES = {
-    "query.hidden": "The query {reason}; type it again in plain text.",
-    "query.empty": "The query is empty: type a name, such as Azerbaijan or NSO Group.",
-    "query.too_long": "The query is {length} characters long; names are at most {limit}.",
-    "claims.year": "{year} is not a year armsbot can look for: give one from {low} to {high}.",
-    "claims.years": "Since {since} is after until {until}: give the earlier year first.",
-    "claims.nothing": "Nothing to look for: give a query (names or words), a party or a product.",
-}
-
-
 class QueryError(ValueError):
     """A query the user must fix; ``key`` and ``params`` let an adapter translate the message."""
 
     def __init__(self, key: str, **params: object) -> None:
         self.key = key
         self.params = params
-        super().__init__(QUERY_MESSAGES[key].format(**params))
+        super().__init__(ENGLISH[key].format(**params))
 
 
 def clean_query(query: str) -> str:
     """The query trimmed, or :class:`QueryError` when it is empty, too long or has hidden text."""
-    try:
-        cleaned = check_clean_text(query)
-    except ValueError as exc:
-        raise QueryError("query.hidden", reason=str(exc)) from None
+    hidden = hidden_character(query)
+    if hidden is not None:
+        raise QueryError("query.hidden", character=character_label(hidden))
+    cleaned = query.strip()
     if not cleaned:
         raise QueryError("query.empty")
     if len(cleaned) > MAX_QUERY_LENGTH:
