@@ -84,8 +84,3 @@ def fold(text: str) -> str:
     if not decomposed.isascii():
         decomposed = decomposed.translate(_STRIPPED)
     return " ".join(decomposed.casefold().translate(_KEPT).split())
-
-
-def word_starts(key: str) -> list[int]:
-    """Offsets in a folded key where a word other than the first begins."""
-    return [i + 1 for i, ch in enumerate(key) if ch == " "]

@@ -162,11 +162,6 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self._entities)
 
-    @property
-    def name_count(self) -> int:
-        """How many distinct (entity, folded name) pairs are indexed."""
-        return sum(len(e.names) for e in self._entities.values())
-
     @staticmethod
     def _names(row: IndexRow, previous: _Entity | None) -> dict[str, tuple[str, int]]:
         """Folded name -> (name as written, rank) for every name of ``row``."""
