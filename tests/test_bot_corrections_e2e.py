@@ -338,10 +338,10 @@ async def test_the_same_change_approved_twice_is_superseded_and_says_by_which(
     second = await double.wait_for_channel_message(
         HOME_CHANNEL_ID, lambda m: "Correction #2" in embeds_text(m)
     )
-    click = await double.click(second, "armsbot:review:approve:2", user=MODERATOR_ID)
+    click = await double.click(second, "armsbot:review:approve:2", user=MODERATOR_ID, locale="fr")
     assert await ephemeral_reply(double, click) == (
-        "Nothing was applied: correction #1 already made this change. "
-        "Correction #2 is marked superseded."
+        "Rien n’a été appliqué : la correction #1 a déjà fait ce changement. "
+        "La correction #2 est marquée remplacée."
     )
     await double.wait_until(
         lambda: len(double.dm_messages(MEMBER_ID)) == 2, what="the submitter's second DM"
@@ -360,3 +360,19 @@ async def test_the_same_change_approved_twice_is_superseded_and_says_by_which(
     assert button_ids(mine) == []
     history = await double.wait_for_response(await double.slash_command("history", {"entry": "AZ"}))
     assert "Revision 3" not in embeds_text(history)  # nothing was applied twice
+
+
+async def test_the_withdraw_button_survives_a_restart(double: DiscordDouble, db_copy: Path) -> None:
+    settings = settings_for(double, db_copy)
+    async with running_bot(double, settings):
+        await submit_summary(double)
+        listing = await double.wait_for_response(
+            await double.slash_command("mycorrections", {}, user=MEMBER_ID, locale="de")
+        )
+    assert listing["components"][0]["components"][0]["label"] == "#1 zurückziehen"
+    async with running_bot(double, settings) as restarted:
+        click = await double.click(listing, "armsbot:withdraw:1", user=MEMBER_ID)
+        assert (await double.wait_for_callback(click))["type"] == 7
+        withdrawn = await restarted.services.corrections.get(1)
+        assert withdrawn is not None
+        assert withdrawn.status == "withdrawn"

@@ -38,10 +38,14 @@ ENGLISH: dict[str, str] = {
     "correct.receipt": "Thank you: correction #{number} is waiting for a moderator. "
     "`/mycorrections` shows its status.",
     "correct.none_yet": "You have not submitted any corrections.",
+    "correct.withdraw": "Withdraw #{number}",
     "history.empty": "No changes since the knowledge base was built (revision 1).",
     "config.done": "Moderators: {role} · review channel: {channel}",
     "decision.applied": "Correction #{number} is applied: {entity} is now at revision {revision}.",
     "decision.rejected": "Correction #{number} is rejected.",
+    "decision.withdrawn": "Correction #{number} is withdrawn.",
+    "decision.superseded": "Nothing was applied: correction #{by} already made this change. "
+    "Correction #{number} is marked superseded.",
     "decision.already": "Correction #{number} was already {status} by {who} at {when}.",
     "decision.stale": "Nothing was applied to correction #{number}: {reason}. It is marked stale; "
     "the submitter can send it again against the current entry.",

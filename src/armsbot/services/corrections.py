@@ -87,6 +87,7 @@ class Decision:
     correction: CorrectionRow | None
     message: str
     revision: int | None = None
+    superseded_by: int | None = None  # the correction that had already made the change
 
 
 class SubmissionRefused(Exception):
@@ -300,7 +301,7 @@ class CorrectionService:
             if made is not None:
                 number, revision_id = made
                 reason = f"correction #{number} already made this change"
-                await self._decide(
+                superseded = await self._close_unapplied(
                     correction_id,
                     CorrectionStatus.SUPERSEDED,
                     moderator_id,
@@ -310,31 +311,16 @@ class CorrectionService:
                     revision_id=revision_id,
                     details={"superseded_by": number},
                 )
-                superseded = await self.store.correction(correction_id)
                 return Decision(
                     Outcome.SUPERSEDED,
                     superseded,
                     f"Nothing was applied: {reason}. Correction #{correction_id} is marked "
                     "superseded.",
+                    superseded_by=number,
                 )
-            current_revision = await self.store.entity_revision(entity_id)
-            stale_reason = None
-            if current_revision != correction.base_revision:
-                stale_reason = (
-                    f"the entry changed after this correction was made (revision "
-                    f"{correction.base_revision} then, {current_revision} now)"
-                    if correction.base_revision is not None
-                    else f"an entry with the id {entity_id} was created meanwhile"
-                )
-            after: EntityFile | None = None
-            if stale_reason is None:
-                source = source_of(correction.source_url, correction.source_title)
-                try:
-                    after = apply_change(before, change, source, correction.id)
-                except ChangeNotApplicable as exc:
-                    stale_reason = str(exc)
-            if stale_reason is not None or after is None:
-                await self._decide(
+            after, stale_reason = await self._applied(correction, change, entity_id, before)
+            if after is None:
+                stale = await self._close_unapplied(
                     correction_id,
                     CorrectionStatus.STALE,
                     moderator_id,
@@ -342,10 +328,9 @@ class CorrectionService:
                     entity_id,
                     reason=stale_reason,
                 )
-                refreshed = await self.store.correction(correction_id)
                 return Decision(
                     Outcome.STALE,
-                    refreshed,
+                    stale,
                     f"Nothing was applied: {stale_reason}. The correction is marked stale; "
                     "the submitter can send it again against the current entry.",
                 )
@@ -376,6 +361,53 @@ class CorrectionService:
             f"Correction #{correction_id} is applied: {entity_id} is now at revision {revision}.",
             revision,
         )
+
+    async def _applied(
+        self,
+        correction: CorrectionRow,
+        change: Change,
+        entity_id: str,
+        before: EntityFile | None,
+    ) -> tuple[EntityFile | None, str]:
+        """The entity with the change applied, or None and why it cannot be (stale)."""
+        current_revision = await self.store.entity_revision(entity_id)
+        if current_revision != correction.base_revision:
+            if correction.base_revision is None:
+                return None, f"an entry with the id {entity_id} was created meanwhile"
+            return None, (
+                f"the entry changed after this correction was made (revision "
+                f"{correction.base_revision} then, {current_revision} now)"
+            )
+        source = source_of(correction.source_url, correction.source_title)
+        try:
+            return apply_change(before, change, source, correction.id), ""
+        except ChangeNotApplicable as exc:
+            return None, str(exc)
+
+    async def _close_unapplied(
+        self,
+        correction_id: int,
+        status: CorrectionStatus,
+        moderator_id: str,
+        now: str,
+        entity_id: str,
+        *,
+        reason: str,
+        revision_id: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> CorrectionRow | None:
+        """Close a correction that applies nothing (inside the caller's transaction)."""
+        await self._decide(
+            correction_id,
+            status,
+            moderator_id,
+            now,
+            entity_id,
+            reason=reason,
+            revision_id=revision_id,
+            details=details,
+        )
+        return await self.store.correction(correction_id)
 
     async def reject(self, correction_id: int, moderator_id: str, reason: str) -> Decision:
         """Reject a pending correction with a reason (it is kept)."""

@@ -91,4 +91,8 @@ def decision_text(decision: Decision, locale: discord.Locale) -> str:
         )
     if decision.outcome is Outcome.REJECTED:
         return text("decision.rejected", locale, number=number)
+    if decision.outcome is Outcome.WITHDRAWN:
+        return text("decision.withdrawn", locale, number=number)
+    if decision.outcome is Outcome.SUPERSEDED and decision.superseded_by is not None:
+        return text("decision.superseded", locale, number=number, by=decision.superseded_by)
     return escape(decision.message)

@@ -11,8 +11,9 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
+from armsbot.bot.cogs.corrections.embeds import decision_text
 from armsbot.bot.cogs.corrections.review_posts import refresh_review_posts
-from armsbot.bot.markdown import escape, truncate
+from armsbot.bot.markdown import truncate
 from armsbot.bot.permissions import actor_id
 from armsbot.bot.replies import NO_MENTIONS, send_ephemeral
 from armsbot.changes import CorrectionStatus
@@ -35,10 +36,10 @@ class WithdrawButton(
     """Withdraws one pending correction of the member who clicks (the service checks that it is
     theirs, so a crafted or forwarded id withdraws nothing of anyone else's)."""
 
-    def __init__(self, correction_id: int) -> None:
+    def __init__(self, correction_id: int, label: str) -> None:
         super().__init__(
             discord.ui.Button(
-                label=f"Withdraw #{correction_id}",
+                label=label,
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"armsbot:withdraw:{correction_id}",
             )
@@ -54,7 +55,8 @@ class WithdrawButton(
         /,
     ) -> WithdrawButton:
         """Rebuild the button from a click, after a restart too."""
-        return cls(int(match["id"]))
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(int(match["id"]), label or "")
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         """Withdraw, then show the list again with the outcome above it."""
@@ -62,10 +64,10 @@ class WithdrawButton(
         decision = await bot.services.corrections.withdraw(
             self.correction_id, actor_id(interaction.user)
         )
-        outcome = escape(decision.message)
+        outcome = decision_text(decision, interaction.locale)
         if decision.outcome is Outcome.WITHDRAWN and decision.correction is not None:
             await refresh_review_posts(bot, decision.correction)
-        listing, view = await own_corrections(bot, actor_id(interaction.user))
+        listing, view = await own_corrections(bot, actor_id(interaction.user), interaction.locale)
         if listing is None:
             await send_ephemeral(interaction, outcome)
             return
@@ -74,7 +76,7 @@ class WithdrawButton(
 
 
 async def own_corrections(
-    bot: ArmsBot, submitter_id: str
+    bot: ArmsBot, submitter_id: str, locale: discord.Locale
 ) -> tuple[str | None, discord.ui.View | None]:
     """A member's newest corrections, one line each, and a withdraw button per pending one
     (None when they have sent none)."""
@@ -94,7 +96,7 @@ async def own_corrections(
     if pending:
         view = discord.ui.View(timeout=None)
         for number in pending[:MAX_WITHDRAW_BUTTONS]:
-            view.add_item(WithdrawButton(number))
+            view.add_item(WithdrawButton(number, text("correct.withdraw", locale, number=number)))
     return truncate("\n".join(lines), LIST_LIMIT), view
 
 
@@ -110,7 +112,9 @@ class OwnCorrectionsCog(commands.Cog):
     async def my_corrections(self, interaction: Interaction) -> None:
         """List the member's own corrections (ephemeral), with a withdraw button per pending
         one."""
-        listing, view = await own_corrections(self.bot, actor_id(interaction.user))
+        listing, view = await own_corrections(
+            self.bot, actor_id(interaction.user), interaction.locale
+        )
         if listing is None:
             await send_ephemeral(interaction, text("correct.none_yet", interaction.locale))
             return
