@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from armsbot.datafiles import bundled_data_dir
 from armsbot.services.corrections import PENDING_PER_USER, SUBMISSIONS_PER_HOUR
 from armsbot.services.lookup import CARD_CACHE_LINES
+from armsbot.services.watch import WATCH_BATCH_SECONDS, WATCH_LIMIT
 
 
 def default_database() -> Path:
@@ -62,12 +63,14 @@ class Settings(BaseSettings):
         description="card lines kept built between changes (0: none)",
     )
     watch_batch_seconds: float = Field(
-        default=120.0,
+        default=WATCH_BATCH_SECONDS,
         ge=0,
         description="changes to a watched entry within this many seconds of the first one a"
         " notice reports are sent as one notice",
     )
-    watch_limit: int = Field(default=50, ge=1, description="watches a server may have at most")
+    watch_limit: int = Field(
+        default=WATCH_LIMIT, ge=1, description="watches a server may have at most"
+    )
     sync_commands: bool = Field(default=True, description="register the commands at start-up")
     project_url: str | None = Field(default=None, description="shown by /about")
     dataset_base_url: str = Field(

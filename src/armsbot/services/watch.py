@@ -21,6 +21,9 @@ from armsbot.storage.corrections import CorrectionStore
 from armsbot.storage.watches import ChannelState, NoticeRow, PendingBatch, WatchRow, WatchStore
 
 FAILURE_LIMIT = 3  # failed posts in a row (refused, or the channel gone) before it is disabled
+# The defaults of ARMSBOT_WATCH_LIMIT and ARMSBOT_WATCH_BATCH_SECONDS.
+WATCH_LIMIT = 50
+WATCH_BATCH_SECONDS = 120.0
 RETRY_CAP = timedelta(hours=1)
 
 
@@ -69,8 +72,8 @@ class WatchService:
     """Watches and notices over one knowledge base."""
 
     kb: KnowledgeBase
-    limit_per_guild: int = 50
-    batch_seconds: float = 120.0
+    limit_per_guild: int = WATCH_LIMIT
+    batch_seconds: float = WATCH_BATCH_SECONDS
     clock: Callable[[], datetime] = utc_now
     failure_limit: int = FAILURE_LIMIT
     _store: WatchStore | None = field(default=None, repr=False)
