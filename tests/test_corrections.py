@@ -20,6 +20,7 @@ from armsbot.changes import (
     NewEntity,
     RetireClaim,
     Submission,
+    in_effect,
 )
 from armsbot.models import Kind, Status
 from armsbot.search.index import SearchIndex
@@ -183,6 +184,25 @@ async def test_a_change_another_approved_correction_already_made_is_superseded_n
     assert (entry.action, entry.details["superseded_by"]) == ("superseded", first.id)
     # Closed is closed: a second click says so and changes nothing.
     assert (await service.approve(second.id, MOD)).outcome is Outcome.ALREADY_DECIDED
+
+
+async def test_in_effect_says_whether_the_entry_still_says_what_a_change_made(
+    service: CorrectionService,
+) -> None:
+    document = await service.document("nso-group")
+    assert document is not None
+    claim = document.claims[0]
+    assert in_effect(EditField(field="name", value=document.name), document, 1)
+    assert not in_effect(EditField(field="summary", value="Something else."), document, 1)
+    assert in_effect(AddAlias(name=document.aliases[0].name), document, 1)
+    assert not in_effect(AddAlias(name="Never Called So"), document, 1)
+    assert in_effect(ClaimStatusChange(claim_id=claim.id, status=claim.status), document, 1)
+    assert not in_effect(RetireClaim(claim_id=claim.id), document, 1)
+    assert in_effect(RetireClaim(claim_id="no-such-claim"), document, 1)
+    # An added claim is known by the id the correction gave it.
+    assert not in_effect(AddClaim(text=claim.text, status=claim.status), document, 1)
+    assert in_effect(NewEntity(kind=Kind.FIRM, name="NSO Group"), document, 1)
+    assert not in_effect(NewEntity(kind=Kind.FIRM, name="NSO Group"), None, 1)
 
 
 async def test_a_change_undone_since_is_not_superseded(
