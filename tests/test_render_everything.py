@@ -3,8 +3,9 @@
 Every page of every card of the bundled and of the SII-imported knowledge base (with its page
 buttons); then, end to end, every form the bot opens, filled to the largest size each field
 allows, and what follows: receipts, review posts, their updates after a decision, the DMs to the
-submitters, the review queue and /history. The double refuses, as Discord would, any payload over
-one of Discord's limits, and a refused payload fails the test.
+submitters, the review queue, /mycorrections with its withdraw buttons, and /history. The double
+refuses, as Discord would, any payload over one of Discord's limits, and a refused payload fails
+the test.
 """
 
 from __future__ import annotations
@@ -209,6 +210,8 @@ async def test_every_form_at_its_largest_and_everything_that_follows(
         await answered(double, shown)
     queue = await double.slash_command("review queue", {}, user=MODERATOR_ID)
     await answered(double, queue)
+    pending = await double.slash_command("mycorrections", {}, user=MEMBER_ID)
+    assert len(button_ids(await double.wait_for_response(pending))) == len(stored)  # withdraw
 
     approved = False
     for post in review_posts():
