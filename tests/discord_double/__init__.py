@@ -6,7 +6,7 @@ of Discord's REST API and gateway a bot uses. Point discord.py at it with
 it with slash commands, autocomplete, button clicks and modal submissions.
 """
 
-from .double import API_PREFIX, DiscordDouble
+from .double import DiscordDouble
 from .helpers import BOT_TASK_PREFIXES, pending_bot_tasks, wait_for_bot_tasks
 from .models import (
     ALL_PERMISSIONS,
@@ -42,6 +42,7 @@ from .records import (
     RecordedFile,
     RecordedRequest,
 )
+from .state import API_PREFIX
 
 __all__ = [
     "ALL_PERMISSIONS",
