@@ -41,6 +41,7 @@ from .records import (
     InteractionHandle,
     RecordedFile,
     RecordedRequest,
+    shard_of,
 )
 from .state import API_PREFIX
 
@@ -79,5 +80,6 @@ __all__ = [
     "default_users",
     "pending_bot_tasks",
     "second_guild",
+    "shard_of",
     "wait_for_bot_tasks",
 ]

@@ -105,7 +105,7 @@ class DiscordDouble(InteractionsMixin):
         """Add a guild; if a session is live, the bot receives GUILD_CREATE for it."""
         self._register_guild(guild)
         for conn in self.connections:
-            if conn.live and conn.session is not None:
+            if conn.live and conn.session is not None and conn.session.holds(guild.id):
                 await conn.send(
                     {"op": 0, "t": "GUILD_CREATE", "d": self._guild_create(conn, guild)}
                 )

@@ -11,20 +11,59 @@ import time
 from aiohttp import WSMsgType, web
 
 from .models import JSON, FakeGuild
-from .records import GatewayConnection, GatewaySession
+from .records import GatewayConnection, GatewaySession, shard_of
 from .state import DoubleState
 
 GUILD_MEMBERS_INTENT = 1 << 1
 
 
+def valid_shard(shard: object) -> bool:
+    """Whether an IDENTIFY's ``shard`` is absent or ``[shard_id, shard_count]`` with
+    ``0 <= shard_id < shard_count`` (Discord closes the connection with 4010 otherwise)."""
+    if shard is None:
+        return True
+    if not isinstance(shard, list) or len(shard) != 2:
+        return False
+    shard_id, shard_count = shard
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in shard):
+        return False
+    return bool(0 <= shard_id < shard_count)
+
+
 class GatewayMixin(DoubleState):
     """The gateway: websocket sessions, IDENTIFY/RESUME, dispatching events."""
 
-    def _live_connection(self) -> GatewayConnection | None:
+    def _live_connection(
+        self, guild_id: int | None = None, *, routed: bool = False
+    ) -> GatewayConnection | None:
+        """The newest live connection (``routed``: the newest whose shard holds the guild)."""
         for conn in reversed(self.connections):
-            if conn.live:
+            if conn.live and (
+                not routed or (conn.session is not None and conn.session.holds(guild_id))
+            ):
                 return conn
         return None
+
+    async def wait_for_shard(
+        self,
+        guild_id: int | None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> GatewayConnection:
+        """Wait until the shard that holds the guild (``None``: DMs, shard 0) is live."""
+        shard = shard_of(guild_id, self.shard_count)
+        return await self._changes.wait_for(
+            lambda: self._live_connection(guild_id, routed=True),
+            timeout or self.gateway_wait_timeout,
+            f"a live session holding guild {guild_id} (shard {shard} of {self.shard_count})",
+        )
+
+    def shard_sessions(self) -> dict[tuple[int, int], GatewaySession]:
+        """Return the live sessions by ``(shard_id, shard_count)``."""
+        return {
+            conn.session.shard: conn.session
+            for conn in self.connections
+            if conn.live and conn.session is not None
+        }
 
     async def wait_for_gateway(self, timeout: float | None = None) -> GatewayConnection:  # noqa: ASYNC109
         """Wait until a gateway connection is identified (or resumed) and live."""
@@ -48,8 +87,9 @@ class GatewayMixin(DoubleState):
         return await self._changes.wait_for(ready, timeout, f"IDENTIFY #{count}")
 
     async def dispatch(self, event: str, data: JSON) -> None:
-        """Send a DISPATCH event to the live session."""
-        conn = await self.wait_for_gateway()
+        """Send a DISPATCH event to the live session of the shard that holds its guild."""
+        guild_id = data.get("guild_id")
+        conn = await self.wait_for_shard(None if guild_id is None else int(guild_id))
         await conn.send({"op": 0, "t": event, "d": data})
 
     async def drop_gateway(self, *, code: int | None = None, timeout: float = 5.0) -> int:  # noqa: ASYNC109
@@ -137,13 +177,17 @@ class GatewayMixin(DoubleState):
         if self.token is not None and data.get("token") != self.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
+        if not valid_shard(data.get("shard")):
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
         session = GatewaySession(session_id=secrets.token_hex(16), identify=copy.deepcopy(data))
         self.sessions.append(session)
         conn.session = session
+        held = [g for g in self.guilds.values() if session.holds(g.id)]
         ready: JSON = {
             "v": 10,
             "user": {**self.bot_user.to_payload(), "verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in held],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -159,7 +203,7 @@ class GatewayMixin(DoubleState):
         if data.get("shard") is not None:
             ready["shard"] = data["shard"]
         await conn.send({"op": 0, "t": "READY", "d": ready})
-        for guild in self.guilds.values():
+        for guild in held:
             await conn.send({"op": 0, "t": "GUILD_CREATE", "d": self._guild_create(conn, guild)})
         conn.ready = True
 

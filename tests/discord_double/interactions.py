@@ -310,7 +310,7 @@ class InteractionsMixin(GatewayMixin, RestMixin):
         channel_id: int,
         message: JSON | None,
     ) -> InteractionHandle:
-        conn = await self.wait_for_gateway()
+        conn = await self.wait_for_shard(guild_id)
         handle = InteractionHandle(
             id=int(payload["id"]),
             token=str(payload["token"]),

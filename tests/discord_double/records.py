@@ -97,6 +97,22 @@ class GatewaySession:
         """Return the intents the client identified with."""
         return int(self.identify.get("intents", 0))
 
+    @property
+    def shard(self) -> tuple[int, int]:
+        """Return ``(shard_id, shard_count)`` of the IDENTIFY (``(0, 1)`` when unsharded)."""
+        shard = self.identify.get("shard") or [0, 1]
+        return int(shard[0]), int(shard[1])
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Return whether Discord delivers this guild's events here (DMs: shard 0)."""
+        shard_id, shard_count = self.shard
+        return shard_id == shard_of(guild_id, shard_count)
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """Return the shard Discord routes a guild to: ``(guild_id >> 22) % shard_count``; DMs: 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
+
 
 @dataclass(eq=False)
 class GatewayConnection:

@@ -251,7 +251,7 @@ class RestMixin(DoubleState):
             200,
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.shard_count,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 1000 - len(self.sessions),

@@ -172,6 +172,7 @@ class DoubleState:
         resume_supported: bool = False,
         gateway_wait_timeout: float = 5.0,
         nonce_window: float = NONCE_WINDOW,
+        shard_count: int = 1,
     ) -> None:
         """Configure state; nothing listens until :meth:`start`."""
         self.token = token
@@ -185,6 +186,9 @@ class DoubleState:
         self.resume_supported = resume_supported
         self.gateway_wait_timeout = gateway_wait_timeout
         self.nonce_window = nonce_window
+        # What GET /gateway/bot recommends; each session holds the guilds of the shard it
+        # identified as, whatever this says (Discord routes by the IDENTIFY's shard count).
+        self.shard_count = shard_count
 
         self.users: dict[int, FakeUser] = {}
         for user in default_users().values() if users is None else users:

@@ -57,8 +57,12 @@ async def send_ephemeral(interaction: discord.Interaction[Any], message: str) ->
         )
 
 
-class ArmsBot(commands.Bot):
-    """armsbot on Discord: slash commands only, no message content, no pings."""
+class ArmsBot(commands.AutoShardedBot):
+    """armsbot on Discord: slash commands only, no message content, no pings.
+
+    It runs the shards the settings name (``ARMSBOT_SHARD_COUNT``/``ARMSBOT_SHARD_IDS``), or as
+    many as Discord recommends when they are unset.
+    """
 
     def __init__(self, services: Services, settings: Settings, **options: Any) -> None:
         intents = discord.Intents.none()
@@ -69,8 +73,10 @@ class ArmsBot(commands.Bot):
             allowed_mentions=NO_MENTIONS,
             tree_cls=ArmsTree,
             help_command=None,
+            shard_count=settings.shard_count,
             **options,
         )
+        self.shard_ids = settings.shard_ids  # (Settings checked them against the count)
         self.services = services
         self.settings = settings
         self._refresher: asyncio.Task[None] | None = None
