@@ -15,10 +15,15 @@ from pydantic import ValidationError
 from armsbot.bot.client import ArmsBot
 from armsbot.cli import main
 from armsbot.config import Settings
-from tests.bot_harness import embeds_text, running_bot, settings_for
+from tests.bot_harness import button_ids, embeds_text, running_bot, settings_for
 from tests.discord_double import (
     DEFAULT_EVERYONE_PERMISSIONS,
+    HOME_CHANNEL_ID,
     HOME_GUILD_ID,
+    MEMBER_ID,
+    MODERATOR_ID,
+    MODERATOR_ROLE_ID,
+    OWNER_ID,
     DiscordDouble,
     FakeChannel,
     FakeGuild,
@@ -216,4 +221,91 @@ async def test_each_client_holds_the_servers_of_its_shard_and_answers_them(
         if p.get("t") == "INTERACTION_CREATE"
     }
     assert delivered == {HOME_GUILD_ID: (1, 2), EVEN_GUILD_ID: (0, 2)}
+    assert double.unknown_requests == []
+
+
+async def submit_summary_in(double: DiscordDouble, guild_id: int, text: str) -> None:
+    handle = await double.slash_command(
+        "correct", {"entry": "AZ", "change": "summary"}, user=MEMBER_ID, guild_id=guild_id
+    )
+    assert (await double.wait_for_callback(handle))["type"] == 9
+    submitted = await double.submit_modal(
+        handle,
+        {
+            "What is wrong": "The entry has no summary.",
+            "Proposed change": text,
+            "Source URL": "https://example.org/azerbaijan-report",
+        },
+        user=MEMBER_ID,
+    )
+    receipt = await double.wait_for_callback(submitted)
+    assert "is waiting for a moderator" in receipt["data"]["content"]
+
+
+def review_posts(double: DiscordDouble) -> list[dict[str, object]]:
+    return [m for m in double.channel_messages(HOME_CHANNEL_ID) if m.get("embeds")]
+
+
+async def test_a_review_post_is_made_once_by_the_process_holding_the_home_server(
+    double: DiscordDouble, two_shards: tuple[ArmsBot, ArmsBot]
+) -> None:
+    zero, one = two_shards  # the home server is on shard 1
+    configured = await double.slash_command(
+        "config",
+        {"moderator-role": MODERATOR_ROLE_ID, "review-channel": HOME_CHANNEL_ID},
+        user=OWNER_ID,
+    )
+    assert "review channel" in (await double.wait_for_callback(configured))["data"]["content"]
+
+    # Submitted where shard 0 answers: the process of shard 1 posts it, through the change feed.
+    await submit_summary_in(double, EVEN_GUILD_ID, "A summary sent from the other shard.")
+    await double.wait_until(lambda: len(review_posts(double)) == 1, timeout=10, what="the post")
+    # Submitted at home: shard 1 posts it at once, and its catch-up does not post it again.
+    await submit_summary_in(double, HOME_GUILD_ID, "A summary sent from the home server.")
+    await double.wait_until(lambda: len(review_posts(double)) == 2, timeout=10, what="2 posts")
+    for bot in (zero, one):  # both processes have looked at both corrections since
+        await _catch_up_round(bot)
+    posts = review_posts(double)
+    assert [button_ids(p)[0] for p in posts] == [
+        "armsbot:review:approve:1",
+        "armsbot:review:approve:2",
+    ]
+    assert zero.review_catch_up is not None
+    assert one.review_catch_up is not None
+    assert (zero.review_catch_up.posted, one.review_catch_up.posted) == (0, 1)
+
+    # Shard 0's process has AZ's card built; the approval made by shard 1's drops it at once.
+    before = await double.slash_command("country", {"name": "AZ"}, guild_id=EVEN_GUILD_ID)
+    assert "other shard" not in embeds_text(await double.wait_for_response(before))
+    assert len(zero.services.lookup.feeds) > 0
+    # The click reaches shard 1's process, which holds the server the post is in.
+    click = await double.click(posts[0], "armsbot:review:approve:1", user=MODERATOR_ID)
+    assert "is applied" in (await double.wait_for_callback(click))["data"]["content"]
+    await double.wait_until(
+        lambda: "approved by" in embeds_text(double.message(posts[0]["id"])), what="the update"
+    )
+    answer = await double.slash_command("country", {"name": "AZ"}, guild_id=EVEN_GUILD_ID)
+    assert "sent from the other shard" in embeds_text(await double.wait_for_response(answer))
+    assert double.unknown_requests == []
+
+
+async def _catch_up_round(bot: ArmsBot) -> None:
+    assert bot.review_catch_up is not None
+    await bot.review_catch_up.run_once()
+
+
+@pytest.mark.usefixtures("two_shards")
+async def test_a_button_works_on_the_shard_that_holds_its_server(double: DiscordDouble) -> None:
+    ask = await double.wait_for_response(
+        await double.slash_command("country", {"name": "congo"}, guild_id=EVEN_GUILD_ID)
+    )
+    assert button_ids(ask) == ["armsbot:open:CG", "armsbot:open:CD"]
+    click = await double.click(ask, "armsbot:open:CD")
+    await double.wait_for_callback(click)
+    assert double.message(ask["id"])["embeds"][0]["title"] == "Democratic Republic of the Congo"
+    # The same button on a message in the other shard's server, answered there.
+    home = await double.wait_for_response(await double.slash_command("country", {"name": "congo"}))
+    again = await double.click(home, "armsbot:open:CD")
+    await double.wait_for_callback(again)
+    assert double.message(home["id"])["embeds"][0]["title"] == "Democratic Republic of the Congo"
     assert double.unknown_requests == []

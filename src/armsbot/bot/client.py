@@ -14,6 +14,8 @@ from discord.ext import commands
 
 from armsbot.app import Refresh, Services, settle_heap
 from armsbot.bot import i18n
+from armsbot.bot.following import ChangeFeed
+from armsbot.bot.review_posts import ReviewCatchUp
 from armsbot.config import Settings
 
 if TYPE_CHECKING:
@@ -82,6 +84,9 @@ class ArmsBot(commands.AutoShardedBot):
         self._refresher: asyncio.Task[None] | None = None
         self._notifier: asyncio.Task[None] | None = None
         self.notifier: Notifier | None = None  # the watch notices (none when read-only)
+        self.feed = ChangeFeed(services.kb.version, fallback=settings.index_refresh_seconds)
+        self.review_lock = asyncio.Lock()  # see bot/review_posts.py
+        self.review_catch_up: ReviewCatchUp | None = None
 
     async def install(self) -> None:
         """Add the cogs, the persistent buttons and the translator (no network needed)."""
@@ -104,8 +109,11 @@ class ArmsBot(commands.AutoShardedBot):
         """Install everything and sync the commands, globally or to the development guilds."""
         await self.install()
         self._refresher = asyncio.create_task(self._keep_index_fresh(), name="armsbot-refresh")
-        if not self.settings.read_only:  # notices are marked sent in the database
+        if not self.settings.read_only:  # notices and review posts are recorded in the database
+            from armsbot.bot.cogs.corrections import post_for_review  # noqa: PLC0415
             from armsbot.bot.notifier import Notifier  # noqa: PLC0415
+
+            self.review_catch_up = ReviewCatchUp(self, post_for_review)
 
             self.notifier = Notifier(self)
             self._notifier = asyncio.create_task(self.notifier.run(), name="armsbot-notices")
@@ -122,11 +130,13 @@ class ArmsBot(commands.AutoShardedBot):
             log.info("synced %d global commands", len(synced))
 
     async def _keep_index_fresh(self) -> None:
-        """Follow changes made outside the bot (``armsbot review approve``, imports, builds)."""
-        while True:
-            await asyncio.sleep(self.settings.index_refresh_seconds)
+        """Follow changes made outside the bot (``armsbot review approve``, imports, builds,
+        other shards' processes) as the change feed reports them (bot/following.py)."""
+        async for _ in self.feed.changes():
             try:
                 done = await self.services.refresh_index()
+                if self.review_catch_up is not None and self.is_ready():
+                    await self.review_catch_up.run_once()
             except Exception:  # the database busy or being rebuilt: try again next time
                 log.exception("could not refresh the search index")
                 continue

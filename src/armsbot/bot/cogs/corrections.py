@@ -21,6 +21,7 @@ from armsbot.bot.client import NO_MENTIONS, send_ephemeral
 from armsbot.bot.components import show_history
 from armsbot.bot.markdown import clip, escape, fitted_link, short_address, truncate
 from armsbot.bot.permissions import Privilege, actor_id, member_label, require
+from armsbot.bot.review_posts import held_home_guilds, posting_lock, review_nonce
 from armsbot.changes import Submission
 from armsbot.i18n import text
 from armsbot.models import MAX_NAME, MAX_SUMMARY, Category, Kind, LawType, Status
@@ -265,29 +266,34 @@ async def notify_submitter(bot: ArmsBot, correction: CorrectionRow) -> None:
 
 
 async def post_for_review(bot: ArmsBot, correction: CorrectionRow) -> int:
-    """Post a new correction to each home server's review channel; return how many posts."""
+    """Post a correction to the review channel of each home server this process's shards hold,
+    where it has no post yet (``bot/review_posts.py``); return how many posts."""
     services = bot.services.corrections
     before, after = await services.before_after(correction)
     view = discord.ui.View(timeout=None)
     view.add_item(ReviewButton("approve", correction.id))
     view.add_item(ReviewButton("reject", correction.id))
     posted = 0
-    for guild_id in bot.settings.home_guild_ids:
-        settings = await services.guild_settings(str(guild_id))
-        if settings.review_channel_id is None:
-            continue
-        try:
-            channel = bot.get_partial_messageable(int(settings.review_channel_id))
-            message = await channel.send(
-                embed=correction_embed(correction, before, after, "Correction"),
-                view=view,
-                allowed_mentions=NO_MENTIONS,
-            )
-        except discord.HTTPException:
-            log.exception("could not post correction #%s for review", correction.id)
-            continue
-        await services.add_review_post(correction.id, str(message.channel.id), str(message.id))
-        posted += 1
+    async with posting_lock(bot):
+        already = {channel for channel, _ in await services.review_posts(correction.id)}
+        for guild_id in held_home_guilds(bot):
+            settings = await services.guild_settings(str(guild_id))
+            channel_id = settings.review_channel_id
+            if channel_id is None or channel_id in already:
+                continue
+            try:
+                channel = bot.get_partial_messageable(int(channel_id))
+                message = await channel.send(
+                    embed=correction_embed(correction, before, after, "Correction"),
+                    view=view,
+                    allowed_mentions=NO_MENTIONS,
+                    nonce=review_nonce(correction.id, channel_id),
+                )
+            except discord.HTTPException:
+                log.exception("could not post correction #%s for review", correction.id)
+                continue
+            await services.add_review_post(correction.id, str(message.channel.id), str(message.id))
+            posted += 1
     return posted
 
 
