@@ -123,4 +123,5 @@ async def test_an_approval_with_the_cli_reaches_the_running_bots_autocomplete(
                     break
                 await asyncio.sleep(0.05)
             assert await first_choice() == "AZ"
+            assert bot.feed is not None
             assert bot.feed.available

@@ -84,7 +84,7 @@ class ArmsBot(commands.AutoShardedBot):
         self._refresher: asyncio.Task[None] | None = None
         self._notifier: asyncio.Task[None] | None = None
         self.notifier: Notifier | None = None  # the watch notices (none when read-only)
-        self.feed = ChangeFeed(services.kb.version, fallback=settings.index_refresh_seconds)
+        self.feed: ChangeFeed | None = None  # made when the bot starts (bot/following.py)
         self.review_lock = asyncio.Lock()  # see bot/review_posts.py
         self.review_catch_up: ReviewCatchUp | None = None
 
@@ -108,6 +108,8 @@ class ArmsBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         """Install everything and sync the commands, globally or to the development guilds."""
         await self.install()
+        fallback = self.settings.index_refresh_seconds
+        self.feed = ChangeFeed(self.services.kb.version, fallback=fallback)
         self._refresher = asyncio.create_task(self._keep_index_fresh(), name="armsbot-refresh")
         if not self.settings.read_only:  # notices and review posts are recorded in the database
             from armsbot.bot.cogs.corrections import post_for_review  # noqa: PLC0415
@@ -132,6 +134,7 @@ class ArmsBot(commands.AutoShardedBot):
     async def _keep_index_fresh(self) -> None:
         """Follow changes made outside the bot (``armsbot review approve``, imports, builds,
         other shards' processes) as the change feed reports them (bot/following.py)."""
+        assert self.feed is not None
         async for _ in self.feed.changes():
             try:
                 done = await self.services.refresh_index()
