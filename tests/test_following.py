@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Generator
 from pathlib import Path
+
+import pytest
 
 from armsbot.bot.following import ChangeFeed
 from armsbot.changes import AddAlias, Submission
@@ -13,7 +16,13 @@ from armsbot.services.corrections import CorrectionService, Limits
 from armsbot.storage import KnowledgeBase
 from tests.bot_harness import running_bot, settings_for
 from tests.conftest import run_cli
-from tests.discord_double import DiscordDouble, default_guild
+from tests.discord_double import (
+    HOME_GUILD_ID,
+    MODERATOR_ROLE_ID,
+    OWNER_ID,
+    DiscordDouble,
+    default_guild,
+)
 
 
 class FakeVersions:
@@ -125,3 +134,71 @@ async def test_an_approval_with_the_cli_reaches_the_running_bots_autocomplete(
             assert await first_choice() == "AZ"
             assert bot.feed is not None
             assert bot.feed.available
+
+
+class Unreachable:
+    """What a connection's ``execute`` gives while the disk fails: an I/O error, awaited or
+    entered (the knowledge base uses both)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.error = sqlite3.OperationalError("disk I/O error")
+
+    def __await__(self) -> Generator[None, None, None]:
+        raise self.error
+        yield
+
+    async def __aenter__(self) -> None:
+        raise self.error
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+async def eventually(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(400):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never: {what}")
+
+
+async def test_a_lost_database_keeps_lookups_answering_and_refuses_writes_in_one_message(
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with (
+        DiscordDouble(guilds=[default_guild()]) as double,
+        running_bot(double, settings_for(double, db_copy)) as bot,
+    ):
+        before = await double.wait_for_response(
+            await double.slash_command("country", {"name": "azerbajan"})
+        )
+        assert bot.feed is not None
+        for name in ("execute", "execute_fetchall", "executemany"):
+            monkeypatch.setattr(bot.services.kb.db, name, Unreachable)
+        await eventually(lambda: not bot.feed.available, "the feed noticing the lost database")  # type: ignore[union-attr]
+
+        completion = await double.autocomplete("country", {"name": "azerb"})
+        assert (await double.autocomplete_choices(completion))[0]["value"] == "AZ"
+        again = await double.wait_for_response(
+            await double.slash_command("country", {"name": "azerbajan"})
+        )
+        assert again["embeds"] == before["embeds"]  # the card kept from before
+
+        refused = await double.slash_command(
+            "config", {"moderator-role": MODERATOR_ROLE_ID}, user=OWNER_ID
+        )
+        callback = await double.wait_for_callback(refused)
+        assert callback["data"]["content"] == (
+            "The knowledge base cannot be reached just now, so nothing was changed. "
+            "Please try again in a minute."
+        )
+
+        monkeypatch.undo()
+        await eventually(lambda: bot.feed.available, "the feed finding the database again")  # type: ignore[union-attr]
+        done = await double.slash_command(
+            "config", {"moderator-role": MODERATOR_ROLE_ID}, user=OWNER_ID
+        )
+        answer = (await double.wait_for_callback(done))["data"]["content"]
+        assert answer.startswith(f"Moderators: <@&{MODERATOR_ROLE_ID}>")
+        settings = await bot.services.corrections.guild_settings(str(HOME_GUILD_ID))
+        assert settings.moderator_role_id == str(MODERATOR_ROLE_ID)

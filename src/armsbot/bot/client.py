@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from armsbot.app import Refresh, Services, settle_heap
 from armsbot.bot import i18n
+from armsbot.bot.errors import database_failure, failure_text
 from armsbot.bot.following import ChangeFeed
 from armsbot.bot.review_posts import ReviewCatchUp
 from armsbot.config import Settings
@@ -42,6 +43,9 @@ class ArmsTree(app_commands.CommandTree["ArmsBot"]):
         """Tell the user, ephemerally, and log what went wrong; the bot keeps running."""
         if isinstance(error, app_commands.TransformerError) and isinstance(error.value, str):
             message = i18n.text("error.too_long", interaction.locale, limit=100)
+        elif database_failure(error):  # writes refused while the database is out of reach
+            log.warning("command failed, the database is out of reach: %s", error)
+            message = failure_text(error, interaction.locale)
         else:
             command = interaction.command.qualified_name if interaction.command else "?"
             log.error("command /%s failed", command, exc_info=error)

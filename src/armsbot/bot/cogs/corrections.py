@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from armsbot.bot.client import NO_MENTIONS, send_ephemeral
 from armsbot.bot.components import show_history
+from armsbot.bot.errors import database_failure, report_failure
 from armsbot.bot.markdown import clip, escape, fitted_link, short_address, truncate
 from armsbot.bot.permissions import Privilege, actor_id, member_label, require
 from armsbot.bot.review_posts import held_home_guilds, posting_lock, review_nonce
@@ -151,9 +152,15 @@ class ReviewButton(
                 RejectModal(self.correction_id, interaction.user.id)
             )
             return
-        decision = await interaction.client.services.corrections.approve(
-            self.correction_id, actor_id(interaction.user)
-        )
+        try:
+            decision = await interaction.client.services.corrections.approve(
+                self.correction_id, actor_id(interaction.user)
+            )
+        except Exception as exc:
+            if not database_failure(exc):
+                raise
+            await report_failure(interaction, exc)
+            return
         await announce_decision(interaction, decision)
 
 
@@ -192,6 +199,10 @@ class RejectModal(discord.ui.Modal, title="Reject correction"):
             self.correction_id, actor_id(interaction.user), self.reason.value
         )
         await announce_decision(interaction, decision)
+
+    async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
+        """Tell the moderator what failed (the database out of reach: nothing was changed)."""
+        await report_failure(interaction, error)
 
 
 def decision_text(decision: Decision, locale: discord.Locale) -> str:
@@ -340,6 +351,10 @@ class CorrectionModal(discord.ui.Modal):
             return
         await send_ephemeral(interaction, text("correct.receipt", loc, number=correction.id))
         await post_for_review(interaction.client, correction)
+
+    async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
+        """Tell the member what failed (the database out of reach: nothing was stored)."""
+        await report_failure(interaction, error)
 
 
 class LabelledInput(discord.ui.TextInput[Any]):
