@@ -11,7 +11,8 @@ without shard settings on a small bot); the others run N processes, each with on
 and waiting for the callback; the figures are answered interactions per second, their ratio to
 the baseline, and each process's resident memory once ready and after the load.
 
-The knowledge base is SQLite (the bundled one, or with ``--sii`` the SII transfers imported);
+The knowledge base is SQLite: the bundled one, ``--synthetic`` the large one of
+``bench/synthetic.py`` (10,000 firms, 100,000 claims), and ``--sii`` imports the SII transfers;
 the PostgreSQL backend is added as a second column when it is merged. The double and the load
 run in this process: on a machine with few cores they compete with the bots, so compare ratios
 within one run, not figures across machines.
@@ -45,7 +46,7 @@ from tests.discord_double import (
 )
 
 from armsbot.storage import KnowledgeBase
-from bench.run import make_bundled
+from bench.run import make_bundled, make_synthetic
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = ["azerbajan", "fra", "germany", "isr", "united k", "mexico", "saudi", "uae", "ind", "uk"]
@@ -198,9 +199,10 @@ async def measure(database: Path, processes: int, seconds: float, concurrency: i
     return run
 
 
-async def make_base(folder: Path, sii: Path | None) -> Path:
-    """The bundled knowledge base, with the SII transfers imported when given."""
-    database = await make_bundled(folder)
+async def make_base(folder: Path, sii: Path | None, *, synthetic: bool = False) -> Path:
+    """The bundled knowledge base (or the synthetic large one), with the SII transfers imported
+    when given."""
+    database = await (make_synthetic(folder, smoke=False) if synthetic else make_bundled(folder))
     if sii is not None:
         from armsbot.imports.sii import import_sii  # noqa: PLC0415 - only with --sii
 
@@ -213,7 +215,7 @@ async def main_async(args: argparse.Namespace) -> list[Run]:
     """Every configuration, the single process first (the baseline)."""
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="armsbot-shards-") as folder:
-        database = await make_base(Path(folder), args.sii)
+        database = await make_base(Path(folder), args.sii, synthetic=args.synthetic)
         for processes in args.processes:
             runs.append(await measure(database, processes, args.seconds, args.concurrency))
             report(runs[-1], runs[0])
@@ -239,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--sii", type=Path, help="import this SII transfers.json first")
+    parser.add_argument(
+        "--synthetic", action="store_true", help="the synthetic large base (bench/synthetic.py)"
+    )
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)
     args.processes = [int(p) for p in str(args.processes).split(",")]
