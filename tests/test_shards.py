@@ -272,7 +272,8 @@ async def test_a_review_post_is_made_once_by_the_process_holding_the_home_server
     ]
     assert zero.review_catch_up is not None
     assert one.review_catch_up is not None
-    assert (zero.review_catch_up.posted, one.review_catch_up.posted) == (0, 1)
+    assert zero.review_catch_up.posted == 0  # it holds no home server
+    assert one.review_catch_up.posted >= 1  # #1 at least (#2 too if it looked first)
 
     # Shard 0's process has AZ's card built; the approval made by shard 1's drops it at once.
     before = await double.slash_command("country", {"name": "AZ"}, guild_id=EVEN_GUILD_ID)

@@ -142,8 +142,6 @@ class ArmsBot(commands.AutoShardedBot):
         async for _ in self.feed.changes():
             try:
                 done = await self.services.refresh_index()
-                if self.review_catch_up is not None and self.is_ready():
-                    await self.review_catch_up.run_once()
             except Exception:  # the database busy or being rebuilt: try again next time
                 log.exception("could not refresh the search index")
                 continue
@@ -151,6 +149,11 @@ class ArmsBot(commands.AutoShardedBot):
                 log.info("search index %s from the database", done)
             if done is Refresh.REBUILT:
                 settle_heap()  # the new index out of the collector's sight, as at start-up
+            if self.review_catch_up is not None and self.is_ready():
+                try:
+                    await self.review_catch_up.run_once()
+                except Exception:  # as above: the next change or look tries again
+                    log.exception("could not post the corrections taken in elsewhere")
 
     async def close(self) -> None:
         """Stop following the database and sending notices, then disconnect."""
