@@ -9,7 +9,10 @@ without shard settings on a small bot); the others run N processes, each with on
 (``ARMSBOT_SHARD_COUNT=N``, ``ARMSBOT_SHARD_IDS=i``). The load is a closed loop of
 ``concurrency`` users, each sending an autocomplete or a /country command to a server in turn
 and waiting for the callback; the figures are answered interactions per second, their ratio to
-the baseline, and each process's resident memory once ready and after the load.
+the baseline, each process's resident memory once ready and after the load, and the delay from
+an approval made by another process (this one, as ``armsbot review approve``) until every bot's
+autocomplete offers the new name (p50/p99 over ``--follow`` approvals; the bots look four times
+a second on SQLite).
 
 The knowledge base is SQLite: the bundled one, ``--synthetic`` the large one of
 ``bench/synthetic.py`` (10,000 firms, 100,000 claims), and ``--sii`` imports the SII transfers;
@@ -26,6 +29,7 @@ import contextlib
 import itertools
 import json
 import os
+import random
 import sys
 import tempfile
 import time
@@ -45,6 +49,9 @@ from tests.discord_double import (
     shard_of,
 )
 
+from armsbot.changes import AddAlias, Submission
+from armsbot.search.index import SearchIndex
+from armsbot.services.corrections import CorrectionService, Limits
 from armsbot.storage import KnowledgeBase
 from bench.run import make_bundled, make_synthetic
 
@@ -63,6 +70,7 @@ class Run:
     seconds: float = 0.0
     ready_rss_mb: list[float] = field(default_factory=list)
     loaded_rss_mb: list[float] = field(default_factory=list)
+    follow_seconds: list[float] = field(default_factory=list)  # approval -> every bot's index
 
     @property
     def rate(self) -> float:
@@ -155,7 +163,65 @@ async def interact(double: DiscordDouble, guild_id: int, query: str, complete: b
     return True
 
 
-async def measure(database: Path, processes: int, seconds: float, concurrency: int) -> Run:
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (nearest rank), 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+async def unknown_name(double: DiscordDouble) -> str:
+    """A made-up name no bot's autocomplete leads to AZ yet."""
+    guild_id = next(iter(double.guilds))
+    while True:
+        letters = [random.choice("bcdfgklmnprstvz") + random.choice("aeiou") for _ in range(5)]
+        name = "".join(letters).capitalize() + "land"
+        handle = await double.autocomplete("country", {"name": name}, guild_id=guild_id)
+        choices = await double.autocomplete_choices(handle, timeout=15)
+        if not choices or choices[0]["value"] != "AZ":
+            return name
+
+
+async def follow_delays(double: DiscordDouble, database: Path, count: int) -> list[float]:
+    """Approve ``count`` new names from this process (as ``armsbot review approve`` would) and
+    return, for each name and each bot, the seconds until its autocomplete offers it."""
+    delays: list[float] = []
+    async with await KnowledgeBase.open(database) as kb:
+        service = CorrectionService(
+            kb, SearchIndex.build(await kb.index_rows()), Limits(10**6, 10**6)
+        )
+        for _ in range(count):
+            name = await unknown_name(double)
+            submission = Submission.model_validate(
+                {
+                    "entity_id": "AZ",
+                    "change": AddAlias(name=name),
+                    "what_is_wrong": "A name is missing.",
+                    "source_url": "https://example.org/bench",
+                }
+            )
+            correction = await service.submit(submission, "cli:bench")
+            await service.approve(correction.id, "cli:bench")
+            approved = time.monotonic()
+            waiting = {g.id for g in double.guilds.values()}
+            async with asyncio.timeout(30):
+                while waiting:
+                    for guild_id in sorted(waiting):
+                        handle = await double.autocomplete(
+                            "country", {"name": name}, guild_id=guild_id
+                        )
+                        choices = await double.autocomplete_choices(handle, timeout=15)
+                        if choices and choices[0]["value"] == "AZ":
+                            waiting.discard(guild_id)
+                            delays.append(time.monotonic() - approved)
+                    await asyncio.sleep(0.01)
+    return delays
+
+
+async def measure(
+    database: Path, processes: int, seconds: float, concurrency: int, follow: int
+) -> Run:
     """Start ``processes`` bots (one shard each) and load them for ``seconds``."""
     count = processes
     guilds = [guild_on_shard(s, count) for s in range(count)]
@@ -185,6 +251,7 @@ async def measure(database: Path, processes: int, seconds: float, concurrency: i
             await asyncio.gather(*(user() for _ in range(concurrency)))
             run.seconds = time.monotonic() - start
             run.loaded_rss_mb = [round(rss_mb(b.pid), 1) for b in bots]
+            run.follow_seconds = await follow_delays(double, database, follow)
         finally:
             for bot in bots:
                 with contextlib.suppress(ProcessLookupError):
@@ -217,7 +284,9 @@ async def main_async(args: argparse.Namespace) -> list[Run]:
     with tempfile.TemporaryDirectory(prefix="armsbot-shards-") as folder:
         database = await make_base(Path(folder), args.sii, synthetic=args.synthetic)
         for processes in args.processes:
-            runs.append(await measure(database, processes, args.seconds, args.concurrency))
+            runs.append(
+                await measure(database, processes, args.seconds, args.concurrency, args.follow)
+            )
             report(runs[-1], runs[0])
     return runs
 
@@ -228,7 +297,9 @@ def report(run: Run, baseline: Run) -> None:
     print(
         f"{run.processes} process(es), {run.shard_count} shard(s): {run.rate:7.1f} answers/s"
         f" ({ratio:.2f}x the single process), {run.failed} failed;"
-        f" RSS ready {run.ready_rss_mb} MB, after load {run.loaded_rss_mb} MB",
+        f" RSS ready {run.ready_rss_mb} MB, after load {run.loaded_rss_mb} MB;"
+        f" approval to every index p50 {percentile(run.follow_seconds, 50):.3f} s,"
+        f" p99 {percentile(run.follow_seconds, 99):.3f} s ({len(run.follow_seconds)})",
         flush=True,
     )
 
@@ -240,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", default="1,2,3", help="process counts, the first the base")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--follow", type=int, default=30, help="approvals timed to every index")
     parser.add_argument("--sii", type=Path, help="import this SII transfers.json first")
     parser.add_argument(
         "--synthetic", action="store_true", help="the synthetic large base (bench/synthetic.py)"
@@ -248,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.processes = [int(p) for p in str(args.processes).split(",")]
     if args.smoke:
-        args.processes, args.seconds, args.concurrency = [1, 2], 1.0, 4
+        args.processes, args.seconds, args.concurrency, args.follow = [1, 2], 1.0, 4, 2
     runs = asyncio.run(main_async(args))
     if args.json is not None:
         figures = [{**asdict(r), "rate": r.rate} for r in runs]
