@@ -37,16 +37,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tests.discord_double import (
-    DEFAULT_EVERYONE_PERMISSIONS,
-    HOME_GUILD_ID,
     DiscordDouble,
-    FakeChannel,
-    FakeGuild,
-    FakeMember,
-    FakeRole,
-    default_bot_user,
-    default_users,
-    shard_of,
+    guild_on_shard,
 )
 
 from armsbot.changes import AddAlias, Submission
@@ -76,26 +68,6 @@ class Run:
     def rate(self) -> float:
         """Answered interactions per second."""
         return self.answered / self.seconds if self.seconds else 0.0
-
-
-def guild_on_shard(shard: int, count: int) -> FakeGuild:
-    """A server (the default users and the bot in it) that Discord routes to ``shard``."""
-    guild_id = HOME_GUILD_ID + 1_000 * (1 << 22)
-    while shard_of(guild_id, count) != shard:
-        guild_id += 1 << 22
-    users = default_users()
-    return FakeGuild(
-        id=guild_id,
-        name=f"Shard {shard}",
-        owner_id=users["owner"].id,
-        channels=[FakeChannel(guild_id + 1, "general")],
-        roles=[FakeRole(guild_id, "@everyone", DEFAULT_EVERYONE_PERMISSIONS)],
-        members=[
-            FakeMember(users["member"]),
-            FakeMember(users["owner"]),
-            FakeMember(default_bot_user()),
-        ],
-    )
 
 
 def rss_mb(pid: int) -> float:

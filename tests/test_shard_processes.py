@@ -19,20 +19,14 @@ import pytest
 
 from tests.bot_harness import button_ids
 from tests.discord_double import (
-    DEFAULT_EVERYONE_PERMISSIONS,
     HOME_CHANNEL_ID,
     HOME_GUILD_ID,
     MODERATOR_ID,
     MODERATOR_ROLE_ID,
     OWNER_ID,
     DiscordDouble,
-    FakeChannel,
-    FakeGuild,
-    FakeMember,
-    FakeRole,
-    default_bot_user,
     default_guild,
-    default_users,
+    guild_on_shard,
     shard_of,
 )
 from tests.test_following import submit_alias
@@ -41,28 +35,8 @@ COUNT = 3
 NEW_NAME = "Azeristan Republic"
 
 
-def guild_on_shard(shard: int) -> FakeGuild:
-    """A server with the member, the owner and the bot, that Discord sends to ``shard``."""
-    guild_id = HOME_GUILD_ID + (1 << 22)
-    while shard_of(guild_id, COUNT) != shard:
-        guild_id += 1 << 22
-    users = default_users()
-    return FakeGuild(
-        id=guild_id,
-        name=f"Shard {shard}",
-        owner_id=users["owner"].id,
-        channels=[FakeChannel(guild_id + 1, "general")],
-        roles=[FakeRole(guild_id, "@everyone", DEFAULT_EVERYONE_PERMISSIONS)],
-        members=[
-            FakeMember(users["owner"]),
-            FakeMember(users["member"]),
-            FakeMember(default_bot_user()),
-        ],
-    )
-
-
 HOME_SHARD = shard_of(HOME_GUILD_ID, COUNT)
-OTHERS = {s: guild_on_shard(s) for s in range(COUNT) if s != HOME_SHARD}
+OTHERS = {s: guild_on_shard(s, COUNT) for s in range(COUNT) if s != HOME_SHARD}
 
 
 async def start(double: DiscordDouble, database: Path, shard: int) -> asyncio.subprocess.Process:

@@ -17,7 +17,6 @@ from armsbot.cli import main
 from armsbot.config import Settings
 from tests.bot_harness import button_ids, embeds_text, running_bot, settings_for
 from tests.discord_double import (
-    DEFAULT_EVERYONE_PERMISSIONS,
     HOME_CHANNEL_ID,
     HOME_GUILD_ID,
     MEMBER_ID,
@@ -25,36 +24,14 @@ from tests.discord_double import (
     MODERATOR_ROLE_ID,
     OWNER_ID,
     DiscordDouble,
-    FakeChannel,
-    FakeGuild,
-    FakeMember,
-    FakeRole,
-    default_bot_user,
     default_guild,
-    default_users,
+    guild_on_shard,
     shard_of,
 )
 
 #: A server on shard 0 of 2 (the home server is on shard 1 of 2).
-EVEN_GUILD_ID = HOME_GUILD_ID + (1 << 22)
-EVEN_CHANNEL_ID = EVEN_GUILD_ID + 1
-
-
-def even_guild() -> FakeGuild:
-    """A server the member and the bot are in, held by shard 0 of 2."""
-    users = default_users()
-    return FakeGuild(
-        id=EVEN_GUILD_ID,
-        name="Even",
-        owner_id=users["owner"].id,
-        channels=[FakeChannel(EVEN_CHANNEL_ID, "lobby")],
-        roles=[FakeRole(EVEN_GUILD_ID, "@everyone", DEFAULT_EVERYONE_PERMISSIONS)],
-        members=[
-            FakeMember(users["owner"]),
-            FakeMember(users["member"]),
-            FakeMember(default_bot_user()),
-        ],
-    )
+EVEN = guild_on_shard(0, 2)
+EVEN_GUILD_ID = EVEN.id
 
 
 def test_the_test_servers_sit_on_different_shards() -> None:
@@ -117,7 +94,7 @@ def test_the_cli_says_what_is_wrong_with_the_shards_in_one_line(
 
 @pytest.fixture
 async def double() -> AsyncIterator[DiscordDouble]:
-    async with DiscordDouble(guilds=[default_guild(), even_guild()], shard_count=2) as running:
+    async with DiscordDouble(guilds=[default_guild(), EVEN], shard_count=2) as running:
         yield running
 
 

@@ -33,7 +33,9 @@ from .models import (
     default_bot_user,
     default_guild,
     default_users,
+    guild_on_shard,
     second_guild,
+    shard_of,
 )
 from .records import (
     GatewayConnection,
@@ -41,7 +43,6 @@ from .records import (
     InteractionHandle,
     RecordedFile,
     RecordedRequest,
-    shard_of,
 )
 from .state import API_PREFIX
 
@@ -78,6 +79,7 @@ __all__ = [
     "default_bot_user",
     "default_guild",
     "default_users",
+    "guild_on_shard",
     "pending_bot_tasks",
     "second_guild",
     "shard_of",

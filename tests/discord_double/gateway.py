@@ -10,8 +10,8 @@ import time
 
 from aiohttp import WSMsgType, web
 
-from .models import JSON, FakeGuild
-from .records import GatewayConnection, GatewaySession, shard_of
+from .models import JSON, FakeGuild, shard_of
+from .records import GatewayConnection, GatewaySession
 from .state import DoubleState
 
 GUILD_MEMBERS_INTENT = 1 << 1

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .models import JSON
+from .models import JSON, shard_of
 
 
 @dataclass
@@ -107,11 +107,6 @@ class GatewaySession:
         """Return whether Discord delivers this guild's events here (DMs: shard 0)."""
         shard_id, shard_count = self.shard
         return shard_id == shard_of(guild_id, shard_count)
-
-
-def shard_of(guild_id: int | None, shard_count: int) -> int:
-    """Return the shard Discord routes a guild to: ``(guild_id >> 22) % shard_count``; DMs: 0."""
-    return 0 if guild_id is None else (guild_id >> 22) % shard_count
 
 
 @dataclass(eq=False)
