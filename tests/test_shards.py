@@ -187,17 +187,18 @@ async def test_each_client_holds_the_servers_of_its_shard_and_answers_them(
 
     at_home = await double.slash_command("country", {"name": "azerbajan"})
     even = await double.slash_command("country", {"name": "azerbajan"}, guild_id=EVEN_GUILD_ID)
-    for handle in (at_home, even):
+    in_dm = await double.private_command("country", {"name": "azerbajan"}, user=MEMBER_ID)
+    for handle in (at_home, even, in_dm):
         assert "NSO Group" in embeds_text(await double.wait_for_response(handle))
     sessions = {s.session_id: s.shard for s in double.sessions}
     delivered = {
-        int(p["d"]["guild_id"]): sessions[conn.session.session_id]
+        p["d"].get("guild_id"): sessions[conn.session.session_id]
         for conn in double.connections
         if conn.session is not None
         for p in conn.sent
         if p.get("t") == "INTERACTION_CREATE"
     }
-    assert delivered == {HOME_GUILD_ID: (1, 2), EVEN_GUILD_ID: (0, 2)}
+    assert delivered == {str(HOME_GUILD_ID): (1, 2), str(EVEN_GUILD_ID): (0, 2), None: (0, 2)}
     assert double.unknown_requests == []
 
 
