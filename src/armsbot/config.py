@@ -52,7 +52,10 @@ class Settings(BaseSettings):
     submissions_per_hour: int = Field(default=5, ge=1)
     pending_per_user: int = Field(default=10, ge=1)
     index_refresh_seconds: float = Field(
-        default=5.0, gt=0, description="how often the bot looks for changes made by the CLI"
+        default=5.0,
+        gt=0,
+        description="how often the bot looks for changes made elsewhere even when the database"
+        " says nothing changed (it follows each commit within a second anyway)",
     )
     card_cache_lines: int = Field(
         default=60_000, ge=0, description="card lines kept built between changes (0: none)"
