@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from armsbot.datafiles import bundled_data_dir
@@ -55,7 +55,10 @@ class Settings(BaseSettings):
     submissions_per_hour: int = Field(default=SUBMISSIONS_PER_HOUR, ge=1)
     pending_per_user: int = Field(default=PENDING_PER_USER, ge=1)
     index_refresh_seconds: float = Field(
-        default=5.0, gt=0, description="how often the bot looks for changes made by the CLI"
+        default=5.0,
+        gt=0,
+        description="how often the bot looks for changes made elsewhere even when the database"
+        " says nothing changed (it follows each commit within a second anyway)",
     )
     card_cache_lines: int = Field(
         default=CARD_CACHE_LINES,
@@ -81,10 +84,41 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="how long a dataset download may take, connecting included"
     )
     log_level: str = Field(default="INFO")
+    shard_count: int | None = Field(
+        default=None,
+        ge=1,
+        description="shards of the whole deployment (Discord requires them past 2,500 servers);"
+        " unset: discord.py asks Discord how many",
+    )
+    shard_ids: Annotated[list[int] | None, NoDecode] = Field(
+        default=None,
+        description="the shards this process runs, e.g. 0,1 (needs ARMSBOT_SHARD_COUNT);"
+        " unset: all of them",
+    )
 
-    @field_validator("dev_guild_ids", "home_guild_ids", "owner_ids", mode="before")
+    @field_validator("dev_guild_ids", "home_guild_ids", "owner_ids", "shard_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [int(part) for part in value.replace(",", " ").split()]
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_of_the_count(
+        cls, value: list[int] | None, info: ValidationInfo
+    ) -> list[int] | None:
+        if not value:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            msg = "needs ARMSBOT_SHARD_COUNT, the shards of the whole deployment"
+            raise ValueError(msg)
+        if len(set(value)) != len(value):
+            msg = f"{value} names a shard twice"
+            raise ValueError(msg)
+        outside = [i for i in value if not 0 <= i < count]
+        if outside:
+            msg = f"{outside} not among the {count} shards (ids 0 to {count - 1})"
+            raise ValueError(msg)
         return value

@@ -16,6 +16,8 @@ from typing import Any
 # The bot's fixed strings in English: the fallback for every locale.
 ENGLISH: dict[str, str] = {
     "error.generic": "Something went wrong on our side. It has been logged; please try again.",
+    "error.database": "The knowledge base cannot be reached just now, so nothing was changed. "
+    "Please try again in a minute.",
     "error.not_found": "Nothing matched “{query}”. Try `/search` with fewer letters.",
     "error.too_long": "That is too long: names are at most {limit} characters.",
     "query.hidden": "The query contains an invisible or direction-changing character "

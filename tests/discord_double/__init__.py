@@ -6,7 +6,7 @@ of Discord's REST API and gateway a bot uses. Point discord.py at it with
 it with slash commands, autocomplete, button clicks and modal submissions.
 """
 
-from .double import API_PREFIX, DiscordDouble
+from .double import DiscordDouble
 from .helpers import BOT_TASK_PREFIXES, pending_bot_tasks, wait_for_bot_tasks
 from .models import (
     ALL_PERMISSIONS,
@@ -33,7 +33,9 @@ from .models import (
     default_bot_user,
     default_guild,
     default_users,
+    guild_on_shard,
     second_guild,
+    shard_of,
 )
 from .records import (
     GatewayConnection,
@@ -42,6 +44,7 @@ from .records import (
     RecordedFile,
     RecordedRequest,
 )
+from .state import API_PREFIX
 
 __all__ = [
     "ALL_PERMISSIONS",
@@ -76,7 +79,9 @@ __all__ = [
     "default_bot_user",
     "default_guild",
     "default_users",
+    "guild_on_shard",
     "pending_bot_tasks",
     "second_guild",
+    "shard_of",
     "wait_for_bot_tasks",
 ]

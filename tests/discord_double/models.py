@@ -422,3 +422,29 @@ def second_guild(bot_user: FakeUser | None = None) -> FakeGuild:
             FakeMember(bot, [AWAY_BOT_ROLE_ID]),
         ],
     )
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """Return the shard Discord routes a guild to: ``(guild_id >> 22) % shard_count``; DMs: 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
+
+
+def guild_on_shard(shard: int, shard_count: int, bot_user: FakeUser | None = None) -> FakeGuild:
+    """Return a guild Discord routes to ``shard`` of ``shard_count``: #general, the owner, the
+    member and the bot (ids after the home guild's, never the home guild's own)."""
+    guild_id = HOME_GUILD_ID + (1 << 22)
+    while shard_of(guild_id, shard_count) != shard:
+        guild_id += 1 << 22
+    users = default_users()
+    return FakeGuild(
+        id=guild_id,
+        name=f"Shard {shard}",
+        owner_id=OWNER_ID,
+        channels=[FakeChannel(guild_id + 1, "general")],
+        roles=[FakeRole(guild_id, "@everyone", DEFAULT_EVERYONE_PERMISSIONS)],
+        members=[
+            FakeMember(users["owner"]),
+            FakeMember(users["member"]),
+            FakeMember(bot_user or default_bot_user()),
+        ],
+    )

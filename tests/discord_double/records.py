@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .models import JSON
+from .models import JSON, shard_of
 
 
 @dataclass
@@ -96,6 +96,17 @@ class GatewaySession:
     def intents(self) -> int:
         """Return the intents the client identified with."""
         return int(self.identify.get("intents", 0))
+
+    @property
+    def shard(self) -> tuple[int, int]:
+        """Return ``(shard_id, shard_count)`` of the IDENTIFY (``(0, 1)`` when unsharded)."""
+        shard = self.identify.get("shard") or [0, 1]
+        return int(shard[0]), int(shard[1])
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Return whether Discord delivers this guild's events here (DMs: shard 0)."""
+        shard_id, shard_count = self.shard
+        return shard_id == shard_of(guild_id, shard_count)
 
 
 @dataclass(eq=False)

@@ -15,13 +15,17 @@ from discord.ext import commands
 from armsbot.app import Refresh, Services, settle_heap
 from armsbot.bot import i18n
 from armsbot.bot.cogs.corrections import CORRECTION_COGS
+from armsbot.bot.cogs.corrections.review_posts import post_for_review
 from armsbot.bot.cogs.lookup import LookupCog
 from armsbot.bot.cogs.mentions import MentionsCog
 from armsbot.bot.cogs.watch import WatchCog
+from armsbot.bot.errors import database_failure, failure_text
+from armsbot.bot.following import ChangeFeed
 from armsbot.bot.installs import install_anywhere
 from armsbot.bot.notifier import Notifier
 from armsbot.bot.persistent import DYNAMIC_ITEMS
 from armsbot.bot.replies import NO_MENTIONS, send_ephemeral
+from armsbot.bot.review_posts import ReviewCatchUp
 from armsbot.config import Settings
 
 log = logging.getLogger("armsbot.bot")
@@ -43,6 +47,9 @@ class ArmsTree(app_commands.CommandTree["ArmsBot"]):
         """Tell the user, ephemerally, and log what went wrong; the bot keeps running."""
         if isinstance(error, app_commands.TransformerError) and isinstance(error.value, str):
             message = i18n.text("error.too_long", interaction.locale, limit=100)
+        elif database_failure(error):  # writes refused while the database is out of reach
+            log.warning("command failed, the database is out of reach: %s", error)
+            message = failure_text(error, interaction.locale)
         else:
             command = interaction.command.qualified_name if interaction.command else "?"
             log.error("command /%s failed", command, exc_info=error)
@@ -50,8 +57,12 @@ class ArmsTree(app_commands.CommandTree["ArmsBot"]):
         await send_ephemeral(interaction, message)
 
 
-class ArmsBot(commands.Bot):
-    """armsbot on Discord: slash commands only, no message content, no pings."""
+class ArmsBot(commands.AutoShardedBot):
+    """armsbot on Discord: slash commands only, no message content, no pings.
+
+    It runs the shards the settings name (``ARMSBOT_SHARD_COUNT``/``ARMSBOT_SHARD_IDS``), or as
+    many as Discord recommends when they are unset.
+    """
 
     def __init__(self, services: Services, settings: Settings, **options: Any) -> None:
         intents = discord.Intents.none()
@@ -62,13 +73,18 @@ class ArmsBot(commands.Bot):
             allowed_mentions=NO_MENTIONS,
             tree_cls=ArmsTree,
             help_command=None,
+            shard_count=settings.shard_count,
             **options,
         )
+        self.shard_ids = settings.shard_ids  # (Settings checked them against the count)
         self.services = services
         self.settings = settings
         self._refresher: asyncio.Task[None] | None = None
         self._notifier: asyncio.Task[None] | None = None
         self.notifier: Notifier | None = None  # the watch notices (none when read-only)
+        self.feed: ChangeFeed | None = None  # made when the bot starts (bot/following.py)
+        self.review_lock = asyncio.Lock()  # see bot/review_posts.py
+        self.review_catch_up: ReviewCatchUp | None = None
 
     async def install(self) -> None:
         """Add the cogs, the persistent buttons and the translator (no network needed)."""
@@ -84,8 +100,11 @@ class ArmsBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Install everything and sync the commands, globally or to the development guilds."""
         await self.install()
+        fallback = self.settings.index_refresh_seconds
+        self.feed = ChangeFeed(self.services.kb.version, fallback=fallback)
         self._refresher = asyncio.create_task(self._keep_index_fresh(), name="armsbot-refresh")
-        if not self.settings.read_only:  # notices are marked sent in the database
+        if not self.settings.read_only:  # notices and review posts are recorded in the database
+            self.review_catch_up = ReviewCatchUp(self, post_for_review)
             self.notifier = Notifier(self)
             self._notifier = asyncio.create_task(self.notifier.run(), name="armsbot-notices")
         if not self.settings.sync_commands:
@@ -101,9 +120,10 @@ class ArmsBot(commands.Bot):
             log.info("synced %d global commands", len(synced))
 
     async def _keep_index_fresh(self) -> None:
-        """Follow changes made outside the bot (``armsbot review approve``, imports, builds)."""
-        while True:
-            await asyncio.sleep(self.settings.index_refresh_seconds)
+        """Follow changes made outside the bot (``armsbot review approve``, imports, builds,
+        other shards' processes) as the change feed reports them (bot/following.py)."""
+        assert self.feed is not None
+        async for _ in self.feed.changes():
             try:
                 done = await self.services.refresh_index()
             except Exception:  # the database busy or being rebuilt: try again next time
@@ -113,6 +133,11 @@ class ArmsBot(commands.Bot):
                 log.info("search index %s from the database", done)
             if done is Refresh.REBUILT:
                 settle_heap()  # the new index out of the collector's sight, as at start-up
+            if self.review_catch_up is not None and self.is_ready():
+                try:
+                    await self.review_catch_up.run_once()
+                except Exception:  # as above: the next change or look tries again
+                    log.exception("could not post the corrections taken in elsewhere")
 
     async def close(self) -> None:
         """Stop following the database and sending notices, then disconnect."""

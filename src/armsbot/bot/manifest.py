@@ -21,11 +21,9 @@ async def command_payload() -> list[dict[str, Any]]:
     """The payload ``tree.sync()`` sends, computed without logging in."""
     # Building the commands needs no knowledge base: the cogs only read it when invoked.
     bot = ArmsBot(cast(Services, None), Settings(sync_commands=False))
-    try:
+    async with bot:  # sets up what closing a sharded client needs, and closes it
         await bot.install()
         return await bot.command_payload()
-    finally:
-        await bot.close()
 
 
 def render(payload: list[dict[str, Any]]) -> str:

@@ -188,8 +188,17 @@ class LookupService:
         build: Callable[[str], Awaitable[T | None]],
     ) -> T | None:
         """What ``build`` makes for an entity: kept in ``cache`` for the knowledge base's version,
-        and built once for all the requests that find it missing (see :meth:`card`)."""
-        version = await self.kb.version()
+        and built once for all the requests that find it missing (see :meth:`card`).
+
+        While the database cannot be read, what is kept is answered as it was last built.
+        """
+        try:
+            version = await self.kb.version()
+        except Exception:
+            kept = cache.kept(entity_id)
+            if kept is None:
+                raise
+            return kept
         cached = cache.get(entity_id, version)
         if cached is not None:
             return cached
@@ -275,6 +284,12 @@ class CardCache(Generic[T]):
         self.hits += 1
         self._cards.move_to_end(entity_id)
         return found[0]
+
+    def kept(self, entity_id: str) -> T | None:
+        """The card kept for ``entity_id`` at whatever version the cache is at (for a database
+        out of reach, whose version cannot be read)."""
+        found = self._cards.get(entity_id)
+        return None if found is None else found[0]
 
     def put(self, entity_id: str, version: object, card: T) -> None:
         """Keep ``card`` if it was built at the current version and is not larger than the cache."""

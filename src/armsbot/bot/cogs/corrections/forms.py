@@ -9,6 +9,7 @@ import discord
 from pydantic import ValidationError
 
 from armsbot.bot.cogs.corrections.review_posts import post_for_review
+from armsbot.bot.errors import report_failure
 from armsbot.bot.markdown import escape, truncate
 from armsbot.bot.permissions import actor_id
 from armsbot.bot.replies import send_ephemeral
@@ -83,6 +84,10 @@ class CorrectionModal(discord.ui.Modal):
             return
         await send_ephemeral(interaction, text("correct.receipt", loc, number=correction.id))
         await post_for_review(interaction.client, correction)
+
+    async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
+        """Tell the member what failed (the database out of reach: nothing was stored)."""
+        await report_failure(interaction, error)
 
 
 class LabelledInput(discord.ui.TextInput[Any]):

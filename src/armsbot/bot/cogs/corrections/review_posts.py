@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from armsbot.bot.cogs.corrections.embeds import correction_embed, decision_text
+from armsbot.bot.errors import database_failure, report_failure
 from armsbot.bot.markdown import truncate
 from armsbot.bot.permissions import Privilege, actor_id, require
 from armsbot.bot.replies import NO_MENTIONS, send_ephemeral
+from armsbot.bot.review_posts import held_home_guilds, posting_lock, review_nonce
 from armsbot.i18n import text
 from armsbot.services.corrections import Decision, Outcome
 from armsbot.storage.corrections import CorrectionRow
@@ -66,9 +68,15 @@ class ReviewButton(
                 RejectModal(self.correction_id, interaction.user.id)
             )
             return
-        decision = await interaction.client.services.corrections.approve(
-            self.correction_id, actor_id(interaction.user)
-        )
+        try:
+            decision = await interaction.client.services.corrections.approve(
+                self.correction_id, actor_id(interaction.user)
+            )
+        except Exception as exc:
+            if not database_failure(exc):
+                raise
+            await report_failure(interaction, exc)
+            return
         await announce_decision(interaction, decision)
 
 
@@ -116,6 +124,10 @@ class RejectModal(discord.ui.Modal, title="Reject correction"):
         )
         await announce_decision(interaction, decision)
 
+    async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
+        """Tell the moderator what failed (the database out of reach: nothing was changed)."""
+        await report_failure(interaction, error)
+
 
 async def announce_decision(interaction: Interaction, decision: Decision) -> None:
     """Tell the moderator, update the review posts, and tell the submitter by DM if possible."""
@@ -157,25 +169,30 @@ async def notify_submitter(bot: ArmsBot, correction: CorrectionRow) -> None:
 
 
 async def post_for_review(bot: ArmsBot, correction: CorrectionRow) -> int:
-    """Post a new correction to each home server's review channel; return how many posts."""
+    """Post a correction to the review channel of each home server this process's shards hold,
+    where it has no post yet (``bot/review_posts.py``); return how many posts."""
     services = bot.services.corrections
     before, after = await services.before_after(correction)
     view = review_buttons(correction.id)
     posted = 0
-    for guild_id in bot.settings.home_guild_ids:
-        settings = await services.guild_settings(str(guild_id))
-        if settings.review_channel_id is None:
-            continue
-        try:
-            channel = bot.get_partial_messageable(int(settings.review_channel_id))
-            message = await channel.send(
-                embed=correction_embed(correction, before, after, "Correction"),
-                view=view,
-                allowed_mentions=NO_MENTIONS,
-            )
-        except discord.HTTPException:
-            log.exception("could not post correction #%s for review", correction.id)
-            continue
-        await services.add_review_post(correction.id, str(message.channel.id), str(message.id))
-        posted += 1
+    async with posting_lock(bot):
+        already = {channel for channel, _ in await services.review_posts(correction.id)}
+        for guild_id in held_home_guilds(bot):
+            settings = await services.guild_settings(str(guild_id))
+            channel_id = settings.review_channel_id
+            if channel_id is None or channel_id in already:
+                continue
+            try:
+                channel = bot.get_partial_messageable(int(channel_id))
+                message = await channel.send(
+                    embed=correction_embed(correction, before, after, "Correction"),
+                    view=view,
+                    allowed_mentions=NO_MENTIONS,
+                    nonce=review_nonce(correction.id, channel_id),
+                )
+            except discord.HTTPException:
+                log.exception("could not post correction #%s for review", correction.id)
+                continue
+            await services.add_review_post(correction.id, str(message.channel.id), str(message.id))
+            posted += 1
     return posted

@@ -1,0 +1,307 @@
+"""Shards end to end: one bot process against several, each running its shards, on one base.
+
+``python -m bench.shards [--smoke] [--processes 1,2,3] [--seconds S] [--sii PATH]``
+
+Each configuration starts real ``armsbot run`` processes against the Discord API double, which
+routes every server to its shard as Discord does (one server per shard here, so the load
+spreads). The baseline is the same run's single process with one shard (as ``armsbot run``
+without shard settings on a small bot); the others run N processes, each with one shard of N
+(``ARMSBOT_SHARD_COUNT=N``, ``ARMSBOT_SHARD_IDS=i``). The load is a closed loop of
+``concurrency`` users, each sending an autocomplete or a /country command to a server in turn
+and waiting for the callback; the figures are answered interactions per second, their ratio to
+the baseline, each process's resident memory once ready and after the load, and the delay from
+an approval made by another process (this one, as ``armsbot review approve``) until every bot's
+autocomplete offers the new name (p50/p99 over ``--follow`` approvals; the bots look four times
+a second on SQLite).
+
+The knowledge base is SQLite: the bundled one, ``--synthetic`` the large one of
+``bench/synthetic.py`` (10,000 firms, 100,000 claims), and ``--sii`` imports the SII transfers;
+the PostgreSQL backend is added as a second column when it is merged. The double and the load
+run in this process: on a machine with few cores they compete with the bots, so compare ratios
+within one run, not figures across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tests.discord_double import (
+    DiscordDouble,
+    guild_on_shard,
+)
+
+from armsbot.changes import AddAlias, Submission
+from armsbot.search.index import SearchIndex
+from armsbot.services.corrections import CorrectionService, Limits
+from armsbot.storage import KnowledgeBase
+from bench.run import make_bundled, make_synthetic
+
+REPO = Path(__file__).resolve().parents[1]
+QUERIES = ["azerbajan", "fra", "germany", "isr", "united k", "mexico", "saudi", "uae", "ind", "uk"]
+
+
+@dataclass
+class Run:
+    """One configuration's figures."""
+
+    processes: int
+    shard_count: int
+    answered: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    ready_rss_mb: list[float] = field(default_factory=list)
+    loaded_rss_mb: list[float] = field(default_factory=list)
+    follow_seconds: list[float] = field(default_factory=list)  # approval -> every bot's index
+
+    @property
+    def rate(self) -> float:
+        """Answered interactions per second."""
+        return self.answered / self.seconds if self.seconds else 0.0
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory (VmRSS) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def start_bot(
+    double: DiscordDouble, database: Path, count: int, shard: int, *, sync: bool
+) -> asyncio.subprocess.Process:
+    """``armsbot run`` for one shard of ``count``; returns once it logged that it is ready."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARMSBOT_")}
+    env |= {
+        "ARMSBOT_DATABASE": str(database),
+        "ARMSBOT_TOKEN": double.token or "",
+        "ARMSBOT_API_BASE_URL": double.rest_base,
+        "ARMSBOT_GATEWAY_URL": double.gateway_url,
+        "ARMSBOT_SHARD_COUNT": str(count),
+        "ARMSBOT_SHARD_IDS": str(shard),
+        "ARMSBOT_SYNC_COMMANDS": "true" if sync else "false",
+        "ARMSBOT_LOG_LEVEL": "INFO",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "armsbot",
+        "run",
+        env=env,
+        cwd=database.parent,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    seen: list[str] = []
+    async with asyncio.timeout(180):
+        while not any("ready as" in line for line in seen):
+            line = await process.stderr.readline()
+            if not line:
+                msg = f"shard {shard} of {count} did not start: {''.join(seen)[-2000:]}"
+                raise RuntimeError(msg)
+            seen.append(line.decode(errors="replace"))
+    return process
+
+
+async def drain(process: asyncio.subprocess.Process) -> None:
+    """Read a bot's log so that it never blocks on a full pipe."""
+    assert process.stderr is not None
+    while await process.stderr.readline():
+        pass
+
+
+async def interact(double: DiscordDouble, guild_id: int, query: str, complete: bool) -> bool:
+    """One autocomplete or /country in a server; whether the bot answered it."""
+    if complete:
+        handle = await double.autocomplete("country", {"name": query}, guild_id=guild_id)
+    else:
+        handle = await double.slash_command("country", {"name": query}, guild_id=guild_id)
+    try:
+        await double.wait_for_callback(handle, timeout=15)
+    except AssertionError:
+        return False
+    return True
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (nearest rank), 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+async def unknown_name(double: DiscordDouble) -> str:
+    """A made-up name no bot's autocomplete leads to AZ yet."""
+    guild_id = next(iter(double.guilds))
+    while True:
+        letters = [random.choice("bcdfgklmnprstvz") + random.choice("aeiou") for _ in range(5)]
+        name = "".join(letters).capitalize() + "land"
+        handle = await double.autocomplete("country", {"name": name}, guild_id=guild_id)
+        choices = await double.autocomplete_choices(handle, timeout=15)
+        if not choices or choices[0]["value"] != "AZ":
+            return name
+
+
+async def follow_delays(double: DiscordDouble, database: Path, count: int) -> list[float]:
+    """Approve ``count`` new names from this process (as ``armsbot review approve`` would) and
+    return, for each name and each bot, the seconds until its autocomplete offers it."""
+    delays: list[float] = []
+    async with await KnowledgeBase.open(database) as kb:
+        service = CorrectionService(
+            kb, SearchIndex.build(await kb.index_rows()), Limits(10**6, 10**6)
+        )
+        for _ in range(count):
+            name = await unknown_name(double)
+            submission = Submission.model_validate(
+                {
+                    "entity_id": "AZ",
+                    "change": AddAlias(name=name),
+                    "what_is_wrong": "A name is missing.",
+                    "source_url": "https://example.org/bench",
+                }
+            )
+            correction = await service.submit(submission, "cli:bench")
+            await service.approve(correction.id, "cli:bench")
+            approved = time.monotonic()
+            waiting = {g.id for g in double.guilds.values()}
+            async with asyncio.timeout(30):
+                while waiting:
+                    for guild_id in sorted(waiting):
+                        handle = await double.autocomplete(
+                            "country", {"name": name}, guild_id=guild_id
+                        )
+                        choices = await double.autocomplete_choices(handle, timeout=15)
+                        if choices and choices[0]["value"] == "AZ":
+                            waiting.discard(guild_id)
+                            delays.append(time.monotonic() - approved)
+                    await asyncio.sleep(0.01)
+    return delays
+
+
+async def measure(
+    database: Path, processes: int, seconds: float, concurrency: int, follow: int
+) -> Run:
+    """Start ``processes`` bots (one shard each) and load them for ``seconds``."""
+    count = processes
+    guilds = [guild_on_shard(s, count) for s in range(count)]
+    run = Run(processes, count)
+    async with DiscordDouble(guilds=guilds, shard_count=count, interaction_timeout=None) as double:
+        bots: list[asyncio.subprocess.Process] = []
+        drains: list[asyncio.Task[None]] = []
+        try:
+            for shard in range(count):
+                bot = await start_bot(double, database, count, shard, sync=shard == 0)
+                bots.append(bot)
+                drains.append(asyncio.create_task(drain(bot)))
+            run.ready_rss_mb = [round(rss_mb(b.pid), 1) for b in bots]
+            work = itertools.cycle(
+                (g.id, q, i % 2 == 0) for i, (g, q) in enumerate(itertools.product(guilds, QUERIES))
+            )
+            stop = time.monotonic() + seconds
+
+            async def user() -> None:
+                while time.monotonic() < stop:
+                    if await interact(double, *next(work)):
+                        run.answered += 1
+                    else:
+                        run.failed += 1
+
+            start = time.monotonic()
+            await asyncio.gather(*(user() for _ in range(concurrency)))
+            run.seconds = time.monotonic() - start
+            run.loaded_rss_mb = [round(rss_mb(b.pid), 1) for b in bots]
+            run.follow_seconds = await follow_delays(double, database, follow)
+        finally:
+            for bot in bots:
+                with contextlib.suppress(ProcessLookupError):
+                    bot.terminate()
+            for bot in bots:
+                try:
+                    await asyncio.wait_for(bot.wait(), 30)
+                except TimeoutError:
+                    bot.kill()
+            for task in drains:
+                task.cancel()
+    return run
+
+
+async def make_base(folder: Path, sii: Path | None, *, synthetic: bool = False) -> Path:
+    """The bundled knowledge base (or the synthetic large one), with the SII transfers imported
+    when given."""
+    database = await (make_synthetic(folder, smoke=False) if synthetic else make_bundled(folder))
+    if sii is not None:
+        from armsbot.imports.sii import import_sii  # noqa: PLC0415 - only with --sii
+
+        async with await KnowledgeBase.open(database) as kb:
+            await import_sii(kb, sii)
+    return database
+
+
+async def main_async(args: argparse.Namespace) -> list[Run]:
+    """Every configuration, the single process first (the baseline)."""
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="armsbot-shards-") as folder:
+        database = await make_base(Path(folder), args.sii, synthetic=args.synthetic)
+        for processes in args.processes:
+            runs.append(
+                await measure(database, processes, args.seconds, args.concurrency, args.follow)
+            )
+            report(runs[-1], runs[0])
+    return runs
+
+
+def report(run: Run, baseline: Run) -> None:
+    """Print one configuration's line."""
+    ratio = run.rate / baseline.rate if baseline.rate else 0.0
+    print(
+        f"{run.processes} process(es), {run.shard_count} shard(s): {run.rate:7.1f} answers/s"
+        f" ({ratio:.2f}x the single process), {run.failed} failed;"
+        f" RSS ready {run.ready_rss_mb} MB, after load {run.loaded_rss_mb} MB;"
+        f" approval to every index p50 {percentile(run.follow_seconds, 50):.3f} s,"
+        f" p99 {percentile(run.follow_seconds, 99):.3f} s ({len(run.follow_seconds)})",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the configurations and print them (``--json PATH`` also writes them)."""
+    parser = argparse.ArgumentParser(prog="python -m bench.shards", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="1 s per configuration, 1 and 2")
+    parser.add_argument("--processes", default="1,2,3", help="process counts, the first the base")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--follow", type=int, default=30, help="approvals timed to every index")
+    parser.add_argument("--sii", type=Path, help="import this SII transfers.json first")
+    parser.add_argument(
+        "--synthetic", action="store_true", help="the synthetic large base (bench/synthetic.py)"
+    )
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    args = parser.parse_args(argv)
+    args.processes = [int(p) for p in str(args.processes).split(",")]
+    if args.smoke:
+        args.processes, args.seconds, args.concurrency, args.follow = [1, 2], 1.0, 4, 2
+    runs = asyncio.run(main_async(args))
+    if args.json is not None:
+        figures = [{**asdict(r), "rate": r.rate} for r in runs]
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    if any(r.answered == 0 for r in runs):
+        print("a configuration answered nothing", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
