@@ -170,6 +170,23 @@ class KnowledgeBase:
                 self._writer = None
             self._commits += 1
 
+    @asynccontextmanager
+    async def consistent_read(self) -> AsyncIterator[Database]:
+        """Read in one snapshot: no commit, from any process, shows part-way through."""
+        begin = (
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+            if self.dialect == "postgresql"
+            else "BEGIN"
+        )
+        async with self._transaction_lock:
+            await self._db.execute(begin)
+            try:
+                yield self._db
+            finally:
+                if not self._db_closed() and self._db.in_transaction:
+                    with suppress(sqlite3.Error, DatabaseUnavailable):
+                        await self._db.execute("ROLLBACK")
+
     def attribute_changes(self, actor_id: str) -> None:
         """Name who decided the open transaction's changes where no revision says (``build``)."""
         self._writer = actor_id
