@@ -48,12 +48,12 @@ def shared_file(relative: str) -> Path:
 
 def run_cli(
     *args: str,
-    database: Path,
+    database: Path | str,
     cwd: Path | None = None,
     data: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``armsbot`` entry point as its own process, on ``database``."""
+    """Run the real ``armsbot`` entry point as its own process, on ``database`` (file or URL)."""
     environment = {**os.environ, "ARMSBOT_DATABASE": str(database), "NO_COLOR": "1"}
     environment.pop("ARMSBOT_DATA_DIR", None)
     if data is not None:
