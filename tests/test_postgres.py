@@ -214,20 +214,32 @@ async def test_connection_failures_are_one_line_errors(pg_server: Any, tmp_path:
     assert "Traceback" not in done.stderr
 
 
-async def test_a_lost_connection_fails_writes_cleanly_and_reads_again_after_reopen(
+async def _drop_connections(url: str) -> None:
+    """End every other armsbot connection to the database, as a server restart would."""
+    async with await KnowledgeBase.open(url) as admin:
+        await admin.db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = 'armsbot' AND pid != pg_backend_pid()"
+        )
+
+
+async def test_a_connection_lost_mid_write_changes_nothing_and_the_next_call_reconnects(
     pg_copy: str,
 ) -> None:
+    async def write_in_two_halves(kb: KnowledgeBase) -> None:
+        async with kb.transaction() as db:
+            await db.execute("INSERT INTO kb_meta (key, value) VALUES ('first half', '1')")
+            await _drop_connections(pg_copy)
+            await db.execute("INSERT INTO kb_meta (key, value) VALUES ('second half', '1')")
+
     async with await KnowledgeBase.open(pg_copy) as kb:
-        async with await KnowledgeBase.open(pg_copy) as admin:
-            await admin.db.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE application_name = 'armsbot' AND pid != pg_backend_pid()"
-            )
         with pytest.raises(DatabaseUnavailable, match="connection was lost"):
-            await kb.set_meta("never", "1")
-    async with await KnowledgeBase.open(pg_copy) as kb:
-        assert await kb.meta("never") is None
-        assert await kb.entity("AZ") is not None
+            await write_in_two_halves(kb)
+        # The same knowledge base answers again, on a new connection; nothing was half-written.
+        assert await kb.meta("first half") is None
+        assert await kb.meta("second half") is None
+        await kb.set_meta("after", "1")
+        assert await kb.meta("after") == "1"
 
 
 def test_placeholders_are_numbered_outside_quotes_and_casts() -> None:

@@ -162,7 +162,7 @@ class KnowledgeBase:
             except BaseException:
                 # SQLite has already rolled back after some errors (a full disk, an I/O error);
                 # the error that says what happened is the one to raise, not ROLLBACK's.
-                if not self._db_closed() and self._db.in_transaction:
+                if self._db.in_transaction:
                     with suppress(sqlite3.Error, DatabaseUnavailable):
                         await self._db.execute("ROLLBACK")
                 raise
@@ -183,16 +183,13 @@ class KnowledgeBase:
             try:
                 yield self._db
             finally:
-                if not self._db_closed() and self._db.in_transaction:
+                if self._db.in_transaction:
                     with suppress(sqlite3.Error, DatabaseUnavailable):
                         await self._db.execute("ROLLBACK")
 
     def attribute_changes(self, actor_id: str) -> None:
         """Name who decided the open transaction's changes where no revision says (``build``)."""
         self._writer = actor_id
-
-    def _db_closed(self) -> bool:
-        return isinstance(self._db, PgConnection) and self._db.is_closed
 
     async def _begin(self) -> None:
         """BEGIN IMMEDIATE, waiting for other writers.
@@ -210,9 +207,8 @@ class KnowledgeBase:
             try:
                 await self._db.execute("SELECT pg_advisory_xact_lock(?)", (_WRITER_LOCK,))
             except BaseException:
-                if not self._db.is_closed:
-                    with suppress(DatabaseUnavailable):
-                        await self._db.execute("ROLLBACK")
+                with suppress(DatabaseUnavailable):
+                    await self._db.execute("ROLLBACK")
                 raise
             return
         deadline = asyncio.get_running_loop().time() + BUSY_TIMEOUT_S
@@ -267,7 +263,8 @@ class KnowledgeBase:
                 except DatabaseUnavailable:
                     backoff = min(backoff * 2, 30.0)
             with suppress(TimeoutError):
-                timeout = poll_seconds if self._listener else min(poll_seconds, backoff)
+                lost = self.dialect == "postgresql" and self._listener is None
+                timeout = min(poll_seconds, backoff) if lost else poll_seconds
                 await asyncio.wait_for(self._notified.wait(), timeout=timeout)
             self._notified.clear()
             try:
@@ -350,6 +347,8 @@ class KnowledgeBase:
 
     async def _migrate_postgres(self) -> None:
         """Apply PostgreSQL's migrations, each in one transaction (DDL is transactional there)."""
+        if await self.schema_version() == PG_LATEST:
+            return  # nothing to wait for the writers' lock for
         async with self._transaction_lock:
             # Two processes starting on a new database: the second waits, then finds it done.
             await self._db.execute("BEGIN")
@@ -371,7 +370,7 @@ class KnowledgeBase:
                     )
                 await self._db.execute("COMMIT")
             except BaseException:
-                if not self._db_closed() and self._db.in_transaction:
+                if self._db.in_transaction:
                     with suppress(DatabaseUnavailable):
                         await self._db.execute("ROLLBACK")
                 raise

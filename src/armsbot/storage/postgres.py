@@ -29,6 +29,8 @@ URL_SCHEMES: Final = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_S: Final = 5.0
 STATEMENT_TIMEOUT_S: Final = 60.0  # one statement; a whole build is many short ones
 LOCK_TIMEOUT_S: Final = 5.0  # as SQLite's busy_timeout: how long a write waits for another
+RECONNECT_FIRST_S: Final = 0.5  # after a failed attempt to reconnect, wait this long, doubling
+RECONNECT_LAST_S: Final = 30.0
 CHANGES_CHANNEL: Final = "armsbot_changes"
 _UNCHANGED = "nothing was changed"
 
@@ -186,45 +188,49 @@ class PgConnection:
 
     dialect: Final = "postgresql"
 
-    def __init__(self, connection: asyncpg.Connection, url: str) -> None:
+    def __init__(self, connection: asyncpg.Connection, url: str, *, read_only: bool) -> None:
         self._connection = connection
         self.url = url
+        self._read_only = read_only
         # asyncpg refuses a second statement while one runs; aiosqlite queues them in its
         # thread. The lock queues them here, so every caller of the connection can share it.
         self._lock = asyncio.Lock()
+        # Set by BEGIN, cleared by COMMIT or ROLLBACK: a connection lost inside a transaction is
+        # not replaced until the transaction has been given up (the rest of it must not run
+        # outside it, on a new connection).
+        self._transaction_open = False
+        self._retry_at = 0.0  # when a lost connection may be opened again (see _reconnect)
+        self._backoff = RECONNECT_FIRST_S
 
     @classmethod
     async def connect(cls, url: str, *, read_only: bool) -> PgConnection:
         """A connection to ``url`` set up for armsbot; with ``read_only``, writes are refused."""
-        settings = {
-            "lock_timeout": str(int(LOCK_TIMEOUT_S * 1000)),
-            "statement_timeout": str(int(STATEMENT_TIMEOUT_S * 1000)),
-            "idle_in_transaction_session_timeout": str(int(STATEMENT_TIMEOUT_S * 1000)),
-            "application_name": "armsbot",
-        }
-        if read_only:
-            settings["default_transaction_read_only"] = "on"
-        try:
-            connection = await asyncpg.connect(
-                url,
-                timeout=CONNECT_TIMEOUT_S,
-                command_timeout=STATEMENT_TIMEOUT_S + 5,
-                server_settings=settings,
-                statement_cache_size=512,
-            )
-        except Exception as exc:
-            raise _failure(url, exc) from None
-        return cls(connection, url)
+        return cls(await _connect(url, read_only=read_only), url, read_only=read_only)
 
     @property
     def in_transaction(self) -> bool:
-        """Whether a transaction is open on the connection."""
-        return bool(self._connection.is_in_transaction())
+        """Whether a transaction is open (or was, on a connection since lost)."""
+        return self._transaction_open
 
     @property
     def is_closed(self) -> bool:
         """Whether the connection was closed or lost."""
         return bool(self._connection.is_closed())
+
+    async def _reconnect(self) -> None:
+        """Open a new connection in place of a lost one, with back-off between attempts."""
+        loop = asyncio.get_running_loop()
+        if self._transaction_open or loop.time() < self._retry_at:
+            raise DatabaseUnavailable(
+                f"{shown_url(self.url)}: the connection was lost; {_UNCHANGED}; try again"
+            )
+        try:
+            self._connection = await _connect(self.url, read_only=self._read_only)
+        except DatabaseUnavailable:
+            self._retry_at = loop.time() + self._backoff
+            self._backoff = min(self._backoff * 2, RECONNECT_LAST_S)
+            raise
+        self._backoff = RECONNECT_FIRST_S
 
     def execute(
         self, sql: str, parameters: Iterable[Any] | Mapping[str, Any] | None = None
@@ -235,7 +241,19 @@ class PgConnection:
     async def _execute(self, sql: str, parameters: Any) -> PgCursor:
         query, shape = numbered(sql)
         arguments = _arguments(shape, parameters)
+        command = query.lstrip()[:8].upper()
         async with self._lock:
+            if command.startswith(("COMMIT", "ROLLBACK")):
+                ending = self._transaction_open
+                self._transaction_open = False
+                if command.startswith("ROLLBACK") and self.is_closed:
+                    return PgCursor([], 0)  # the server rolled it back when the connection went
+                if not ending:
+                    return PgCursor([], 0)
+            elif self.is_closed:
+                await self._reconnect()
+            if command.startswith("BEGIN"):
+                self._transaction_open = True
             try:
                 if _WRITE.match(query) and "RETURNING" not in query.upper():
                     status = await self._connection.execute(query, *arguments)
@@ -254,6 +272,8 @@ class PgConnection:
         if not batch:
             return PgCursor([], 0)
         async with self._lock:
+            if self.is_closed:
+                await self._reconnect()
             try:
                 await self._connection.executemany(query, batch)
             except Exception as exc:
@@ -263,6 +283,8 @@ class PgConnection:
     async def executescript(self, script: str) -> None:
         """Run several statements, without placeholders (a migration)."""
         async with self._lock:
+            if self.is_closed:
+                await self._reconnect()
             try:
                 await self._connection.execute(script)
             except Exception as exc:
@@ -290,6 +312,28 @@ class PgConnection:
             await asyncio.wait_for(self._connection.close(), timeout=CONNECT_TIMEOUT_S)
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             self._connection.terminate()
+
+
+async def _connect(url: str, *, read_only: bool) -> asyncpg.Connection:
+    """A new asyncpg connection set up for armsbot (see ``PgConnection.connect``)."""
+    settings = {
+        "lock_timeout": str(int(LOCK_TIMEOUT_S * 1000)),
+        "statement_timeout": str(int(STATEMENT_TIMEOUT_S * 1000)),
+        "idle_in_transaction_session_timeout": str(int(STATEMENT_TIMEOUT_S * 1000)),
+        "application_name": "armsbot",
+    }
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
+    try:
+        return await asyncpg.connect(
+            url,
+            timeout=CONNECT_TIMEOUT_S,
+            command_timeout=STATEMENT_TIMEOUT_S + 5,
+            server_settings=settings,
+            statement_cache_size=512,
+        )
+    except Exception as exc:
+        raise _failure(url, exc) from None
 
 
 def _rowcount(status: str) -> int:
