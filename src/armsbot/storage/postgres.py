@@ -123,7 +123,9 @@ def postgres_failure(url: str, error: BaseException) -> DatabaseUnavailable | No
         | asyncpg.CrashShutdownError,
     ):
         return DatabaseUnavailable(f"{where}: the connection was lost ({error}); {_UNCHANGED}")
-    if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
+    if isinstance(error, asyncpg.InternalClientError) or (
+        isinstance(error, asyncpg.InterfaceError) and "closed" in str(error)
+    ):
         return DatabaseUnavailable(f"{where}: the connection was lost ({error}); {_UNCHANGED}")
     if isinstance(error, TimeoutError):
         return DatabaseUnavailable(f"{where} did not answer in time; {_UNCHANGED}")
@@ -238,6 +240,12 @@ class PgConnection:
         """Run one statement; awaited (or entered) it gives its rows and row count."""
         return PgResult(self._execute(sql, parameters))
 
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | Mapping[str, Any] | None = None
+    ) -> list[asyncpg.Record]:
+        """Run one statement and return all its rows (as aiosqlite's method of that name)."""
+        return await (await self._execute(sql, parameters)).fetchall()
+
     async def _execute(self, sql: str, parameters: Any) -> PgCursor:
         query, shape = numbered(sql)
         arguments = _arguments(shape, parameters)
@@ -260,6 +268,7 @@ class PgConnection:
                     return PgCursor([], _rowcount(status))
                 rows = await self._connection.fetch(query, *arguments)
             except Exception as exc:
+                self._drop_if_confused(exc)
                 raise _failure(self.url, exc) from None
         return PgCursor(rows, len(rows))
 
@@ -277,8 +286,15 @@ class PgConnection:
             try:
                 await self._connection.executemany(query, batch)
             except Exception as exc:
+                self._drop_if_confused(exc)
                 raise _failure(self.url, exc) from None
         return PgCursor([], len(batch))
+
+    def _drop_if_confused(self, error: Exception) -> None:
+        """A connection whose protocol state went wrong (seen when the server ended it) is
+        dropped, so the next call opens a new one."""
+        if isinstance(error, asyncpg.InternalClientError):
+            self._connection.terminate()
 
     async def executescript(self, script: str) -> None:
         """Run several statements, without placeholders (a migration)."""
