@@ -199,6 +199,25 @@ async def test_another_process_commit_is_seen_at_once_and_announced(kb: Knowledg
     await changes.aclose()
 
 
+async def test_changes_are_followed_again_after_the_connections_are_lost(pg_copy: str) -> None:
+    async with await KnowledgeBase.open(pg_copy) as kb:
+        changes = kb.changes(poll_seconds=120)  # far beyond the wait below: no poll helps
+        assert kb.dialect == "postgresql"
+        await asyncio.wait_for(_commit_seen(kb, changes, pg_copy, "before"), timeout=30)
+        await _drop_connections(pg_copy)  # the lookups' connection and the listening one
+        await asyncio.wait_for(_commit_seen(kb, changes, pg_copy, "after"), timeout=30)
+        await changes.aclose()
+
+
+async def _commit_seen(kb: KnowledgeBase, changes: Any, url: str, key: str) -> None:
+    waiting = asyncio.ensure_future(anext(changes))
+    await asyncio.sleep(0.5)  # listening again
+    async with await KnowledgeBase.open(url) as other:
+        await other.set_meta(key, "1")
+    await waiting
+    assert await kb.meta(key) == "1"
+
+
 async def test_connection_failures_are_one_line_errors(pg_server: Any, tmp_path: Path) -> None:
     nowhere = f"postgresql://postgres@/armsbot?host={tmp_path}&port=1"
     with pytest.raises(DatabaseUnavailable, match="cannot be reached"):

@@ -259,11 +259,16 @@ class KnowledgeBase:
             ):
                 try:
                     await self._listen()
-                    backoff = 0.5
                 except DatabaseUnavailable:
                     backoff = min(backoff * 2, 30.0)
+                else:
+                    backoff = 0.5
+                    # A commit between the loss and the new LISTEN sent no notification here.
+                    self._notified.set()
             with suppress(TimeoutError):
-                lost = self.dialect == "postgresql" and self._listener is None
+                lost = self.dialect == "postgresql" and (
+                    self._listener is None or self._listener.is_closed
+                )
                 timeout = min(poll_seconds, backoff) if lost else poll_seconds
                 await asyncio.wait_for(self._notified.wait(), timeout=timeout)
             self._notified.clear()
