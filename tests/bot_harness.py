@@ -55,7 +55,7 @@ def away_guild_with_its_own_admin() -> FakeGuild:
     )
 
 
-def settings_for(double: DiscordDouble, database: Path, **extra: Any) -> Settings:
+def settings_for(double: DiscordDouble, database: Path | str, **extra: Any) -> Settings:
     """Settings that point the bot at the double."""
     return Settings(
         database=database,

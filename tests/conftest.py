@@ -17,6 +17,7 @@ from armsbot.search.index import SearchIndex
 from armsbot.services import data
 from armsbot.services.lookup import LookupService
 from armsbot.storage import KnowledgeBase
+from tests.pg import pg_copy, pg_empty, pg_server, pg_template  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = REPO / "tests" / "data"
@@ -47,12 +48,12 @@ def shared_file(relative: str) -> Path:
 
 def run_cli(
     *args: str,
-    database: Path,
+    database: Path | str,
     cwd: Path | None = None,
     data: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``armsbot`` entry point as its own process, on ``database``."""
+    """Run the real ``armsbot`` entry point as its own process, on ``database`` (file or URL)."""
     environment = {**os.environ, "ARMSBOT_DATABASE": str(database), "NO_COLOR": "1"}
     environment.pop("ARMSBOT_DATA_DIR", None)
     if data is not None:
@@ -107,10 +108,27 @@ def db_copy(built_db: Path, tmp_path: Path) -> Path:
     return target
 
 
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend a test runs on; tests that take it run once on each."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def kb(db_copy: Path) -> AsyncIterator[KnowledgeBase]:
-    """An open knowledge base on a private copy."""
-    async with await KnowledgeBase.open(db_copy) as opened:
+def database(backend: str, request: pytest.FixtureRequest) -> Path | str:
+    """A private copy of the built knowledge base: an SQLite file, or a PostgreSQL URL."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("pg_copy"))
+    return Path(request.getfixturevalue("db_copy"))
+
+
+@pytest.fixture
+async def kb(database: Path | str) -> AsyncIterator[KnowledgeBase]:
+    """An open knowledge base on a private copy (on each backend)."""
+    async with await KnowledgeBase.open(database) as opened:
         yield opened
 
 

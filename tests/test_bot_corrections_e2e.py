@@ -43,8 +43,8 @@ async def double() -> AsyncIterator[DiscordDouble]:
 
 
 @pytest.fixture
-async def bot(double: DiscordDouble, db_copy: Path) -> AsyncIterator[ArmsBot]:
-    async with running_bot(double, settings_for(double, db_copy)) as started:
+async def bot(double: DiscordDouble, database: Path | str) -> AsyncIterator[ArmsBot]:
+    async with running_bot(double, settings_for(double, database)) as started:
         yield started
 
 
@@ -83,7 +83,7 @@ async def submit_summary(double: DiscordDouble, entity: str = "AZ", text: str = 
 
 
 async def test_submit_review_approve_history_and_revert(
-    double: DiscordDouble, bot: ArmsBot, db_copy: Path
+    double: DiscordDouble, bot: ArmsBot, database: Path | str
 ) -> None:
     await configure(double)
     receipt = await submit_summary(double)
@@ -104,7 +104,7 @@ async def test_submit_review_approve_history_and_revert(
 
     answer = await double.wait_for_response(await double.slash_command("country", {"name": "AZ"}))
     assert NEW_SUMMARY in embeds_text(answer)
-    cli = run("ask", "country", "AZ", database=db_copy)
+    cli = run("ask", "country", "AZ", database=database)
     assert NEW_SUMMARY in cli.stdout.replace("\n", " ")
 
     history = await double.wait_for_response(await double.slash_command("history", {"entry": "AZ"}))
@@ -117,14 +117,14 @@ async def test_submit_review_approve_history_and_revert(
     assert "restored" in await ephemeral_reply(double, reverted)
     again = await double.wait_for_response(await double.slash_command("country", {"name": "AZ"}))
     assert NEW_SUMMARY not in embeds_text(again)
-    assert NEW_SUMMARY not in run("ask", "country", "AZ", database=db_copy).stdout.replace(
+    assert NEW_SUMMARY not in run("ask", "country", "AZ", database=database).stdout.replace(
         "\n", " "
     )
     assert double.unknown_requests == []
 
 
 async def test_nobody_but_a_home_moderator_can_change_anything(
-    double: DiscordDouble, bot: ArmsBot, db_copy: Path
+    double: DiscordDouble, bot: ArmsBot, database: Path | str
 ) -> None:
     await configure(double)
     await submit_summary(double)
@@ -225,8 +225,10 @@ async def test_invalid_submissions_store_nothing_and_say_why(
     assert "not submitted any" in await ephemeral_reply(double, mine)
 
 
-async def test_review_buttons_survive_a_restart(double: DiscordDouble, db_copy: Path) -> None:
-    settings = settings_for(double, db_copy)
+async def test_review_buttons_survive_a_restart(
+    double: DiscordDouble, database: Path | str
+) -> None:
+    settings = settings_for(double, database)
     async with running_bot(double, settings):
         await configure(double)
         await submit_summary(double)

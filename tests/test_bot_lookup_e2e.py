@@ -25,8 +25,8 @@ async def double() -> AsyncIterator[DiscordDouble]:
 
 
 @pytest.fixture
-async def bot(double: DiscordDouble, db_copy: Path) -> AsyncIterator[ArmsBot]:
-    async with running_bot(double, settings_for(double, db_copy)) as started:
+async def bot(double: DiscordDouble, database: Path | str) -> AsyncIterator[ArmsBot]:
+    async with running_bot(double, settings_for(double, database)) as started:
         yield started
 
 

@@ -41,14 +41,14 @@ async def test_a_card_is_built_once_until_the_knowledge_base_changes(
 
 
 async def test_a_change_committed_by_another_process_shows_at_once(
-    kb: KnowledgeBase, db_copy: Path, index: SearchIndex
+    kb: KnowledgeBase, database: Path | str, index: SearchIndex
 ) -> None:
     lookup = LookupService(kb, index)
     before = await lookup.card("AZ")
     assert before is not None
     assert before.summary != "Changed from the command line."
     # Another connection to the same file, as `armsbot review approve` in its own process is.
-    async with await KnowledgeBase.open(db_copy) as other:
+    async with await KnowledgeBase.open(database) as other:
         service = CorrectionService(other, SearchIndex.build(await other.index_rows()), Limits())
         correction = await service.submit(
             summary_edit("AZ", "Changed from the command line."), "discord:1"

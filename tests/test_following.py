@@ -93,7 +93,7 @@ async def test_a_push_wakes_the_feed_before_its_next_poll() -> None:
     await changes.aclose()
 
 
-async def submit_alias(database: Path, entity_id: str, name: str) -> int:
+async def submit_alias(database: Path | str, entity_id: str, name: str) -> int:
     """A pending correction, submitted through another connection."""
     async with await KnowledgeBase.open(database) as other:
         service = CorrectionService(other, SearchIndex.build(await other.index_rows()), Limits())

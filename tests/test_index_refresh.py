@@ -34,7 +34,7 @@ def alias_for(entity_id: str, name: str) -> Submission:
     )
 
 
-async def approve_elsewhere(database: Path, entity_id: str, name: str) -> None:
+async def approve_elsewhere(database: Path | str, entity_id: str, name: str) -> None:
     """What `armsbot review approve` does in its own process: its own connection and index."""
     async with await KnowledgeBase.open(database) as other:
         service = CorrectionService(other, SearchIndex.build(await other.index_rows()), Limits())
@@ -45,8 +45,8 @@ async def approve_elsewhere(database: Path, entity_id: str, name: str) -> None:
 
 
 @pytest.fixture
-async def services(db_copy: Path) -> AsyncIterator[Services]:
-    opened = await open_services(Settings(database=db_copy))
+async def services(database: Path | str) -> AsyncIterator[Services]:
+    opened = await open_services(Settings(database=database))
     yield opened
     await opened.close()
 
@@ -56,11 +56,11 @@ def ids(services: Services, query: str, kind: Kind | None = None) -> list[str]:
 
 
 async def test_an_approval_from_another_process_is_applied_in_place(
-    services: Services, db_copy: Path
+    services: Services, database: Path | str
 ) -> None:
     assert await services.refresh_index() is Refresh.UNCHANGED
     before = services.index
-    await approve_elsewhere(db_copy, "AZ", "Azeristan Republic")
+    await approve_elsewhere(database, "AZ", "Azeristan Republic")
     assert "AZ" not in ids(services, "azeristan republic")  # not yet: another process did it
     assert await services.refresh_index() is Refresh.UPDATED
     assert ids(services, "azeristan republic")[0] == "AZ"
@@ -69,9 +69,9 @@ async def test_an_approval_from_another_process_is_applied_in_place(
 
 
 async def test_an_import_or_a_build_elsewhere_reloads_the_index(
-    services: Services, db_copy: Path
+    services: Services, database: Path | str
 ) -> None:
-    async with await KnowledgeBase.open(db_copy) as other:
+    async with await KnowledgeBase.open(database) as other:
         report = await import_sii(other, shared_file("datasets/sii/transfers.json"))
     created = report.firms_created[0]
     name = (await services.kb.entity(created, claims=False)).name  # type: ignore[union-attr]
@@ -80,21 +80,21 @@ async def test_an_import_or_a_build_elsewhere_reloads_the_index(
     assert ids(services, name, Kind.FIRM)[0] == created
     assert services.lookup.index is services.index is services.corrections.index
 
-    async with await KnowledgeBase.open(db_copy) as other:
+    async with await KnowledgeBase.open(database) as other:
         await remove_sii(other)
     assert await services.refresh_index() is Refresh.REBUILT
     assert created not in ids(services, name, Kind.FIRM)
 
-    async with await KnowledgeBase.open(db_copy) as other:
+    async with await KnowledgeBase.open(database) as other:
         await data.build(other, bundled_data_dir(), force=True)
     assert await services.refresh_index() is Refresh.REBUILT
     assert await services.refresh_index() is Refresh.UNCHANGED
 
 
-async def test_the_bot_answers_with_what_the_command_line_approved(db_copy: Path) -> None:
+async def test_the_bot_answers_with_what_the_command_line_approved(database: Path | str) -> None:
     async with (
         DiscordDouble(guilds=[default_guild()]) as double,
-        running_bot(double, settings_for(double, db_copy, index_refresh_seconds=0.1)),
+        running_bot(double, settings_for(double, database, index_refresh_seconds=0.1)),
     ):
 
         async def first_choice() -> str | None:
@@ -103,7 +103,7 @@ async def test_the_bot_answers_with_what_the_command_line_approved(db_copy: Path
             return choices[0]["value"] if choices else None
 
         assert await first_choice() != "AZ"
-        await approve_elsewhere(db_copy, "AZ", "Azeristan Republic")
+        await approve_elsewhere(database, "AZ", "Azeristan Republic")
         for _ in range(100):  # the bot looks every 0.1 s here (every 5 s by default)
             if await first_choice() == "AZ":
                 break

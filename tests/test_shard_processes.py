@@ -1,8 +1,10 @@
-"""Three `armsbot run` processes, shards 0, 1 and 2 of 3, on one knowledge base (SQLite here).
+"""Three `armsbot run` processes, shards 0, 1 and 2 of 3, on one knowledge base (on SQLite and
+on PostgreSQL).
 
 An approval made in one process reaches the other two's autocomplete; a correction taken in by
-another connection is posted once, by the process holding the home server; a process killed
-with SIGKILL leaves the others answering.
+another connection is posted once per home server, by the process holding it; fifteen racing
+approvals of one correction through the three processes apply it once; a process killed with
+SIGKILL leaves the others answering.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from armsbot.search.index import SearchIndex
+from armsbot.services.corrections import CorrectionService, Limits
+from armsbot.storage.knowledge_base import KnowledgeBase
 from tests.bot_harness import button_ids
 from tests.discord_double import (
     HOME_CHANNEL_ID,
@@ -39,14 +44,19 @@ HOME_SHARD = shard_of(HOME_GUILD_ID, COUNT)
 OTHERS = {s: guild_on_shard(s, COUNT) for s in range(COUNT) if s != HOME_SHARD}
 
 
-async def start(double: DiscordDouble, database: Path, shard: int) -> asyncio.subprocess.Process:
+HOME_GUILDS = [HOME_GUILD_ID, *(guild.id for guild in OTHERS.values())]  # one on each shard
+
+
+async def start(
+    double: DiscordDouble, database: Path | str, folder: Path, shard: int
+) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARMSBOT_")}
     env |= {
         "ARMSBOT_DATABASE": str(database),
         "ARMSBOT_TOKEN": double.token or "",
         "ARMSBOT_API_BASE_URL": double.rest_base,
         "ARMSBOT_GATEWAY_URL": double.gateway_url,
-        "ARMSBOT_HOME_GUILD_IDS": str(HOME_GUILD_ID),
+        "ARMSBOT_HOME_GUILD_IDS": ",".join(map(str, HOME_GUILDS)),
         "ARMSBOT_SHARD_COUNT": str(COUNT),
         "ARMSBOT_SHARD_IDS": str(shard),
         "ARMSBOT_SYNC_COMMANDS": "true" if shard == 0 else "false",
@@ -58,7 +68,7 @@ async def start(double: DiscordDouble, database: Path, shard: int) -> asyncio.su
         "armsbot",
         "run",
         env=env,
-        cwd=database.parent,
+        cwd=folder,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -81,14 +91,14 @@ async def double() -> AsyncIterator[DiscordDouble]:
 
 @pytest.fixture
 async def processes(
-    double: DiscordDouble, db_copy: Path
+    double: DiscordDouble, database: Path | str, tmp_path: Path
 ) -> AsyncIterator[dict[int, asyncio.subprocess.Process]]:
     started: dict[int, asyncio.subprocess.Process] = {}
     logs: dict[int, list[str]] = {s: [] for s in range(COUNT)}
     drains: list[asyncio.Task[None]] = []
     try:
         for shard in range(COUNT):
-            started[shard] = await start(double, db_copy, shard)
+            started[shard] = await start(double, database, tmp_path, shard)
         async with asyncio.timeout(120):
             await asyncio.gather(*(wait_ready(started[s], logs[s]) for s in started))
         for shard, process in started.items():
@@ -120,7 +130,7 @@ async def first_choice(double: DiscordDouble, guild_id: int) -> str | None:
 
 
 async def test_an_approval_in_one_process_reaches_the_others_and_a_killed_one_stops_nobody(
-    double: DiscordDouble, db_copy: Path, processes: dict[int, asyncio.subprocess.Process]
+    double: DiscordDouble, database: Path | str, processes: dict[int, asyncio.subprocess.Process]
 ) -> None:
     assert sorted(double.shard_sessions()) == [(s, COUNT) for s in range(COUNT)]
     configured = await double.slash_command(
@@ -133,7 +143,7 @@ async def test_an_approval_in_one_process_reaches_the_others_and_a_killed_one_st
         assert await first_choice(double, guild.id) != "AZ"
 
     # Taken in by another connection: the process holding the home server posts it, once.
-    number = await submit_alias(db_copy, "AZ", NEW_NAME)
+    number = await submit_alias(database, "AZ", NEW_NAME)
     post = await double.wait_for_channel_message(
         HOME_CHANNEL_ID, lambda m: bool(m.get("embeds")), timeout=30
     )
@@ -160,3 +170,36 @@ async def test_an_approval_in_one_process_reaches_the_others_and_a_killed_one_st
         assert await first_choice(double, OTHERS[shard].id) == "AZ"
     at_home = await double.autocomplete("country", {"name": NEW_NAME})
     assert (await double.autocomplete_choices(at_home, timeout=15))[0]["value"] == "AZ"
+
+
+async def test_fifteen_racing_approvals_through_three_processes_apply_once(
+    double: DiscordDouble, database: Path | str, processes: dict[int, asyncio.subprocess.Process]
+) -> None:
+    # A review channel in each home server, each held by another process.
+    channels = {HOME_GUILD_ID: HOME_CHANNEL_ID} | {g.id: g.id + 1 for g in OTHERS.values()}
+    for guild_id, channel_id in channels.items():
+        handle = await double.slash_command(
+            "config", {"review-channel": channel_id}, user=OWNER_ID, guild_id=guild_id
+        )
+        assert "review channel" in (await double.wait_for_callback(handle, 15))["data"]["content"]
+
+    number = await submit_alias(database, "AZ", NEW_NAME)
+    posts = [
+        await double.wait_for_channel_message(channel, lambda m: bool(m.get("embeds")), timeout=30)
+        for channel in channels.values()
+    ]
+    approve = f"armsbot:review:approve:{number}"
+    clicks = [await double.click(post, approve, user=OWNER_ID) for post in posts for _ in range(5)]
+    answers = [(await double.wait_for_callback(click, 30))["data"]["content"] for click in clicks]
+    applied = [answer for answer in answers if "is applied" in answer]
+    assert len(applied) == 1, answers
+    assert sum(f"#{number} was already approved" in answer for answer in answers) == 14, answers
+
+    async with await KnowledgeBase.open(database) as kb:
+        history = await CorrectionService(
+            kb, SearchIndex.build(await kb.index_rows()), Limits()
+        ).history("AZ")
+    made = [revision for revision in history if revision.correction_id == number]
+    assert len(made) == 1
+    for channel in channels.values():  # one post per home server, never a second
+        assert len([m for m in double.channel_messages(channel) if m.get("embeds")]) == 1

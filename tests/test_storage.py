@@ -9,6 +9,9 @@ import pytest
 
 from armsbot.storage import KnowledgeBase
 
+# SQLite's own busy errors: PostgreSQL waits for its writer lock instead (lock_timeout).
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
 
 class FlakyBegin:
     """Makes BEGIN IMMEDIATE fail ``times`` times with ``error``, as SQLite can in WAL mode."""
@@ -25,6 +28,7 @@ class FlakyBegin:
         return self.real(sql, *args)
 
 
+@sqlite_only
 async def test_a_locked_database_is_waited_for(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -35,6 +39,7 @@ async def test_a_locked_database_is_waited_for(
     assert await kb.meta("written") == "after waiting"
 
 
+@sqlite_only
 async def test_other_errors_are_not_retried(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:

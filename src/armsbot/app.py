@@ -82,7 +82,7 @@ async def _index_source(kb: KnowledgeBase) -> tuple[int, int, list[IndexRow]]:
 
 async def open_services(settings: Settings) -> Services:
     """Open the database (building it from the data folder when it is new) and load the index."""
-    kb = await KnowledgeBase.open(settings.database, read_only=settings.read_only)
+    kb = await KnowledgeBase.open(settings.database_location, read_only=settings.read_only)
     try:
         if await kb.meta(data.DATA_HASH_KEY) is None:
             await data.build(kb, settings.data_dir)

@@ -53,7 +53,9 @@ from armsbot.services.lookup import MAX_RESULTS, QueryError
 from armsbot.services.quality import strict_problems
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.connection import DatabaseUnavailable, database_failure, file_problems
+from armsbot.storage.copy import copy_knowledge_base
 from armsbot.storage.corrections import CorrectionRow
+from armsbot.storage.postgres import is_postgres_url, shown_url
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -144,6 +146,13 @@ def _file_path(text: str) -> Path:
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{path} is a folder: give a file")
     return path
+
+
+def _database_argument(text: str) -> Path | str:
+    """An argparse type: an SQLite file, or a ``postgresql://`` URL kept as it is."""
+    if is_postgres_url(text):
+        return text
+    return _file_path(text.removeprefix("sqlite://")[1:] if text.startswith("sqlite://") else text)
 
 
 def _existing_folder(text: str) -> Path:
@@ -320,17 +329,27 @@ def _progress(
 
 async def _db_build(settings: Settings, args: argparse.Namespace) -> int:
     data_dir = args.data or settings.data_dir
-    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
+    async with await _open_kb(settings) as kb:
         progress, update = _progress()
         with progress:
             report = await data.build(kb, data_dir, force=args.force, progress=update)
     counts = ", ".join(f"{v} {k}" for k, v in sorted(report.counts.items()))
     verb = "Built" if report.built else "Already up to date:"
-    stderr.print(f"{verb} {settings.database} from {data_dir} ({counts})")
+    stderr.print(f"{verb} {_where(settings)} from {data_dir} ({counts})")
     return EXIT_OK
 
 
-def _import_report_text(report: ImportReport, database: Path) -> str:
+async def _open_kb(settings: Settings) -> KnowledgeBase:
+    """The knowledge base the settings name (an SQLite file or a PostgreSQL URL)."""
+    return await KnowledgeBase.open(settings.database_location, read_only=settings.read_only)
+
+
+def _where(settings: Settings) -> str:
+    """The database as messages name it: the file, or the URL without its password."""
+    return shown_url(settings.database_url) if settings.database_url else str(settings.database)
+
+
+def _import_report_text(report: ImportReport, database: str) -> str:
     lines = [
         f"Imported {report.path} into {database} in {report.seconds:.1f} s",
         f"  dataset: {report.dataset} ({report.name})",
@@ -424,7 +443,7 @@ async def _db_import(settings: Settings, args: argparse.Namespace) -> int:
                 markup=False,
             )
             return EXIT_DOWNLOAD_FAILED
-        async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
+        async with await _open_kb(settings) as kb:
             if await kb.meta(data.DATA_HASH_KEY) is None:
                 await data.build(kb, settings.data_dir)  # the import needs the countries and firms
             progress, update = _progress(f"importing {path.name}")
@@ -442,7 +461,7 @@ async def _db_import(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(report.to_dict())
     else:
-        sys.stdout.write(_import_report_text(report, settings.database) + "\n")
+        sys.stdout.write(_import_report_text(report, _where(settings)) + "\n")
     return EXIT_OK
 
 
@@ -452,7 +471,7 @@ async def _db_remove(settings: Settings, args: argparse.Namespace) -> int:
     except catalogue.ImportRefused as exc:
         stderr.print(f"{exc}; nothing was changed.", markup=False)
         return EXIT_BAD_INPUT
-    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
+    async with await _open_kb(settings) as kb:
         if await kb.meta(data.DATA_HASH_KEY) is None:
             await data.build(kb, settings.data_dir)
         removed = await remove_dataset(kb, dataset)
@@ -461,7 +480,7 @@ async def _db_remove(settings: Settings, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(
             f"Removed {removed.claims_removed} claims and {len(removed.firms_removed)}"
-            f" firms of the {dataset} dataset from {settings.database}\n"
+            f" firms of the {dataset} dataset from {_where(settings)}\n"
         )
         for firm, reason in removed.firms_kept:
             sys.stdout.write(f"  kept firm {firm}: {reason}\n")
@@ -503,12 +522,12 @@ def _datasets_text(statuses: list[DatasetStatus]) -> str:
 
 
 async def _db_datasets(settings: Settings, args: argparse.Namespace) -> int:
-    if not settings.database.exists():
+    if settings.database_url is None and not settings.database.exists():
         stderr.print(
             f"No database at {settings.database}; run `armsbot db build` first.", markup=False
         )
         return EXIT_NOT_FOUND
-    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
+    async with await _open_kb(settings) as kb:
         statuses = await dataset_statuses(kb)
     if args.json:
         _print_json([s.to_dict() for s in statuses])
@@ -517,21 +536,70 @@ async def _db_datasets(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _copy_refused(source: Path | str, target: Path | str) -> tuple[str, int] | None:
+    """Why ``db copy`` cannot start (a message and the exit status), or None."""
+    files = isinstance(source, Path) and isinstance(target, Path)
+    if source == target or (files and Path(source).resolve() == Path(target).resolve()):
+        return "The source and the target are the same database.", EXIT_BAD_INPUT
+    if isinstance(source, Path) and not source.exists():
+        return f"No database at {source}.", EXIT_NOT_FOUND
+    return None
+
+
+def _remove_database_file(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+
+
+async def _db_copy(args: argparse.Namespace) -> int:
+    source: Path | str = args.source
+    target: Path | str = args.target
+    refused = await asyncio.to_thread(_copy_refused, source, target)
+    if refused is not None:
+        stderr.print(refused[0], markup=False)
+        return refused[1]
+    created = isinstance(target, Path) and not await asyncio.to_thread(target.exists)
+    try:
+        async with (
+            await KnowledgeBase.open(source, read_only=True) as origin,
+            await KnowledgeBase.open(target) as destination,
+        ):
+            report = await copy_knowledge_base(origin, destination, replace=args.replace)
+            shown = (origin.where, destination.where)
+    except BaseException:
+        if created and isinstance(target, Path):  # a file this command made: nothing is left
+            await asyncio.to_thread(_remove_database_file, target)
+        raise
+    if args.json:
+        _print_json(
+            {"source": shown[0], "target": shown[1], "rows": report.rows, "sha256": report.digest}
+        )
+    else:
+        total = sum(report.rows.values())
+        sys.stdout.write(
+            f"Copied {shown[0]} to {shown[1]}: {total} rows, checked (content sha256"
+            f" {report.digest})\n"
+        )
+        for table, count in report.rows.items():
+            sys.stdout.write(f"  {table}: {count}\n")
+    return EXIT_OK
+
+
 async def _db_export(settings: Settings, args: argparse.Namespace) -> int:
-    async with await KnowledgeBase.open(settings.database, read_only=settings.read_only) as kb:
+    async with await _open_kb(settings) as kb:
         written = await data.export(kb, args.directory)
     stderr.print(f"Wrote {len(written)} files under {args.directory}")
     return EXIT_OK
 
 
-async def _check_database(path: Path, *, strict: bool) -> tuple[list[str], dict[str, int]]:
+async def _check_database(path: Path | str, *, strict: bool) -> tuple[list[str], dict[str, int]]:
     """What is wrong with the database file, and what it holds; read-only, so nothing is written.
 
     A damaged file is what this command is for: what SQLite cannot read is a problem to report.
     ``strict`` adds what readers would trip over (:mod:`armsbot.services.quality`) when the file
     itself is sound.
     """
-    problems = await asyncio.to_thread(file_problems, path)
+    problems = [] if isinstance(path, str) else await asyncio.to_thread(file_problems, path)
     if problems:
         return problems, {}
     try:
@@ -548,18 +616,18 @@ async def _check_database(path: Path, *, strict: bool) -> tuple[list[str], dict[
 
 
 async def _db_check(settings: Settings, args: argparse.Namespace) -> int:
-    if not settings.database.exists():
+    if settings.database_url is None and not settings.database.exists():
         stderr.print(
             f"No database at {settings.database}; run `armsbot db build` first.", markup=False
         )
         return EXIT_NOT_FOUND
-    problems, counts = await _check_database(settings.database, strict=args.strict)
+    problems, counts = await _check_database(settings.database_location, strict=args.strict)
     if args.json:
         _print_json({"ok": not problems, "problems": problems, "counts": counts})
     elif problems:
         sys.stdout.write("\n".join(problems) + "\n")
     else:
-        sys.stdout.write(f"ok: {settings.database} " + json.dumps(counts) + "\n")
+        sys.stdout.write(f"ok: {_where(settings)} " + json.dumps(counts) + "\n")
     return EXIT_OK if not problems else EXIT_DATA_INVALID
 
 
@@ -767,6 +835,24 @@ def _claims_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     claims.add_argument("--json", action="store_true", help="one object per claim")
 
 
+def _copy_parser(db: Any) -> None:
+    """``db copy`` and ``db erase-user``: the commands that move or rewrite every row."""
+    copy = db.add_parser(
+        "copy",
+        help="copy a whole knowledge base, history and audit log included, between databases",
+    )
+    copy.add_argument("source", type=_database_argument, help="an SQLite file or postgresql:// URL")
+    copy.add_argument("target", type=_database_argument, help="an SQLite file or postgresql:// URL")
+    copy.add_argument(
+        "--replace", action="store_true", help="replace what the target holds (refused otherwise)"
+    )
+    copy.add_argument("--json", action="store_true")
+    erase = db.add_parser("erase-user", help="replace a user's id in corrections and the audit log")
+    erase.add_argument(
+        "user_id", type=_user_id, help="a Discord user id (or an actor id such as discord:123)"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="armsbot",
@@ -774,8 +860,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--database",
-        type=_file_path,
-        help="SQLite file (default: $ARMSBOT_DATABASE or user data dir)",
+        type=_database_argument,
+        help="SQLite file or postgresql:// URL (default: $ARMSBOT_DATABASE_URL,"
+        " $ARMSBOT_DATABASE or user data dir)",
     )
     parser.add_argument(
         "--read-only",
@@ -837,10 +924,7 @@ def _parser() -> argparse.ArgumentParser:
         help="also check what readers meet: sources, duplicates, editors' notes, dates, roles",
     )
     _import_parser(db)
-    erase = db.add_parser("erase-user", help="replace a user's id in corrections and the audit log")
-    erase.add_argument(
-        "user_id", type=_user_id, help="a Discord user id (or an actor id such as discord:123)"
-    )
+    _copy_parser(db)
 
     review = commands.add_parser("review", help="moderate corrections from the host's shell")
     review_commands = review.add_subparsers(dest="review_command", required=True)
@@ -898,11 +982,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = "ARMSBOT_" + "_".join(str(part) for part in error["loc"]).upper()
             stderr.print(f"{name}: {error['msg']}", markup=False)
         return EXIT_BAD_INPUT
-    if args.database is not None:
-        settings = settings.model_copy(update={"database": args.database})
+    if isinstance(args.database, str):
+        settings = settings.model_copy(update={"database_url": args.database})
+    elif args.database is not None:
+        settings = settings.model_copy(update={"database": args.database, "database_url": None})
     if args.read_only is not None:
         settings = settings.model_copy(update={"read_only": args.read_only})
-    if settings.database.is_dir():
+    if settings.database_url is None and settings.database.is_dir():
         stderr.print(f"The database {settings.database} is a folder: give a file.", markup=False)
         return EXIT_BAD_INPUT
     runners: dict[tuple[str, str | None], Callable[[], Coroutine[Any, Any, int]]] = {
@@ -914,6 +1000,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("db", "check"): lambda: _db_check(settings, args),
         ("db", "import"): lambda: _db_import(settings, args),
         ("db", "datasets"): lambda: _db_datasets(settings, args),
+        ("db", "copy"): lambda: _db_copy(args),
     }
     runners[("run", None)] = lambda: _run(settings, args)
     runners[("audit", None)] = lambda: _with_services(settings, args, _audit)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from armsbot.datafiles import bundled_data_dir
 from armsbot.services.corrections import PENDING_PER_USER, SUBMISSIONS_PER_HOUR
 from armsbot.services.lookup import CARD_CACHE_LINES
 from armsbot.services.watch import WATCH_BATCH_SECONDS, WATCH_LIMIT
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite://"
 
 
 def default_database() -> Path:
@@ -28,6 +31,10 @@ class Settings(BaseSettings):
     )
 
     database: Path = Field(default_factory=default_database, description="SQLite file")
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user@host/db: use PostgreSQL instead of the SQLite file",
+    )
     read_only: bool = Field(
         default=False, description="open the database read-only: answers work, changes are refused"
     )
@@ -95,6 +102,25 @@ class Settings(BaseSettings):
         description="the shards this process runs, e.g. 0,1 (needs ARMSBOT_SHARD_COUNT);"
         " unset: all of them",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _database_as_url(cls, values: Any) -> Any:
+        """``ARMSBOT_DATABASE`` may be a URL too: ``postgresql://...`` or ``sqlite:////abs/path``."""
+        if isinstance(values, dict) and isinstance(values.get("database"), str):
+            values = dict(values)
+            given = values["database"]
+            if given.startswith(POSTGRES_SCHEMES):
+                del values["database"]
+                values["database_url"] = values.get("database_url") or given
+            elif given.startswith(SQLITE_SCHEME):
+                values["database"] = given.removeprefix(SQLITE_SCHEME).removeprefix("/")
+        return values
+
+    @property
+    def database_location(self) -> Path | str:
+        """What ``KnowledgeBase.open`` takes: the PostgreSQL URL when one is set, else the file."""
+        return self.database_url or self.database
 
     @field_validator("dev_guild_ids", "home_guild_ids", "owner_ids", "shard_ids", mode="before")
     @classmethod

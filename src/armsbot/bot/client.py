@@ -20,7 +20,7 @@ from armsbot.bot.cogs.lookup import LookupCog
 from armsbot.bot.cogs.mentions import MentionsCog
 from armsbot.bot.cogs.watch import WatchCog
 from armsbot.bot.errors import database_failure, failure_text
-from armsbot.bot.following import ChangeFeed
+from armsbot.bot.following import POLL_SECONDS, ChangeFeed
 from armsbot.bot.installs import install_anywhere
 from armsbot.bot.notifier import Notifier
 from armsbot.bot.persistent import DYNAMIC_ITEMS
@@ -29,6 +29,8 @@ from armsbot.bot.review_posts import ReviewCatchUp
 from armsbot.config import Settings
 
 log = logging.getLogger("armsbot.bot")
+
+PUSHED_POLL_SECONDS = 1.0  # the version read behind PostgreSQL's notifications
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -81,6 +83,7 @@ class ArmsBot(commands.AutoShardedBot):
         self.settings = settings
         self._refresher: asyncio.Task[None] | None = None
         self._notifier: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None  # PostgreSQL's notifications
         self.notifier: Notifier | None = None  # the watch notices (none when read-only)
         self.feed: ChangeFeed | None = None  # made when the bot starts (bot/following.py)
         self.review_lock = asyncio.Lock()  # see bot/review_posts.py
@@ -101,8 +104,14 @@ class ArmsBot(commands.AutoShardedBot):
         """Install everything and sync the commands, globally or to the development guilds."""
         await self.install()
         fallback = self.settings.index_refresh_seconds
-        self.feed = ChangeFeed(self.services.kb.version, fallback=fallback)
+        kb = self.services.kb
+        pushed = kb.dialect == "postgresql"  # LISTEN/NOTIFY: the poll is only the fallback
+        self.feed = ChangeFeed(
+            kb.version, poll=PUSHED_POLL_SECONDS if pushed else POLL_SECONDS, fallback=fallback
+        )
         self._refresher = asyncio.create_task(self._keep_index_fresh(), name="armsbot-refresh")
+        if pushed:
+            self._listener = asyncio.create_task(self._forward_pushes(), name="armsbot-listen")
         if not self.settings.read_only:  # notices and review posts are recorded in the database
             self.review_catch_up = ReviewCatchUp(self, post_for_review)
             self.notifier = Notifier(self)
@@ -139,9 +148,22 @@ class ArmsBot(commands.AutoShardedBot):
                 except Exception:  # as above: the next change or look tries again
                     log.exception("could not post the corrections taken in elsewhere")
 
+    async def _forward_pushes(self) -> None:
+        """Wake the change feed on each commit another process announces (PostgreSQL NOTIFY)."""
+        assert self.feed is not None
+        while True:
+            try:
+                async for _ in self.services.kb.changes(
+                    poll_seconds=self.settings.index_refresh_seconds
+                ):
+                    self.feed.notify()
+            except Exception as exc:  # out of reach at the start: the feed's poll covers it
+                log.warning("not listening for other processes' changes just now: %s", exc)
+                await asyncio.sleep(PUSHED_POLL_SECONDS)
+
     async def close(self) -> None:
         """Stop following the database and sending notices, then disconnect."""
-        for task in (self._refresher, self._notifier):
+        for task in (self._listener, self._refresher, self._notifier):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -38,7 +38,7 @@ async def run_bot(settings: Settings) -> None:
     # open connection's worker thread would keep the process from exiting).
     try:
         log.info(
-            "knowledge base %s loaded: %d entities indexed", settings.database, len(services.index)
+            "knowledge base %s loaded: %d entities indexed", services.kb.where, len(services.index)
         )
         settle_heap()
         bot = ArmsBot(services, settings)

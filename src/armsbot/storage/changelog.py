@@ -20,9 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiosqlite
+if TYPE_CHECKING:
+    from armsbot.storage.knowledge_base import Database
 
 UNKNOWN_ACTOR = "unknown"
 CLAIM_TEXT_KEPT = 300  # characters of a claim's text kept with its change, for the notice
@@ -80,7 +81,7 @@ def change_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-async def staged_anything(db: aiosqlite.Connection) -> bool:
+async def staged_anything(db: Database) -> bool:
     """Whether the open transaction touched anything the triggers staged."""
     async with db.execute(
         "SELECT EXISTS (SELECT 1 FROM watch_staged_claims)"
@@ -91,7 +92,7 @@ async def staged_anything(db: aiosqlite.Connection) -> bool:
     return bool(row and row[0])
 
 
-async def record_changes(db: aiosqlite.Connection, writer: str | None) -> int:
+async def record_changes(db: Database, writer: str | None) -> int:
     """Log what the open transaction changed on watched entities; empty the staging tables.
 
     Returns how many changes were logged. Call it last in the transaction, before COMMIT.
@@ -134,7 +135,7 @@ async def record_changes(db: aiosqlite.Connection, writer: str | None) -> int:
     return len(rows)
 
 
-async def _deciders(db: aiosqlite.Connection) -> dict[str, _Decider]:
+async def _deciders(db: Database) -> dict[str, _Decider]:
     """The revisions this transaction recorded, by entity (the last one when there are several)."""
     async with db.execute(
         "SELECT r.id, r.entity_id, r.actor_id, r.correction_id FROM revisions r"
@@ -162,7 +163,7 @@ def _decider(
 
 
 async def _entity_changes(
-    db: aiosqlite.Connection,
+    db: Database,
     watched: set[str],
     deciders: dict[str, _Decider],
     writer: str | None,
@@ -207,7 +208,7 @@ async def _entity_changes(
 
 
 async def _claim_changes(
-    db: aiosqlite.Connection,
+    db: Database,
     watched: set[str],
     deciders: dict[str, _Decider],
     writer: str | None,
@@ -262,7 +263,7 @@ def _claim_diff(
                 yield entity_id, ChangeKind.CLAIM_TEXT
 
 
-async def _names(db: aiosqlite.Connection, entity_ids: set[str]) -> dict[str, str]:
+async def _names(db: Database, entity_ids: set[str]) -> dict[str, str]:
     wanted = sorted(entity_ids)
     marks = ",".join("?" * len(wanted))
     async with db.execute(f"SELECT id, name FROM entities WHERE id IN ({marks})", wanted) as cur:
@@ -283,7 +284,7 @@ def _kept(text: str | None) -> str | None:
     return text[: CLAIM_TEXT_KEPT - 1].rstrip() + "…"
 
 
-def change_from_row(row: aiosqlite.Row) -> EntityChange:
+def change_from_row(row: Any) -> EntityChange:
     """A logged change from its ``entity_changes`` row."""
     return EntityChange(
         id=int(row["id"]),

@@ -5,8 +5,9 @@ one named entity, or a country with the firms based there): an ``INTERSECT`` of 
 each group, read from the ``claim_parties_entity`` index. Words narrow through the full-text
 index ``claims_fts`` (migration 6), filters are plain columns, and the order (category, then
 newest first by the event's date or else the report's) and the page (``LIMIT``/``OFFSET``) are
-SQL too: nothing reads every claim into Python. The same statements carry over to PostgreSQL,
-with ``to_tsvector``/``@@`` in place of ``MATCH``.
+SQL too: nothing reads every claim into Python. On PostgreSQL the same statements run with
+``to_tsvector(...) @@ phraseto_tsquery(...)`` in place of ``MATCH``, read from the GIN indexes of
+its migration 1 (``SEARCHABLE`` is their expression; the two must stay the same).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ _CATEGORY_RANK = (
 )
 _WHEN = "coalesce(c.date, c.reported)"
 ORDER = f"{_CATEGORY_RANK}, {_WHEN} IS NULL, {_WHEN} DESC, c.id"
+# PostgreSQL: what the full-text indexes claims_words and claims_product_words hold.
+SEARCHABLE = (
+    "to_tsvector('english'::regconfig, c.text || ' ' || coalesce(c.product, '') || ' ' || c.goods"
+    " || ' ' || coalesce(c.end_user, ''))"
+)
+PRODUCT = "to_tsvector('english'::regconfig, coalesce(c.product, ''))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +80,24 @@ def match_expression(words: Sequence[str], product: Sequence[str]) -> str | None
     return " AND ".join(terms) or None
 
 
-def _where(query: ClaimFilter) -> tuple[str, list[Any]]:
+def _words_clause(query: ClaimFilter, dialect: str) -> tuple[str, list[Any]] | None:
+    """The condition on ``c`` for the words of ``query`` (each a phrase), or None for none."""
+    if dialect != "postgresql":
+        expression = match_expression(query.words, query.product)
+        if expression is None:
+            return None
+        return "c.rowid IN (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?)", [expression]
+    clauses = []
+    for column, words in ((SEARCHABLE, query.words), (PRODUCT, query.product)):
+        if words:
+            phrases = " && ".join("phraseto_tsquery('english'::regconfig, ?)" for _ in words)
+            clauses.append(f"{column} @@ ({phrases})")
+    if not clauses:
+        return None
+    return " AND ".join(clauses), [*query.words, *query.product]
+
+
+def _where(query: ClaimFilter, dialect: str) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if query.groups:
@@ -85,10 +109,10 @@ def _where(query: ClaimFilter) -> tuple[str, list[Any]]:
             )
             params.extend(group)
         clauses.append(f"c.id IN ({' INTERSECT '.join(selects)})")
-    expression = match_expression(query.words, query.product)
-    if expression is not None:
-        clauses.append("c.rowid IN (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?)")
-        params.append(expression)
+    words = _words_clause(query, dialect)
+    if words is not None:
+        clauses.append(words[0])
+        params.extend(words[1])
     if query.statuses:
         clauses.append(f"c.status IN ({','.join('?' * len(query.statuses))})")
         params.extend(s.value for s in query.statuses)
@@ -117,7 +141,7 @@ class ClaimSearch:
             query.groups or query.statuses or query.category or query.since or query.until
         )
         expression = match_expression(query.words, query.product)
-        if only_words and expression is not None:
+        if only_words and expression is not None and self.kb.dialect == "sqlite":
             # Counted in the full-text index alone, without reading a claim.
             sql, params = "SELECT count(*) FROM claims_fts WHERE claims_fts MATCH ?", [expression]
             async with self.kb.db.execute(sql, params) as cursor:
@@ -125,7 +149,7 @@ class ClaimSearch:
             return int(row[0]) if row else 0
         if query == ClaimFilter():
             return await self.total()
-        where, params = _where(query)
+        where, params = _where(query, self.kb.dialect)
         async with self.kb.db.execute(
             f"SELECT count(*) FROM claims c WHERE {where}", params
         ) as cur:
@@ -143,7 +167,7 @@ class ClaimSearch:
 
     async def ids(self, query: ClaimFilter, offset: int, limit: int) -> list[str]:
         """The ids of the claims ``query`` selects, in order, from ``offset``, at most ``limit``."""
-        where, params = _where(query)
+        where, params = _where(query, self.kb.dialect)
         async with self.kb.db.execute(
             f"SELECT c.id FROM claims c WHERE {where} ORDER BY {ORDER} LIMIT ? OFFSET ?",
             [*params, limit, offset],

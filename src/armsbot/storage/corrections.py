@@ -1,4 +1,4 @@
-"""Corrections, revisions, the audit log and server settings in SQLite.
+"""Corrections, revisions, the audit log and server settings (SQLite or PostgreSQL).
 
 The methods that change the knowledge base are meant to run inside one ``kb.transaction()``
 opened by the service, so a correction, its revision, the entity's new content and the audit entry
@@ -11,12 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from armsbot.changes import CorrectionStatus
 from armsbot.models import Kind, SourceKey
 from armsbot.records import AliasRecord, EntityRecord
-from armsbot.storage.knowledge_base import KnowledgeBase
+from armsbot.storage.knowledge_base import Database, KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +77,7 @@ class GuildSettingsRow:
     review_channel_id: str | None
 
 
-def _correction(row: aiosqlite.Row) -> CorrectionRow:
+def _correction(row: Any) -> CorrectionRow:
     return CorrectionRow(
         id=int(row["id"]),
         entity_id=row["entity_id"],
@@ -100,7 +98,7 @@ def _correction(row: aiosqlite.Row) -> CorrectionRow:
     )
 
 
-def _revision(row: aiosqlite.Row) -> RevisionRow:
+def _revision(row: Any) -> RevisionRow:
     return RevisionRow(
         id=int(row["id"]),
         entity_id=str(row["entity_id"]),
@@ -122,7 +120,7 @@ class CorrectionStore:
         self.kb = kb
 
     @property
-    def _db(self) -> aiosqlite.Connection:
+    def _db(self) -> Database:
         return self.kb.db
 
     # -- corrections ----------------------------------------------------------------------------
@@ -237,8 +235,9 @@ class CorrectionStore:
     async def add_review_post(self, correction_id: int, channel_id: str, message_id: str) -> None:
         """Remember where a correction was posted for review."""
         await self._db.execute(
-            "INSERT OR REPLACE INTO review_posts (correction_id, channel_id, message_id)"
-            " VALUES (?, ?, ?)",
+            "INSERT INTO review_posts (correction_id, channel_id, message_id) VALUES (?, ?, ?)"
+            " ON CONFLICT (correction_id, channel_id)"
+            " DO UPDATE SET message_id = excluded.message_id",
             (correction_id, channel_id, message_id),
         )
 
@@ -264,8 +263,9 @@ class CorrectionStore:
         """The number the entity's next revision gets: one past both its current revision and
         every revision recorded for it, so numbers only grow, across rebuilds and removals too."""
         async with self._db.execute(
-            "SELECT max(coalesce((SELECT revision FROM entities WHERE id = ?), 0),"
-            " coalesce((SELECT max(number) FROM revisions WHERE entity_id = ?), 0)) + 1",
+            "SELECT max(n) + 1 FROM (SELECT revision AS n FROM entities WHERE id = ?"
+            " UNION ALL SELECT number FROM revisions WHERE entity_id = ? UNION ALL SELECT 0)"
+            " AS numbers",
             (entity_id, entity_id),
         ) as cursor:
             row = await cursor.fetchone()

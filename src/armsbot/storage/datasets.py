@@ -15,8 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
 from armsbot.models import (
     Category,
     Claim,
@@ -30,7 +28,7 @@ from armsbot.models import (
     Status,
 )
 from armsbot.records import AliasRecord
-from armsbot.storage.knowledge_base import KnowledgeBase
+from armsbot.storage.knowledge_base import Database, KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +95,7 @@ class DatasetStore:
         self._sources: dict[SourceKey, int] = {}
 
     @property
-    def _db(self) -> aiosqlite.Connection:
+    def _db(self) -> Database:
         return self.kb.db
 
     # -- reading ------------------------------------------------------------------------------
@@ -291,9 +289,15 @@ class DatasetStore:
         if previous is not None and previous.same_import(summary):
             return  # importing the same file again changes nothing, not even the date
         await self._db.execute(
-            "INSERT OR REPLACE INTO datasets (id, name, licence, attribution, source, checksum,"
+            "INSERT INTO datasets (id, name, licence, attribution, source, checksum,"
             " imported_at, records_read, claims, records_merged, firms_created, firms_matched,"
-            " left_out) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " left_out) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+            " SET name = excluded.name, licence = excluded.licence,"
+            " attribution = excluded.attribution, source = excluded.source,"
+            " checksum = excluded.checksum, imported_at = excluded.imported_at,"
+            " records_read = excluded.records_read, claims = excluded.claims,"
+            " records_merged = excluded.records_merged, firms_created = excluded.firms_created,"
+            " firms_matched = excluded.firms_matched, left_out = excluded.left_out",
             (
                 summary.dataset,
                 summary.name,

@@ -1,4 +1,4 @@
-"""The knowledge base in SQLite: entities, aliases, claims, sources and their links."""
+"""The knowledge base (SQLite or PostgreSQL): entities, aliases, claims, sources and their links."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Final, Self, TypeAlias
 
 import aiosqlite
 
@@ -36,8 +36,22 @@ from armsbot.storage.connection import (
     use_wal,
 )
 from armsbot.storage.migrations import LATEST, MIGRATIONS
+from armsbot.storage.pg_migrations import PG_LATEST, PG_MIGRATIONS, STATE_TABLE
+from armsbot.storage.postgres import (
+    CHANGES_CHANNEL,
+    PgConnection,
+    is_postgres_url,
+    shown_url,
+)
 
 GENERATION_KEY = "generation"  # see KnowledgeBase.bump_generation
+# One writer at a time, as SQLite has: every write transaction on PostgreSQL takes this lock
+# first, so what it reads before it writes (the next revision number) is still true at COMMIT.
+_WRITER_LOCK: Final = 0x61726D73  # "arms"
+CHANGES_POLL_S: Final = 5.0  # see KnowledgeBase.changes
+
+# The connection the storage modules run their SQL on: rows read by name and by index on both.
+Database: TypeAlias = aiosqlite.Connection | PgConnection
 
 
 class SchemaTooNew(DatabaseUnavailable):
@@ -49,11 +63,14 @@ class NotArmsbotDatabase(DatabaseUnavailable):
 
 
 class KnowledgeBase:
-    """Async access to one armsbot database file."""
+    """Async access to one armsbot database: an SQLite file or a PostgreSQL database."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
-        self._db = connection
-        self.path = path
+    def __init__(self, connection: Database, path: Path | str) -> None:
+        self._db: Database = connection
+        self.path = path  # the SQLite file, or the PostgreSQL URL
+        self.dialect = "postgresql" if isinstance(connection, PgConnection) else "sqlite"
+        self._listener: PgConnection | None = None  # see ``changes``
+        self._notified = asyncio.Event()
         # One connection runs one transaction at a time; coroutines queue for it here, and other
         # processes wait on SQLite's lock (busy_timeout).
         self._transaction_lock = asyncio.Lock()
@@ -61,13 +78,17 @@ class KnowledgeBase:
         self._writer: str | None = None  # see ``attribute_changes``
 
     @classmethod
-    async def open(cls, path: Path, *, read_only: bool = False) -> Self:
+    async def open(cls, path: Path | str, *, read_only: bool = False) -> Self:
         """Open (creating if needed) and migrate the database at ``path``.
 
-        With ``read_only``, SQLite refuses every write and nothing is created or migrated: the
-        file must exist and be at this armsbot's schema. A file that cannot be used raises
-        ``DatabaseUnavailable`` with a one-line message.
+        ``path`` is an SQLite file, or a ``postgresql://`` URL. With ``read_only``, the database
+        refuses every write and nothing is created or migrated: it must exist and be at this
+        armsbot's schema. One that cannot be used raises ``DatabaseUnavailable`` with a one-line
+        message.
         """
+        if isinstance(path, str) and is_postgres_url(path):
+            return await cls._open_postgres(path, read_only=read_only)
+        path = Path(path)
         connection = await connect(path, read_only=read_only)
         kb = cls(connection, path)
         try:
@@ -82,13 +103,34 @@ class KnowledgeBase:
             raise
         return kb
 
+    @classmethod
+    async def _open_postgres(cls, url: str, *, read_only: bool) -> Self:
+        connection = await PgConnection.connect(url, read_only=read_only)
+        kb = cls(connection, url)
+        try:
+            await kb._check_schema(read_only=read_only)
+            if not read_only:
+                await kb._migrate()
+        except BaseException:
+            await connection.close()
+            raise
+        return kb
+
     @property
-    def db(self) -> aiosqlite.Connection:
+    def db(self) -> Database:
         """The connection, for the other storage modules (SQL stays in ``armsbot.storage``)."""
         return self._db
 
+    @property
+    def where(self) -> str:
+        """The database as messages name it: the file, or the URL without its password."""
+        return shown_url(self.path) if isinstance(self.path, str) else str(self.path)
+
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and the one that listens for other processes' changes)."""
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
         await self._db.close()
 
     async def __aenter__(self) -> Self:
@@ -98,10 +140,12 @@ class KnowledgeBase:
         await self.close()
 
     @asynccontextmanager
-    async def transaction(self, *, log_changes: bool = True) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self, *, log_changes: bool = True) -> AsyncIterator[Database]:
         """Run a block in one write transaction: all of it is committed, or none of it.
 
-        What it changed on watched entities is logged in the same commit (``changelog``).
+        What it changed on watched entities is logged in the same commit (``changelog``). On
+        PostgreSQL the commit also moves ``armsbot_state.commits`` (``version``) and notifies
+        the other processes (``changes``).
         """
         async with self._transaction_lock:
             await self._begin()
@@ -109,17 +153,39 @@ class KnowledgeBase:
                 yield self._db
                 if log_changes:
                     await record_changes(self._db, self._writer)
+                if self.dialect == "postgresql":
+                    await self._db.execute(
+                        "UPDATE armsbot_state SET commits = commits + 1 WHERE id = 1"
+                    )
+                    await self._db.execute("SELECT pg_notify(?, '')", (CHANGES_CHANNEL,))
                 await self._db.execute("COMMIT")
             except BaseException:
                 # SQLite has already rolled back after some errors (a full disk, an I/O error);
                 # the error that says what happened is the one to raise, not ROLLBACK's.
                 if self._db.in_transaction:
-                    with suppress(sqlite3.Error):
+                    with suppress(sqlite3.Error, DatabaseUnavailable):
                         await self._db.execute("ROLLBACK")
                 raise
             finally:
                 self._writer = None
             self._commits += 1
+
+    @asynccontextmanager
+    async def consistent_read(self) -> AsyncIterator[Database]:
+        """Read in one snapshot: no commit, from any process, shows part-way through."""
+        begin = (
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+            if self.dialect == "postgresql"
+            else "BEGIN"
+        )
+        async with self._transaction_lock:
+            await self._db.execute(begin)
+            try:
+                yield self._db
+            finally:
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error, DatabaseUnavailable):
+                        await self._db.execute("ROLLBACK")
 
     def attribute_changes(self, actor_id: str) -> None:
         """Name who decided the open transaction's changes where no revision says (``build``)."""
@@ -128,11 +194,23 @@ class KnowledgeBase:
     async def _begin(self) -> None:
         """BEGIN IMMEDIATE, waiting for other writers.
 
+        On PostgreSQL: BEGIN, then the writers' lock (``_WRITER_LOCK``), waiting for it up to
+        ``lock_timeout``.
+
         SQLite waits up to ``busy_timeout`` for a writer in another process, but in WAL mode it
         can also answer "database is locked" at once (while another connection checkpoints or
         resets the log, seen with 15 concurrent approvals on a loaded machine); nothing has been
         done yet then, so it is tried again, for as long as ``busy_timeout`` would have waited.
         """
+        if isinstance(self._db, PgConnection):
+            await self._db.execute("BEGIN")
+            try:
+                await self._db.execute("SELECT pg_advisory_xact_lock(?)", (_WRITER_LOCK,))
+            except BaseException:
+                with suppress(DatabaseUnavailable):
+                    await self._db.execute("ROLLBACK")
+                raise
+            return
         deadline = asyncio.get_running_loop().time() + BUSY_TIMEOUT_S
         delay = 0.005
         while True:
@@ -152,40 +230,116 @@ class KnowledgeBase:
         The commits of this connection, and SQLite's ``data_version``, which changes when another
         connection (the CLI approving a correction, an import) commits to the same file. Whatever
         is derived from the knowledge base, such as a rendered card, is valid while this holds.
+        On PostgreSQL, ``armsbot_state.commits`` plays ``data_version``'s part: every write
+        transaction moves it in its own commit.
         """
-        async with self._db.execute("PRAGMA data_version") as cursor:
+        sql = (
+            "SELECT commits FROM armsbot_state WHERE id = 1"
+            if self.dialect == "postgresql"
+            else "PRAGMA data_version"
+        )
+        async with self._db.execute(sql) as cursor:
             row = await cursor.fetchone()
         return self._commits, int(row[0]) if row else 0
 
+    async def changes(self, *, poll_seconds: float = CHANGES_POLL_S) -> AsyncIterator[None]:
+        """Yield each time the knowledge base may have changed, whichever process changed it.
+
+        PostgreSQL: at once, on the notification every commit sends (``LISTEN armsbot_changes``
+        on a connection of its own), and at least every ``poll_seconds`` too, which covers a
+        notification lost with the listening connection (reconnected with back-off). SQLite:
+        ``version`` is polled every ``poll_seconds``. The caller compares what it holds with the
+        database again; a yield does not promise that anything changed.
+        """
+        last = await self.version()
+        backoff = 0.5
+        while True:
+            if self.dialect == "postgresql" and (
+                self._listener is None or self._listener.is_closed
+            ):
+                try:
+                    await self._listen()
+                except DatabaseUnavailable:
+                    backoff = min(backoff * 2, 30.0)
+                else:
+                    backoff = 0.5
+                    # A commit between the loss and the new LISTEN sent no notification here.
+                    self._notified.set()
+            with suppress(TimeoutError):
+                lost = self.dialect == "postgresql" and (
+                    self._listener is None or self._listener.is_closed
+                )
+                timeout = min(poll_seconds, backoff) if lost else poll_seconds
+                await asyncio.wait_for(self._notified.wait(), timeout=timeout)
+            self._notified.clear()
+            try:
+                now = await self.version()
+            except DatabaseUnavailable:
+                continue  # the lookups keep answering from what is loaded; try again later
+            if now != last:
+                last = now
+                yield None
+
+    async def _listen(self) -> None:
+        assert isinstance(self.path, str)
+        listener = await PgConnection.connect(self.path, read_only=True)
+        await listener.listen(CHANGES_CHANNEL, self._notified.set)
+        listener.on_lost(self._notified.set)  # look at once, and reconnect
+        self._listener = listener
+
     async def schema_version(self) -> int:
-        """The migration the database is at."""
-        async with self._db.execute("PRAGMA user_version") as cursor:
+        """The migration the database is at (of its own dialect's series)."""
+        if self.dialect == "postgresql":
+            async with self._db.execute(
+                "SELECT to_regclass('armsbot_state') IS NOT NULL"
+            ) as cursor:
+                exists = await cursor.fetchone()
+            if exists is None or not exists[0]:
+                return 0
+            sql = "SELECT schema_version FROM armsbot_state WHERE id = 1"
+        else:
+            sql = "PRAGMA user_version"
+        async with self._db.execute(sql) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
     async def _check_schema(self, *, read_only: bool) -> None:
         """Refuse a file this armsbot must not use: newer, another program's, or not migrated."""
         version = await self.schema_version()
-        if version > LATEST:
-            msg = f"{self.path} has schema version {version}; this armsbot knows up to {LATEST}"
+        latest = self.latest_schema
+        if version > latest:
+            msg = f"{self.where} has schema version {version}; this armsbot knows up to {latest}"
             raise SchemaTooNew(msg)
         if version == 0:
-            async with self._db.execute("SELECT count(*) FROM sqlite_master") as cursor:
+            tables = (
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+                if self.dialect == "postgresql"
+                else "SELECT count(*) FROM sqlite_master"
+            )
+            async with self._db.execute(tables) as cursor:
                 row = await cursor.fetchone()
             if row is not None and row[0]:
-                msg = f"{self.path} holds another program's tables: not an armsbot database"
+                msg = f"{self.where} holds another program's tables: not an armsbot database"
                 raise NotArmsbotDatabase(msg)
         if read_only and version == 0:
-            msg = f"{self.path} has no armsbot schema, and opened read-only it cannot be given one"
+            msg = f"{self.where} has no armsbot schema, and opened read-only it cannot be given one"
             raise NotArmsbotDatabase(msg)
-        if read_only and version < LATEST:
+        if read_only and version < latest:
             msg = (
-                f"{self.path} is at schema version {version}, older than this armsbot's {LATEST},"
+                f"{self.where} is at schema version {version}, older than this armsbot's {latest},"
                 " and opened read-only it cannot be upgraded"
             )
             raise NotArmsbotDatabase(msg)
 
+    @property
+    def latest_schema(self) -> int:
+        """The newest migration this armsbot has for the database's dialect."""
+        return PG_LATEST if self.dialect == "postgresql" else LATEST
+
     async def _migrate(self) -> None:
+        if self.dialect == "postgresql":
+            await self._migrate_postgres()
+            return
         version = await self.schema_version()
         for number, script in MIGRATIONS:
             if number <= version:
@@ -195,6 +349,36 @@ class KnowledgeBase:
                 for statement in _split_sql(script):
                     await db.execute(statement)
                 await db.execute(f"PRAGMA user_version = {number}")
+
+    async def _migrate_postgres(self) -> None:
+        """Apply PostgreSQL's migrations, each in one transaction (DDL is transactional there)."""
+        if await self.schema_version() == PG_LATEST:
+            return  # nothing to wait for the writers' lock for
+        async with self._transaction_lock:
+            # Two processes starting on a new database: the second waits, then finds it done.
+            await self._db.execute("BEGIN")
+            try:
+                await self._db.execute("SELECT pg_advisory_xact_lock(?)", (_WRITER_LOCK,))
+                await self._db.execute(STATE_TABLE)
+                await self._db.execute(
+                    "INSERT INTO armsbot_state (id, schema_version, commits) VALUES (1, 0, 0)"
+                    " ON CONFLICT (id) DO NOTHING"
+                )
+                version = await self.schema_version()
+                for number, script in PG_MIGRATIONS:
+                    if number <= version:
+                        continue
+                    await self._db.executescript(script)
+                    await self._db.execute(
+                        "UPDATE armsbot_state SET schema_version = ?, commits = commits + 1",
+                        (number,),
+                    )
+                await self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    with suppress(DatabaseUnavailable):
+                        await self._db.execute("ROLLBACK")
+                raise
 
     # -- metadata -----------------------------------------------------------------------------
 
@@ -213,7 +397,7 @@ class KnowledgeBase:
         """
         await self._db.execute(
             "INSERT INTO kb_meta (key, value) VALUES (?, '1') ON CONFLICT (key)"
-            " DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+            " DO UPDATE SET value = CAST(CAST(kb_meta.value AS INTEGER) + 1 AS TEXT)",
             (GENERATION_KEY,),
         )
 
@@ -281,13 +465,13 @@ class KnowledgeBase:
             sorted(meta.items()),
         )
         # The triggers kept the full-text index in step; rebuilding it here also mends an index
-        # that something outside armsbot put out of step (what `db check` reports).
-        await db.execute("INSERT INTO claims_fts (claims_fts) VALUES ('rebuild')")
+        # that something outside armsbot put out of step (what `db check` reports). PostgreSQL's
+        # index is an index of the claims table itself, always in step.
+        if self.dialect == "sqlite":
+            await db.execute("INSERT INTO claims_fts (claims_fts) VALUES ('rebuild')")
 
     @staticmethod
-    async def insert_aliases(
-        db: aiosqlite.Connection, entity_id: str, aliases: Iterable[AliasRecord]
-    ) -> None:
+    async def insert_aliases(db: Database, entity_id: str, aliases: Iterable[AliasRecord]) -> None:
         """Insert an entity's aliases in order (inside the caller's transaction)."""
         await db.executemany(
             "INSERT INTO aliases (entity_id, position, name, folded, type, lang, origin)"
@@ -300,7 +484,7 @@ class KnowledgeBase:
 
     @staticmethod
     async def insert_claim(
-        db: aiosqlite.Connection,
+        db: Database,
         entity_id: str,
         position: int,
         claim: Claim,
@@ -614,23 +798,28 @@ class KnowledgeBase:
     async def integrity_problems(self) -> list[str]:
         """Everything wrong with the database, in words; empty when it is sound."""
         problems: list[str] = []
-        try:
-            async with self._db.execute("PRAGMA integrity_check") as cursor:
-                results = [str(r[0]) for r in await cursor.fetchall()]
-        except sqlite3.DatabaseError as exc:
-            # Some damage stops the check itself (which page it hits depends on the layout).
-            return [f"SQLite integrity: {exc}"]
-        if results != ["ok"]:
-            # The checks below read every table, and would stop at the first damaged page.
-            return [f"SQLite integrity: {r}" for r in results]
-        async with self._db.execute("PRAGMA foreign_key_check") as cursor:
-            problems.extend(
-                f"row {r[1]} of {r[0]} points at a missing row of {r[2]}"
-                for r in await cursor.fetchall()
-            )
+        if self.dialect == "sqlite":
+            # PostgreSQL checks its pages and foreign keys itself, as it writes them.
+            try:
+                async with self._db.execute("PRAGMA integrity_check") as cursor:
+                    results = [str(r[0]) for r in await cursor.fetchall()]
+            except sqlite3.DatabaseError as exc:
+                # Some damage stops the check itself (which page it hits depends on the layout).
+                return [f"SQLite integrity: {exc}"]
+            if results != ["ok"]:
+                # The checks below read every table, and would stop at the first damaged page.
+                return [f"SQLite integrity: {r}" for r in results]
+            async with self._db.execute("PRAGMA foreign_key_check") as cursor:
+                problems.extend(
+                    f"row {r[1]} of {r[0]} points at a missing row of {r[2]}"
+                    for r in await cursor.fetchall()
+                )
         version = await self.schema_version()
-        if version != LATEST:
-            problems.append(f"schema version is {version}, expected {LATEST}")
+        if version != self.latest_schema:
+            problems.append(f"schema version is {version}, expected {self.latest_schema}")
+        two_letters = (
+            "id !~ '^[A-Z][A-Z]$'" if self.dialect == "postgresql" else "id NOT GLOB '[A-Z][A-Z]'"
+        )
         checks = [
             (
                 "SELECT id FROM claims WHERE id NOT IN (SELECT claim_id FROM claim_sources)",
@@ -656,18 +845,8 @@ class KnowledgeBase:
                 "source {} is cited by no claim",
             ),
             (
-                "SELECT id FROM entities WHERE kind = 'country' AND id NOT GLOB '[A-Z][A-Z]'",
+                f"SELECT id FROM entities WHERE kind = 'country' AND {two_letters}",
                 "country {} does not have a two-letter code as its id",
-            ),
-            (
-                # One full-text entry per claim row (the triggers of migration 6); a file changed
-                # without them (or renumbered by VACUUM) is out of step.
-                "SELECT (SELECT count(*) FROM claims), (SELECT count(*) FROM claims_fts_docsize)"
-                " WHERE (SELECT count(*) FROM claims) != (SELECT count(*) FROM claims_fts_docsize)"
-                " OR EXISTS (SELECT 1 FROM claims_fts_docsize d"
-                " WHERE d.id NOT IN (SELECT rowid FROM claims))",
-                "the full-text index of claims is out of step ({} claims, {} indexed): run"
-                " `armsbot db build --force` to rebuild it",
             ),
             (
                 # claims.party_roles, kept by the triggers of migration 6 (what places a claim
@@ -676,11 +855,27 @@ class KnowledgeBase:
                 "SELECT group_concat(pair, ' ') FROM (SELECT q.role || ' ' || q.entity_id AS pair"
                 " FROM claim_parties q WHERE q.claim_id = c.id"
                 " AND q.role IN ('supplier', 'broker', 'recipient', 'instrument')"
-                " ORDER BY q.position)), '')",
+                " ORDER BY q.position) AS pairs), '')",
                 "claim {} lists its parties out of step with claim_parties: run `armsbot db"
                 " build --force`",
             ),
         ]
+        if self.dialect == "sqlite":
+            checks.insert(
+                len(checks) - 1,  # before the parties check, as it always ran
+                (
+                    # One full-text entry per claim row (the triggers of migration 6); a file
+                    # changed without them (or renumbered by VACUUM) is out of step.
+                    "SELECT (SELECT count(*) FROM claims),"
+                    " (SELECT count(*) FROM claims_fts_docsize)"
+                    " WHERE (SELECT count(*) FROM claims)"
+                    " != (SELECT count(*) FROM claims_fts_docsize)"
+                    " OR EXISTS (SELECT 1 FROM claims_fts_docsize d"
+                    " WHERE d.id NOT IN (SELECT rowid FROM claims))",
+                    "the full-text index of claims is out of step ({} claims, {} indexed): run"
+                    " `armsbot db build --force` to rebuild it",
+                ),
+            )
         checks += [
             (
                 # An entry set back below its history (as rebuilds did before they kept the
@@ -737,7 +932,7 @@ class KnowledgeBase:
         return result
 
 
-async def _source_id(db: aiosqlite.Connection, key: SourceKey) -> int:
+async def _source_id(db: Database, key: SourceKey) -> int:
     """The id of the source with exactly these fields, inserting it when it is new."""
     async with db.execute(
         "SELECT id FROM sources WHERE coalesce(url, '') = coalesce(?, '') AND title = ?"
@@ -771,7 +966,7 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-def _entity_from_row(row: aiosqlite.Row) -> EntityRecord:
+def _entity_from_row(row: Any) -> EntityRecord:
     return EntityRecord(
         id=str(row["id"]),
         kind=Kind(row["kind"]),
@@ -784,7 +979,7 @@ def _entity_from_row(row: aiosqlite.Row) -> EntityRecord:
     )
 
 
-def _claim_from_row(row: aiosqlite.Row, parties: list[Party], sources: list[Source]) -> Claim:
+def _claim_from_row(row: Any, parties: list[Party], sources: list[Source]) -> Claim:
     provenance = None
     if row["provenance_dataset"] is not None:
         provenance = Provenance.model_construct(

@@ -1,4 +1,4 @@
-"""Watches, the channels that hold them, and the notices sent for them, in SQLite.
+"""Watches, the channels that hold them, and the notices sent for them (SQLite or PostgreSQL).
 
 The write methods run inside one ``kb.transaction()`` opened by the watch service.
 """
@@ -6,11 +6,10 @@ The write methods run inside one ``kb.transaction()`` opened by the watch servic
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import aiosqlite
+from typing import Any
 
 from armsbot.storage.changelog import EntityChange, change_from_row
-from armsbot.storage.knowledge_base import KnowledgeBase
+from armsbot.storage.knowledge_base import Database, KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +63,7 @@ class NoticeRow:
     message_id: str | None
 
 
-def _watch(row: aiosqlite.Row) -> WatchRow:
+def _watch(row: Any) -> WatchRow:
     return WatchRow(
         guild_id=str(row["guild_id"]),
         channel_id=str(row["channel_id"]),
@@ -75,7 +74,7 @@ def _watch(row: aiosqlite.Row) -> WatchRow:
     )
 
 
-def _notice(row: aiosqlite.Row) -> NoticeRow:
+def _notice(row: Any) -> NoticeRow:
     return NoticeRow(
         id=int(row["id"]),
         guild_id=str(row["guild_id"]),
@@ -91,7 +90,7 @@ def _notice(row: aiosqlite.Row) -> NoticeRow:
     )
 
 
-def _channel(row: aiosqlite.Row) -> ChannelState:
+def _channel(row: Any) -> ChannelState:
     return ChannelState(
         channel_id=str(row["channel_id"]),
         guild_id=str(row["guild_id"]),
@@ -109,7 +108,7 @@ class WatchStore:
         self.kb = kb
 
     @property
-    def _db(self) -> aiosqlite.Connection:
+    def _db(self) -> Database:
         return self.kb.db
 
     # -- watches --------------------------------------------------------------------------------
@@ -202,7 +201,8 @@ class WatchStore:
         async with self._db.execute(
             "INSERT INTO watch_channels (channel_id, guild_id, failures, last_error, retry_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET"
-            " failures = failures + excluded.failures, last_error = excluded.last_error,"
+            " failures = watch_channels.failures + excluded.failures,"
+            " last_error = excluded.last_error,"
             " retry_at = excluded.retry_at RETURNING failures",
             (channel_id, guild_id, int(counted), error, retry_at),
         ) as cursor:
