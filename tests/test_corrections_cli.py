@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pycountry
+import pytest
 
 from armsbot.changes import AddAlias, Submission
 from armsbot.search.index import SearchIndex
@@ -93,6 +94,7 @@ asyncio.run(main(sys.argv[1], [int(x) for x in sys.argv[2:]]))
 """
 
 
+@pytest.mark.slow  # multi-process: a child killed mid-approval
 def test_sigkill_while_approving_leaves_a_consistent_database(db_copy: Path) -> None:
     # One correction per country, so no approval makes another stale.
     codes = sorted(c.alpha_2 for c in pycountry.countries)[:60]
