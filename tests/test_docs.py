@@ -148,6 +148,56 @@ def test_the_docs_have_console_examples_and_every_option_is_known() -> None:
         assert block.commands, block.name
 
 
+def run_block(
+    block: Block,
+    built_db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> list[str]:
+    """Run a block's commands in order; return how each differs from the docs (empty: none)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    database = home / "armsbot.sqlite3"
+    shutil.copy(built_db, database)
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in [n for n in os.environ if n.startswith("ARMSBOT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ARMSBOT_DATABASE", str(database))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.chdir(work)
+    if "setup" in block.options:
+        SETUPS[block.options["setup"]](database, work)
+    problems = []
+    for command in block.commands:
+        where = f"{block.name.split(':')[0]}:{command.line}"
+        argv = shlex.split(command.text, comments=True)
+        if argv[:1] != ["armsbot"]:
+            problems.append(f"{where}: only armsbot commands run in the docs")
+            continue
+        if not command.output:  # shown for its options: they must parse
+            try:
+                cli._parser().parse_args(argv[1:])
+            except SystemExit:
+                problems.append(f"{where}: `{command.text}` does not parse")
+            capsys.readouterr()
+            continue
+        with contextlib.suppress(SystemExit):  # argparse refused it, and said why on stderr
+            cli.main(argv[1:])
+        out, err = capsys.readouterr()
+        got = normalise((out + err).replace(str(home), SHOWN_HOME))
+        want = normalise("\n".join(command.output))
+        if not doctest.OutputChecker().check_output(want, got, doctest.ELLIPSIS):
+            diff = "".join(
+                difflib.unified_diff(
+                    want.splitlines(keepends=True), got.splitlines(keepends=True), "docs", "ran"
+                )
+            )
+            problems.append(f"{where}: `{command.text}` printed otherwise:\n{diff}")
+    return problems
+
+
 @pytest.mark.parametrize(
     "block",
     [
@@ -164,38 +214,40 @@ def test_console_example(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    database = home / "armsbot.sqlite3"
-    shutil.copy(built_db, database)
-    work = tmp_path / "work"
-    work.mkdir()
-    for name in [n for n in os.environ if n.startswith("ARMSBOT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("ARMSBOT_DATABASE", str(database))
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.chdir(work)
-    if "setup" in block.options:
-        SETUPS[block.options["setup"]](database, work)
-    for command in block.commands:
-        where = f"{block.path.relative_to(REPO)}:{command.line}"
-        argv = shlex.split(command.text, comments=True)
-        assert argv[0] == "armsbot", f"{where}: only armsbot commands run in the docs"
-        if not command.output:  # shown for its options: they must parse
-            try:
-                cli._parser().parse_args(argv[1:])
-            except SystemExit:
-                pytest.fail(f"{where}: `{command.text}` does not parse", pytrace=False)
-            continue
-        with contextlib.suppress(SystemExit):  # argparse refused it, and said why on stderr
-            cli.main(argv[1:])
-        out, err = capsys.readouterr()
-        got = normalise((out + err).replace(str(home), SHOWN_HOME))
-        want = normalise("\n".join(command.output))
-        if not doctest.OutputChecker().check_output(want, got, doctest.ELLIPSIS):
-            diff = "".join(
-                difflib.unified_diff(
-                    want.splitlines(keepends=True), got.splitlines(keepends=True), "docs", "ran"
-                )
-            )
-            pytest.fail(f"{where}: `{command.text}` printed otherwise:\n{diff}", pytrace=False)
+    problems = run_block(block, built_db, tmp_path, monkeypatch, capsys)
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+def test_an_example_that_drifted_from_the_program_is_caught(
+    built_db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Text.\n\n```console\n"
+        "$ armsbot search azerbajan --kind country --limit 1   # a comment\n"
+        " 63.2  country AZ ... Azerbaijan\n"
+        "$ armsbot ask country azerbajan\n"
+        "Azerbaijan (AZ) — country\n"
+        "ISO code: AZ\n"
+        "...\n"
+        "$ armsbot search --no-such-option x\n"
+        "$ armsbot ask firm nso\n"
+        "Something the card does not say\n"
+        "...\n"
+        "```\n\n```console skip=network\n$ armsbot db import sii\nanything\n```\n",
+        encoding="utf-8",
+    )
+    blocks = console_blocks(page)
+    assert [b.options for b in blocks] == [{}, {"skip": "network"}]
+    assert [len(c.output) for c in blocks[0].commands] == [1, 3, 0, 2]
+    blocks[0].path = REPO / "page.md"
+    (tmp_path / "run").mkdir()
+    problems = run_block(blocks[0], built_db, tmp_path / "run", monkeypatch, capsys)
+    assert len(problems) == 2
+    assert "`armsbot search --no-such-option x` does not parse" in problems[0]
+    assert "`armsbot ask firm nso` printed otherwise" in problems[1]
+    assert "+NSO Group (nso-group) — firm" in problems[1]
