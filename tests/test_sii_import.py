@@ -235,6 +235,14 @@ def claims_made(report: ImportReport) -> int:
     return RECORDS - MERGED - len(report.not_imported)
 
 
+async def sii_claims(kb: KnowledgeBase) -> int:
+    """How many claims the SII import made in ``kb``."""
+    ((count,),) = await kb.db.execute_fetchall(
+        "SELECT count(*) FROM claims WHERE provenance_dataset = 'sii'"
+    )
+    return int(count)
+
+
 # -- the whole file ----------------------------------------------------------------------------
 
 
@@ -334,9 +342,7 @@ async def test_remove_restores_the_database_as_it_was_before_the_import(
     before = await kb.snapshot()
     counts = await kb.count()
     assert await imported.snapshot() != before
-    ((made,),) = await imported.db.execute_fetchall(
-        "SELECT count(*) FROM claims WHERE provenance_dataset = 'sii'"
-    )
+    made = await sii_claims(imported)
     removed = await remove_sii(imported)
     assert removed.claims_removed == made > 0
     assert len(removed.firms_removed) == CREATED
@@ -519,9 +525,10 @@ async def test_export_writes_no_imported_claim_or_firm(
 
 
 async def test_a_newer_file_updates_changed_records_and_removes_missing_ones(
-    kb: KnowledgeBase, sii_path: Path, sii_records: list[dict[str, Any]], tmp_path: Path
+    imported: KnowledgeBase, sii_records: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    first = await import_sii(kb, sii_path)
+    kb = imported  # the whole file imported: now a newer one comes
+    made = await sii_claims(kb)
     newer = [dict(r) for r in sii_records if r["unique_id"] != "Semptian_Algeria_2010"]
     changed = next(r for r in newer if r["unique_id"] == "NICE_Systems_Uganda_2015")
     changed["goods"] = ["Lawful interception"]
@@ -530,10 +537,10 @@ async def test_a_newer_file_updates_changed_records_and_removes_missing_ones(
     report = await import_sii(kb, path)
     assert counts_add_up(report)
     assert (report.claims_added, report.claims_updated) == (1, 1)
-    assert report.claims_unchanged == claims_made(first) - 2
+    assert report.claims_unchanged == made - 2
     assert report.claims_removed == ["Semptian_Algeria_2010"]
     assert report.firms_removed == ["semptian"]  # only that record named it
-    assert report.claims_restamped == claims_made(first) - 2
+    assert report.claims_restamped == made - 2
     assert await kb.entity("semptian") is None
     (nice,) = await kb.claims_by_id(["sii-nice-systems-uganda-2015"])
     assert nice.goods == ["Lawful interception"]
@@ -546,10 +553,11 @@ async def test_a_newer_file_updates_changed_records_and_removes_missing_ones(
 
 
 async def test_remove_keeps_hand_written_claims_and_firms_a_correction_adopted(
-    kb: KnowledgeBase, sii_path: Path
+    kb: KnowledgeBase, imported: KnowledgeBase
 ) -> None:
+    """``kb`` is the bundled knowledge base that ``imported`` was before the import."""
     hand_written = {c.id for c in await kb.claims_about("hacking-team")}
-    await import_sii(kb, sii_path)
+    kb = imported
     service = CorrectionService(kb, SearchIndex.build(await kb.index_rows()))
     correction = await service.submit(
         Submission(
