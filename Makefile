@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install-check bench clean
+.PHONY: demo test test-slow test-all lint install-check bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,17 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/armsbot ask country azerbajan
 
-## the test suite
+## the fast stage of the tests: in process, SQLite only (under a minute)
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow and not postgres" $(PYTEST_ARGS)
+
+## the second stage: render-everything, multi-process, packaging, PostgreSQL (needs a server)
+test-slow: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "slow or postgres" $(PYTEST_ARGS)
+
+## every test, both stages in one run
+test-all: $(BIN)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## linters and the type checker
 lint: $(BIN)/.installed

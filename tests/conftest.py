@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from armsbot import cli
 from armsbot.datafiles import bundled_data_dir
 from armsbot.search.index import SearchIndex
 from armsbot.services import data
@@ -46,6 +50,24 @@ def shared_file(relative: str) -> Path:
     pytest.skip(reason)
 
 
+def _cli_environment(
+    database: Path | str, data: Path | None, env: dict[str, str] | None
+) -> dict[str, str]:
+    environment = {**os.environ, "ARMSBOT_DATABASE": str(database), "NO_COLOR": "1"}
+    environment.pop("ARMSBOT_DATA_DIR", None)
+    if data is not None:
+        environment["ARMSBOT_DATA_DIR"] = str(data)
+    return environment | (env or {})
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def run_cli(
     *args: str,
     database: Path | str,
@@ -53,17 +75,54 @@ def run_cli(
     data: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``armsbot`` entry point as its own process, on ``database`` (file or URL)."""
-    environment = {**os.environ, "ARMSBOT_DATABASE": str(database), "NO_COLOR": "1"}
-    environment.pop("ARMSBOT_DATA_DIR", None)
-    if data is not None:
-        environment["ARMSBOT_DATA_DIR"] = str(data)
-    environment |= env or {}
+    """Run ``armsbot ARGS`` on ``database`` in this process: ``cli.main``, output captured.
+
+    It sees what a process would: the environment (``env`` added), the working folder ``cwd``,
+    its own stdout and stderr, and the exit status (argparse's included). Beside a running event
+    loop or off the main thread (the bot's end-to-end tests, where the CLI is another process on
+    the host, and this process's stdout, environment and folder are the bot's) it starts the
+    real entry point as its own process instead, like :func:`run_cli_process`.
+    """
+    if threading.current_thread() is not threading.main_thread() or _loop_running():
+        return run_cli_process(*args, database=database, cwd=cwd, data=data, env=env)
+    return run_main(args, _cli_environment(database, data, env), cwd or REPO)
+
+
+def run_main(
+    args: Sequence[str], environment: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """``cli.main(args)`` with exactly ``environment`` and ``cwd``, stdout and stderr captured."""
+    saved_environment, saved_cwd = dict(os.environ), Path.cwd()
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(environment)
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exc:  # argparse refused an argument, and said why on stderr
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environment)
+        os.chdir(saved_cwd)
+    return subprocess.CompletedProcess(["armsbot", *args], code, out.getvalue(), err.getvalue())
+
+
+def run_cli_process(
+    *args: str,
+    database: Path | str,
+    cwd: Path | None = None,
+    data: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``armsbot`` entry point as its own process, on ``database``."""
     return subprocess.run(
         [sys.executable, "-m", "armsbot", *args],
         capture_output=True,
         text=True,
-        env=environment,
+        env=_cli_environment(database, data, env),
         cwd=cwd or REPO,
         timeout=120,
         check=False,
@@ -98,6 +157,33 @@ def index(built_db: Path) -> SearchIndex:
             return SearchIndex.build(await kb.index_rows())
 
     return asyncio.run(rows())
+
+
+@pytest.fixture(scope="session")
+def sii_path() -> Path:
+    """The Surveillance Industry Index's transfers file (from ../shared: skipped without it)."""
+    return shared_file("datasets/sii/transfers.json")
+
+
+@pytest.fixture(scope="session")
+def sii_imported_db(
+    built_db: Path, sii_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The bundled knowledge base with the whole SII file imported, once per test run.
+
+    For tests that only read it, or that copy it first: importing the 688 records takes seconds.
+    """
+    from armsbot.imports.sii import import_sii  # noqa: PLC0415
+
+    path = tmp_path_factory.mktemp("sii") / "armsbot.sqlite3"
+    shutil.copy(built_db, path)
+
+    async def run() -> None:
+        async with await KnowledgeBase.open(path) as kb:
+            await import_sii(kb, sii_path)
+
+    asyncio.run(run())
+    return path
 
 
 @pytest.fixture

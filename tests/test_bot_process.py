@@ -14,6 +14,8 @@ import pytest
 from tests.bot_harness import embeds_text
 from tests.discord_double import HOME_GUILD_ID, DiscordDouble, default_guild
 
+pytestmark = pytest.mark.slow  # multi-process: `armsbot run` as its own process
+
 
 @pytest.fixture
 async def double() -> AsyncIterator[DiscordDouble]:

@@ -143,6 +143,7 @@ async def stored_notices(database: Path) -> list[tuple[str, str]]:
         return [(n.state, n.nonce) for n in await WatchStore(kb).notices()]
 
 
+@pytest.mark.slow  # multi-process: the CLI approves beside the bot
 async def test_a_cli_approval_and_a_second_within_the_window_make_one_notice(
     double: DiscordDouble, db_copy: Path
 ) -> None:

@@ -1,4 +1,4 @@
-"""The CLI end to end, as a separate process, the way a person or a script runs it."""
+"""The CLI end to end: in process (``cli.main``), and as the real entry point where that matters."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, run_cli_process
 
 
 def run(
@@ -22,8 +22,9 @@ def run(
 
 
 def test_first_use_builds_the_database_and_answers_a_typo(tmp_path: Path) -> None:
+    """The real entry point (``python -m armsbot``), as its own process, from another folder."""
     database = tmp_path / "new" / "armsbot.sqlite3"
-    result = run("ask", "country", "azerbajan", database=database, cwd=tmp_path)
+    result = run_cli_process("ask", "country", "azerbajan", database=database, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("Azerbaijan (AZ) — country")
@@ -139,6 +140,7 @@ def test_db_build_export_check(tmp_path: Path, data_dir: Path) -> None:
     ) == sorted(p.relative_to(data_dir) for p in data_dir.glob("*/*.yaml"))
 
 
+@pytest.mark.slow  # multi-process: builds the wheel and runs it elsewhere
 def test_the_wheel_ships_the_data(tmp_path: Path) -> None:
     """A non-editable install carries data/ inside the package, so it answers from any folder."""
     built = subprocess.run(

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pycountry
+import pytest
 
 from armsbot.changes import AddAlias, Submission
 from armsbot.search.index import SearchIndex
@@ -121,6 +122,7 @@ def test_a_superseded_correction_is_listed_and_says_by_which(db_copy: Path) -> N
     assert f": correction #{first} already made this change" in shown.stdout
 
 
+@pytest.mark.slow  # multi-process: a child killed mid-approval
 def test_sigkill_while_approving_leaves_a_consistent_database(db_copy: Path) -> None:
     # One correction per country, so no approval makes another stale.
     codes = sorted(c.alpha_2 for c in pycountry.countries)[:60]

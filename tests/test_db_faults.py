@@ -1,9 +1,10 @@
 """A database that cannot be used, and input that cannot be used: one line and an exit status.
 
-F5 and F11 of issue 10. Every command runs as its own process with a timeout, so a hang fails
-the test instead of hanging the suite. The faults are real, also when the tests run as root
-(where ``chmod`` stops nothing): damaged bytes, SQLite's read-only open mode, and a full disk
-made with ``RLIMIT_FSIZE``.
+F5 and F11 of issue 10. Commands run in process (``cli.main``, output captured), but for those
+that need a process of their own, which runs with a timeout so a hang fails the test: ``armsbot
+run``, arguments that are not UTF-8, and a full disk. The faults are real, also when the tests run
+as root (where ``chmod`` stops nothing): damaged bytes, SQLite's read-only open mode, and a full
+disk made with ``RLIMIT_FSIZE``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run_main
 from tests.test_corrections_cli import _submit
 
 HANG = 90  # seconds: far beyond any command here; reaching it means the process hung
@@ -39,12 +40,15 @@ def armsbot(
     env: dict[str, str] | None = None,
     preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as a separate process."""
+    """Run the CLI with no ``ARMSBOT_*`` setting but ``env``: in process where it can be."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ARMSBOT_")}
     environment["NO_COLOR"] = "1"
     if database is not None:
         environment["ARMSBOT_DATABASE"] = str(database)
     environment |= env or {}
+    own_process = preexec_fn is not None or args[:1] == ("run",)
+    if not own_process and all(isinstance(a, str) for a in args):
+        return run_main([str(a) for a in args], environment, REPO)
     return subprocess.run(
         [sys.executable, "-m", "armsbot", *args],
         capture_output=True,
@@ -299,6 +303,7 @@ def test_f5_run_with_an_unusable_database_exits_3_promptly(
 # -- full disk ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # multi-process: a child with a file-size limit
 def test_f11_full_disk_build_reports_the_disk_error_and_changes_nothing(db_copy: Path) -> None:
     kept = knowledge(db_copy)
     # The database file is larger than the limit; the rebuild's log cannot grow past 1 MB.
@@ -313,6 +318,7 @@ def test_f11_full_disk_build_reports_the_disk_error_and_changes_nothing(db_copy:
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+@pytest.mark.slow  # multi-process: a child with a file-size limit
 def test_f11_full_disk_approval_reports_the_disk_error_and_stays_pending(db_copy: Path) -> None:
     (number,) = asyncio.run(_submit(db_copy, 1))
     kept = statuses(db_copy), knowledge(db_copy)

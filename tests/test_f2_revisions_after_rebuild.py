@@ -301,6 +301,7 @@ async def double() -> AsyncIterator[DiscordDouble]:
         yield running
 
 
+@pytest.mark.slow  # multi-process: the CLI rebuilds beside the bot
 async def test_f2_bot_approve_after_export_and_build_data(
     double: DiscordDouble, db_copy: Path, tmp_path: Path
 ) -> None:

@@ -10,9 +10,7 @@ the test.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -23,12 +21,10 @@ import pytest
 from armsbot.bot.card_pages import card_pages
 from armsbot.bot.client import ArmsBot
 from armsbot.bot.components import pager
-from armsbot.imports.sii import import_sii
 from armsbot.search.index import SearchIndex
 from armsbot.services.lookup import LookupService
 from armsbot.storage import KnowledgeBase
 from tests.bot_harness import button_ids, running_bot, settings_for
-from tests.conftest import shared_file
 from tests.discord_double import (
     HOME_CHANNEL_ID,
     MEMBER_ID,
@@ -41,26 +37,13 @@ from tests.discord_double import (
 )
 from tests.discord_double.validation import validate_message
 
+pytestmark = pytest.mark.slow  # render-everything: every card and form through the double
+
 EPHEMERAL = 1 << 6
 CLAIM = "nso-group-pegasus-project-ten-governments"
 
 
 # -- every card -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sii_db(built_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled knowledge base with the SII transfers file imported."""
-    path = tmp_path_factory.mktemp("sii-render") / "armsbot.sqlite3"
-    shutil.copy(built_db, path)
-    source = shared_file("datasets/sii/transfers.json")
-
-    async def run() -> None:
-        async with await KnowledgeBase.open(path) as kb:
-            await import_sii(kb, source)
-
-    asyncio.run(run())
-    return path
 
 
 async def render_every_card(path: Path) -> tuple[int, int]:
@@ -99,8 +82,8 @@ async def test_every_card_of_the_bundled_knowledge_base(built_db: Path) -> None:
     assert pages >= cards
 
 
-async def test_every_card_of_the_sii_imported_knowledge_base(sii_db: Path) -> None:
-    cards, pages = await render_every_card(sii_db)
+async def test_every_card_of_the_sii_imported_knowledge_base(sii_imported_db: Path) -> None:
+    cards, pages = await render_every_card(sii_imported_db)
     assert cards > 300
     assert pages >= cards
 

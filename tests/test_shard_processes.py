@@ -36,6 +36,9 @@ from tests.discord_double import (
 )
 from tests.test_following import submit_alias
 
+# Slow: three `armsbot run` processes of their own (the second stage).
+pytestmark = pytest.mark.slow
+
 COUNT = 3
 NEW_NAME = "Azeristan Republic"
 

@@ -49,6 +49,7 @@ def run_tiny_suite(tmp_path: Path, *, ci: str | None) -> tuple[int, dict[str, ET
     return done.returncode, cases
 
 
+@pytest.mark.slow  # multi-process: runs pytest in a child
 def test_a_missing_shared_file_is_skipped_with_its_reason_and_fails_under_ci(
     tmp_path: Path,
 ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
@@ -24,7 +23,7 @@ from armsbot.services.corrections import CorrectionService, Outcome
 from armsbot.services.lookup import LookupService
 from armsbot.services.quality import strict_problems
 from armsbot.storage import KnowledgeBase
-from tests.conftest import run_cli, shared_file
+from tests.conftest import run_cli
 
 RECORDS = 688
 # Records that repeat another word for word (62 groups): cited by the first one's claim.
@@ -186,35 +185,16 @@ SPELLINGS = {
 
 
 @pytest.fixture(scope="module")
-def sii_path() -> Path:
-    return shared_file("datasets/sii/transfers.json")
-
-
-@pytest.fixture(scope="module")
 def sii_records(sii_path: Path) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = json.loads(sii_path.read_text(encoding="utf-8"))
     return records
 
 
-@pytest.fixture(scope="module")
-def imported_db(built_db: Path, sii_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the bundled knowledge base with the file imported once, for read-only tests."""
-    path = tmp_path_factory.mktemp("sii") / "armsbot.sqlite3"
-    shutil.copy(built_db, path)
-
-    async def run() -> None:
-        async with await KnowledgeBase.open(path) as kb:
-            await import_sii(kb, sii_path)
-
-    asyncio.run(run())
-    return path
-
-
 @pytest.fixture
-async def imported(imported_db: Path, tmp_path: Path) -> Any:
+async def imported(sii_imported_db: Path, tmp_path: Path) -> Any:
     """An open private copy of the imported knowledge base."""
     target = tmp_path / "imported.sqlite3"
-    shutil.copy(imported_db, target)
+    shutil.copy(sii_imported_db, target)
     async with await KnowledgeBase.open(target) as kb:
         yield kb
 
@@ -253,6 +233,14 @@ def counts_add_up(report: ImportReport) -> bool:
 def claims_made(report: ImportReport) -> int:
     """How many claims the whole file makes: a record each, but for repeats and hand-written."""
     return RECORDS - MERGED - len(report.not_imported)
+
+
+async def sii_claims(kb: KnowledgeBase) -> int:
+    """How many claims the SII import made in ``kb``."""
+    ((count,),) = await kb.db.execute_fetchall(
+        "SELECT count(*) FROM claims WHERE provenance_dataset = 'sii'"
+    )
+    return int(count)
 
 
 # -- the whole file ----------------------------------------------------------------------------
@@ -348,19 +336,20 @@ async def test_reimporting_the_same_file_changes_nothing(
 
 
 async def test_remove_restores_the_database_as_it_was_before_the_import(
-    kb: KnowledgeBase, sii_path: Path
+    kb: KnowledgeBase, imported: KnowledgeBase
 ) -> None:
+    """``kb`` is the bundled knowledge base that ``imported`` was before the import."""
     before = await kb.snapshot()
     counts = await kb.count()
-    report = await import_sii(kb, sii_path)
-    assert await kb.snapshot() != before
-    removed = await remove_sii(kb)
-    assert removed.claims_removed == claims_made(report)
+    assert await imported.snapshot() != before
+    made = await sii_claims(imported)
+    removed = await remove_sii(imported)
+    assert removed.claims_removed == made > 0
     assert len(removed.firms_removed) == CREATED
     assert removed.firms_kept == []
-    assert await kb.snapshot() == before
-    assert await kb.count() == counts  # no stray sources either
-    assert await kb.integrity_problems() == []
+    assert await imported.snapshot() == before
+    assert await imported.count() == counts  # no stray sources either
+    assert await imported.integrity_problems() == []
 
 
 # -- mapping -----------------------------------------------------------------------------------
@@ -516,11 +505,11 @@ async def test_cards_group_imported_transfers_by_supplier_and_goods(
 
 
 async def test_export_writes_no_imported_claim_or_firm(
-    kb: KnowledgeBase, sii_path: Path, tmp_path: Path
+    kb: KnowledgeBase, imported: KnowledgeBase, tmp_path: Path
 ) -> None:
+    """``kb`` is the bundled knowledge base that ``imported`` was before the import."""
     await data.export(kb, tmp_path / "before")
-    await import_sii(kb, sii_path)
-    await data.export(kb, tmp_path / "after")
+    await data.export(imported, tmp_path / "after")
     before = {
         p.relative_to(tmp_path / "before"): p.read_text()
         for p in (tmp_path / "before").rglob("*.yaml")
@@ -536,9 +525,10 @@ async def test_export_writes_no_imported_claim_or_firm(
 
 
 async def test_a_newer_file_updates_changed_records_and_removes_missing_ones(
-    kb: KnowledgeBase, sii_path: Path, sii_records: list[dict[str, Any]], tmp_path: Path
+    imported: KnowledgeBase, sii_records: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    first = await import_sii(kb, sii_path)
+    kb = imported  # the whole file imported: now a newer one comes
+    made = await sii_claims(kb)
     newer = [dict(r) for r in sii_records if r["unique_id"] != "Semptian_Algeria_2010"]
     changed = next(r for r in newer if r["unique_id"] == "NICE_Systems_Uganda_2015")
     changed["goods"] = ["Lawful interception"]
@@ -547,10 +537,10 @@ async def test_a_newer_file_updates_changed_records_and_removes_missing_ones(
     report = await import_sii(kb, path)
     assert counts_add_up(report)
     assert (report.claims_added, report.claims_updated) == (1, 1)
-    assert report.claims_unchanged == claims_made(first) - 2
+    assert report.claims_unchanged == made - 2
     assert report.claims_removed == ["Semptian_Algeria_2010"]
     assert report.firms_removed == ["semptian"]  # only that record named it
-    assert report.claims_restamped == claims_made(first) - 2
+    assert report.claims_restamped == made - 2
     assert await kb.entity("semptian") is None
     (nice,) = await kb.claims_by_id(["sii-nice-systems-uganda-2015"])
     assert nice.goods == ["Lawful interception"]
@@ -563,10 +553,11 @@ async def test_a_newer_file_updates_changed_records_and_removes_missing_ones(
 
 
 async def test_remove_keeps_hand_written_claims_and_firms_a_correction_adopted(
-    kb: KnowledgeBase, sii_path: Path
+    kb: KnowledgeBase, imported: KnowledgeBase
 ) -> None:
+    """``kb`` is the bundled knowledge base that ``imported`` was before the import."""
     hand_written = {c.id for c in await kb.claims_about("hacking-team")}
-    await import_sii(kb, sii_path)
+    kb = imported
     service = CorrectionService(kb, SearchIndex.build(await kb.index_rows()))
     correction = await service.submit(
         Submission(

@@ -30,22 +30,33 @@ class Settings(BaseSettings):
         env_prefix="ARMSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    database: Path = Field(default_factory=default_database, description="SQLite file")
+    database: Path = Field(
+        default_factory=default_database,
+        description="the knowledge base's SQLite file; built from the data folder on first use",
+        json_schema_extra={"shown_default": "`~/.local/share/armsbot/armsbot.sqlite3` on Linux"},
+    )
     database_url: str | None = Field(
         default=None,
-        description="postgresql://user@host/db: use PostgreSQL instead of the SQLite file",
+        description="postgresql://user@host/db: use PostgreSQL instead of the SQLite file (a"
+        " postgresql:// URL in ARMSBOT_DATABASE does the same)",
     )
     read_only: bool = Field(
         default=False, description="open the database read-only: answers work, changes are refused"
     )
-    data_dir: Path = Field(default_factory=bundled_data_dir, description="YAML data folder")
-    token: SecretStr | None = Field(default=None, description="Discord bot token")
+    data_dir: Path = Field(
+        default_factory=bundled_data_dir,
+        description="the folder of YAML data files the knowledge base is built from",
+        json_schema_extra={"shown_default": "the `data/` that ships with armsbot"},
+    )
+    token: SecretStr | None = Field(
+        default=None, description="the Discord bot token; only `armsbot run` needs it"
+    )
     api_base_url: str = Field(
         default="https://discord.com/api/v10",
         description="Discord REST base URL; point it at a REST proxy in large deployments",
     )
     gateway_url: str | None = Field(
-        default=None, description="Discord gateway URL; None lets discord.py use Discord's"
+        default=None, description="Discord gateway URL; unset, discord.py asks Discord for it"
     )
     dev_guild_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list,
@@ -59,8 +70,14 @@ class Settings(BaseSettings):
         default_factory=list,
         description="users with every privilege, besides the application's owners on Discord",
     )
-    submissions_per_hour: int = Field(default=SUBMISSIONS_PER_HOUR, ge=1)
-    pending_per_user: int = Field(default=PENDING_PER_USER, ge=1)
+    submissions_per_hour: int = Field(
+        default=SUBMISSIONS_PER_HOUR, ge=1, description="corrections a member may submit in an hour"
+    )
+    pending_per_user: int = Field(
+        default=PENDING_PER_USER,
+        ge=1,
+        description="corrections of one member that may wait for review at once",
+    )
     index_refresh_seconds: float = Field(
         default=5.0,
         gt=0,
@@ -81,8 +98,14 @@ class Settings(BaseSettings):
     watch_limit: int = Field(
         default=WATCH_LIMIT, ge=1, description="watches a server may have at most"
     )
-    sync_commands: bool = Field(default=True, description="register the commands at start-up")
-    project_url: str | None = Field(default=None, description="shown by /about")
+    sync_commands: bool = Field(
+        default=True,
+        description="register the slash commands with Discord at start-up (false: keep the"
+        " ones registered)",
+    )
+    project_url: str | None = Field(
+        default=None, description="the project's web page, linked from the title of /about"
+    )
     dataset_base_url: str = Field(
         default="https://raw.githubusercontent.com",
         description="where `db import` downloads pinned datasets (or a mirror with the same paths)",
@@ -90,7 +113,9 @@ class Settings(BaseSettings):
     download_timeout_seconds: float = Field(
         default=60.0, gt=0, description="how long a dataset download may take, connecting included"
     )
-    log_level: str = Field(default="INFO")
+    log_level: str = Field(
+        default="INFO", description="what `armsbot run` logs: DEBUG, INFO, WARNING or ERROR"
+    )
     shard_count: int | None = Field(
         default=None,
         ge=1,
