@@ -271,3 +271,22 @@ def test_placeholders_are_numbered_outside_quotes_and_casts() -> None:
         ("a", "b"),
     )
     assert shown_url("postgresql://u:secret@h:5/db") == "postgresql://u@h:5/db"
+
+
+async def test_following_changes_ends_when_cancelled_as_a_notification_arrives(
+    kb: KnowledgeBase,
+) -> None:
+    # On Python 3.11, asyncio.wait_for returns when its awaitable is done even though the task
+    # was cancelled in the same step: the bot's listener then never ended and a restart hung.
+    async def follow() -> None:
+        async for _ in kb.changes(poll_seconds=3600):
+            pass
+
+    for _ in range(20):
+        task = asyncio.create_task(follow())
+        await asyncio.sleep(0.05)  # waiting for a notification now
+        kb._notified.set()  # a commit announced...
+        task.cancel()  # ...as the bot closes
+        done, _ = await asyncio.wait({task}, timeout=5)
+        assert task in done, "the follower ignored its cancellation"
+        assert task.cancelled()

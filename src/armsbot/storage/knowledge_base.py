@@ -265,12 +265,15 @@ class KnowledgeBase:
                     backoff = 0.5
                     # A commit between the loss and the new LISTEN sent no notification here.
                     self._notified.set()
+            lost = self.dialect == "postgresql" and (
+                self._listener is None or self._listener.is_closed
+            )
+            timeout = min(poll_seconds, backoff) if lost else poll_seconds
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the event is set, and the caller's task would never end.
             with suppress(TimeoutError):
-                lost = self.dialect == "postgresql" and (
-                    self._listener is None or self._listener.is_closed
-                )
-                timeout = min(poll_seconds, backoff) if lost else poll_seconds
-                await asyncio.wait_for(self._notified.wait(), timeout=timeout)
+                async with asyncio.timeout(timeout):
+                    await self._notified.wait()
             self._notified.clear()
             try:
                 now = await self.version()
