@@ -89,13 +89,11 @@ class LikeSearch(ClaimSearch):
             row = await c.fetchone()
         return int(row[0]) if row else 0
 
-    async def ids(self, query: ClaimFilter, offset: int, limit: int) -> list[str]:
+    def _select(self, query: ClaimFilter, *, counted: bool) -> tuple[str, list[Any]]:
         where, params = self._like(query)
-        async with self.kb.db.execute(
-            f"SELECT c.id FROM claims c WHERE {where} ORDER BY {ORDER} LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        ) as cursor:
-            return [str(r[0]) for r in await cursor.fetchall()]
+        columns = "c.id, count(*) OVER ()" if counted else "c.id"
+        sql = f"SELECT {columns} FROM claims c WHERE {where} ORDER BY {ORDER} LIMIT ? OFFSET ?"
+        return sql, params
 
 
 _RANK = {c.value: i for i, c in enumerate(CATEGORY_ORDER)}
@@ -142,6 +140,10 @@ class PythonSearch(ClaimSearch):
 
     async def ids(self, query: ClaimFilter, offset: int, limit: int) -> list[str]:
         return (await self._matching(query))[offset : offset + limit]
+
+    async def first(self, query: ClaimFilter, limit: int) -> tuple[int, list[str]]:
+        matching = await self._matching(query)
+        return len(matching), matching[:limit]
 
 
 APPROACHES: dict[str, Callable[[KnowledgeBase], ClaimSearch]] = {

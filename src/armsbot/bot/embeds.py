@@ -10,7 +10,7 @@ import discord
 
 from armsbot.bot.markdown import clip, escape, fitted_link, truncate
 from armsbot.bot.permissions import member_label
-from armsbot.cards.feed import CardFeed
+from armsbot.cards.feed import WHOLE_LINES, CardFeed
 from armsbot.cards.model import Card, CardLine, CardSource
 from armsbot.storage.corrections import RevisionRow
 
@@ -368,10 +368,8 @@ class PageLayout:
         )
 
 
-# A card with at most this many lines is laid out whole, so its pages say "page 2/9"; a longer
-# one only as far as the page asked for ("page 2 · 1,999 claims"), which is what keeps the first
-# page of an entity with thousands of claims fast.
-WHOLE_LAYOUT_LINES = 80
+# A card with at most this many lines is laid out whole (see WHOLE_LINES).
+WHOLE_LAYOUT_LINES = WHOLE_LINES
 _LAYOUT = "discord-layout"
 
 

@@ -12,7 +12,7 @@ with ``to_tsvector``/``@@`` in place of ``MATCH``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from armsbot.models import Category, Claim, Status
@@ -73,35 +73,73 @@ def match_expression(words: Sequence[str], product: Sequence[str]) -> str | None
     return " AND ".join(terms) or None
 
 
-def _where(query: ClaimFilter) -> tuple[str, list[Any]]:
+def _filters(
+    query: ClaimFilter, claim_id: str, status: str, category: str, when: str
+) -> tuple[list[str], list[Any]]:
+    """The clauses of everything but the words, on the columns named (of claims or claim_order)."""
     clauses: list[str] = []
     params: list[Any] = []
     if query.groups:
-        selects = []
-        for group in query.groups:
-            selects.append(
-                "SELECT claim_id FROM claim_parties WHERE entity_id IN"
-                f" ({','.join('?' * len(group))})"
-            )
-            params.extend(group)
-        clauses.append(f"c.id IN ({' INTERSECT '.join(selects)})")
+        clauses.append(f"{claim_id} IN ({_linking(query.groups, params)})")
+    if query.statuses:
+        clauses.append(f"{status} IN ({','.join('?' * len(query.statuses))})")
+        params.extend(s.value for s in query.statuses)
+    if query.category is not None:
+        clauses.append(f"{category} = ?")
+        params.append(query.category.value)
+    if query.since is not None:
+        clauses.append(f"substr({when}, 1, 4) >= ?")
+        params.append(f"{query.since:04d}")
+    if query.until is not None:
+        clauses.append(f"substr({when}, 1, 4) <= ?")
+        params.append(f"{query.until:04d}")
+    return clauses, params
+
+
+def _linking(groups: Sequence[Sequence[str]], params: list[Any]) -> str:
+    """The ids of the claims with a party in each group (distinct), its parameters in ``params``."""
+    selects = []
+    for group in groups:
+        selects.append(
+            "SELECT DISTINCT claim_id FROM claim_parties WHERE entity_id IN"
+            f" ({','.join('?' * len(group))})"
+        )
+        params.extend(group)
+    return " INTERSECT ".join(selects)
+
+
+def _where(query: ClaimFilter) -> tuple[str, list[Any]]:
+    """The WHERE clause over ``claims c`` that selects what ``query`` asks for."""
+    clauses, params = _filters(query, "c.id", "c.status", "c.category", _WHEN)
     expression = match_expression(query.words, query.product)
     if expression is not None:
         clauses.append("c.rowid IN (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?)")
         params.append(expression)
-    if query.statuses:
-        clauses.append(f"c.status IN ({','.join('?' * len(query.statuses))})")
-        params.extend(s.value for s in query.statuses)
-    if query.category is not None:
-        clauses.append("c.category = ?")
-        params.append(query.category.value)
-    if query.since is not None:
-        clauses.append(f"substr({_WHEN}, 1, 4) >= ?")
-        params.append(f"{query.since:04d}")
-    if query.until is not None:
-        clauses.append(f"substr({_WHEN}, 1, 4) <= ?")
-        params.append(f"{query.until:04d}")
     return " AND ".join(clauses) or "1 = 1", params
+
+
+# The order of ORDER, read from claim_order (migration 9).
+_NARROW_ORDER = "o.rank, o.w IS NULL, o.w DESC, o.id"
+
+
+def _matches(query: ClaimFilter, expression: str) -> tuple[str, list[Any]]:
+    """FROM and WHERE of a query with words: the full-text index's matches, each joined to its
+    short row in ``claim_order`` (migration 9), which the filters and the order read instead of
+    the claims' wide rows. Linked parties narrow the matches by rowid: the claims of the parties
+    (hundreds) are looked up once, not each of the thousands of matches; the ``+`` keeps SQLite
+    from probing the full-text index once per such claim instead."""
+    params: list[Any] = [expression]
+    clauses = ["claims_fts MATCH ?"]
+    if query.groups:
+        clauses.append(
+            "+f.rowid IN (SELECT c.rowid FROM claims c WHERE c.id IN"
+            f" ({_linking(query.groups, params)}))"
+        )
+    more, more_params = _filters(replace(query, groups=()), "o.id", "o.status", "o.category", "o.w")
+    clauses += more
+    params += more_params
+    where = " AND ".join(clauses)
+    return f"claims_fts f JOIN claim_order o ON o.rid = f.rowid WHERE {where}", params
 
 
 class ClaimSearch:
@@ -113,23 +151,25 @@ class ClaimSearch:
 
     async def count(self, query: ClaimFilter) -> int:
         """How many claims ``query`` selects."""
-        only_words = not (
-            query.groups or query.statuses or query.category or query.since or query.until
-        )
+        filtered = query.statuses or query.category or query.since or query.until
         expression = match_expression(query.words, query.product)
-        if only_words and expression is not None:
+        if expression is not None and not (query.groups or filtered):
             # Counted in the full-text index alone, without reading a claim.
             sql, params = "SELECT count(*) FROM claims_fts WHERE claims_fts MATCH ?", [expression]
-            async with self.kb.db.execute(sql, params) as cursor:
-                row = await cursor.fetchone()
-            return int(row[0]) if row else 0
-        if query == ClaimFilter():
+        elif expression is not None:
+            source, params = _matches(query, expression)
+            sql = f"SELECT count(*) FROM {source}"
+        elif query == ClaimFilter():
             return await self.total()
-        where, params = _where(query)
-        async with self.kb.db.execute(
-            f"SELECT count(*) FROM claims c WHERE {where}", params
-        ) as cur:
-            row = await cur.fetchone()
+        elif not filtered:
+            # Only parties: counted in the index of claim_parties, without reading a claim.
+            params = []
+            sql = f"SELECT count(*) FROM ({_linking(query.groups, params)})"
+        else:
+            where, params = _where(query)
+            sql = f"SELECT count(*) FROM claims c WHERE {where}"
+        async with self.kb.db.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
     async def total(self) -> int:
@@ -141,18 +181,45 @@ class ClaimSearch:
             self._total = (version, int(row[0]) if row else 0)
         return self._total[1]
 
+    def _select(self, query: ClaimFilter, *, counted: bool) -> tuple[str, list[Any]]:
+        """The ids of the claims ``query`` selects, in order, up to ``LIMIT ? OFFSET ?``; with
+        ``counted``, each with how many there are in all."""
+        expression = match_expression(query.words, query.product)
+        if expression is not None:
+            source, params = _matches(query, expression)
+            claim_id, order = "o.id", _NARROW_ORDER
+        else:
+            where, params = _where(query)
+            source, claim_id, order = f"claims c WHERE {where}", "c.id", ORDER
+        columns = f"{claim_id}, count(*) OVER ()" if counted else claim_id
+        return f"SELECT {columns} FROM {source} ORDER BY {order} LIMIT ? OFFSET ?", params
+
     async def ids(self, query: ClaimFilter, offset: int, limit: int) -> list[str]:
         """The ids of the claims ``query`` selects, in order, from ``offset``, at most ``limit``."""
-        where, params = _where(query)
-        async with self.kb.db.execute(
-            f"SELECT c.id FROM claims c WHERE {where} ORDER BY {ORDER} LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        ) as cursor:
+        sql, params = self._select(query, counted=False)
+        async with self.kb.db.execute(sql, [*params, limit, offset]) as cursor:
             return [str(r[0]) for r in await cursor.fetchall()]
+
+    async def first(self, query: ClaimFilter, limit: int) -> tuple[int, list[str]]:
+        """How many claims ``query`` selects, and the ids of the first ``limit`` of them.
+
+        One statement when an index alone cannot count them: a count and then a page of the
+        claims that a party and a word select would each intersect the two sets.
+        """
+        filtered = query.groups or query.statuses or query.category or query.since or query.until
+        if not filtered:  # counted from an index alone (see count)
+            return await self.count(query), await self.ids(query, 0, limit)
+        sql, params = self._select(query, counted=True)
+        async with self.kb.db.execute(sql, [*params, limit, 0]) as cursor:
+            rows = list(await cursor.fetchall())
+        return (int(rows[0][1]) if rows else 0), [str(r[0]) for r in rows]
 
     async def claims(self, query: ClaimFilter, offset: int, limit: int) -> list[Claim]:
         """The claims ``query`` selects, in order, from ``offset``, at most ``limit``."""
-        ids = await self.ids(query, offset, limit)
+        return await self.in_order(await self.ids(query, offset, limit))
+
+    async def in_order(self, ids: Sequence[str]) -> list[Claim]:
+        """The claims with these ids, in this order (those that still exist)."""
         found = {c.id: c for c in await self.kb.claims_by_id(ids)}
         return [found[i] for i in ids if i in found]
 

@@ -249,6 +249,7 @@ class KnowledgeBase:
             "sources",
             "aliases",
             "entities",
+            "claim_order",  # emptied by the triggers already, unless a row was left behind
         ):
             await db.execute(f"DELETE FROM {table}")
         await db.executemany(
@@ -682,6 +683,18 @@ class KnowledgeBase:
             ),
         ]
         checks += [
+            (
+                # claim_order, kept by the triggers of migration 9 (what orders full-text
+                # matches): one row per claim, with its id, category, date and status.
+                "SELECT count(*) FROM claims c LEFT JOIN claim_order o ON o.rid = c.rowid"
+                " WHERE o.rid IS NULL OR o.id != c.id OR o.category != c.category"
+                " OR o.status != c.status OR o.w IS NOT coalesce(c.date, c.reported)"
+                " HAVING count(*) > 0"
+                " UNION ALL SELECT count(*) FROM claim_order o"
+                " WHERE o.rid NOT IN (SELECT rowid FROM claims) HAVING count(*) > 0",
+                "{} claims are out of step with claim_order (what orders full-text matches):"
+                " run `armsbot db build --force`",
+            ),
             (
                 # An entry set back below its history (as rebuilds did before they kept the
                 # numbers): corrections made against its older states would pass as current.
