@@ -249,7 +249,9 @@ class KnowledgeBase:
             "sources",
             "aliases",
             "entities",
-            "claim_order",  # emptied by the triggers already, unless a row was left behind
+            # Emptied by the triggers already, unless a row was left behind.
+            "claim_order",
+            "card_places",
         ):
             await db.execute(f"DELETE FROM {table}")
         await db.executemany(
@@ -498,25 +500,18 @@ class KnowledgeBase:
         has two), category, when (the event's date, else the report's, else ""), goods as JSON,
         and "role id role id ..." of
         its suppliers, brokers, recipients and instruments in order (``claims.party_roles``,
-        kept by triggers). One query, read from the covering indexes of migration 6: a card of
-        thousands of claims is shown a page at a time, and only the claims on that page are
-        read whole.
+        kept by triggers). One range of ``card_places`` (migration 9), stored in this order: a
+        card of thousands of claims is shown a page at a time, and only the claims on that page
+        are read whole.
         """
         async with self._db.execute(
-            "SELECT p.claim_id, p.role, c.category, coalesce(c.date, c.reported, ''), c.goods,"
-            " c.party_roles, p.position"
-            " FROM claim_parties p JOIN claims c ON c.id = p.claim_id WHERE p.entity_id = ?",
+            "SELECT claim_id, role, category, w, goods, party_roles, position FROM card_places"
+            " WHERE entity_id = ? ORDER BY undated, w, claim_id, position",
             (entity_id,),
         ) as cursor:
-            rows = await cursor.fetchall()
-        # One row per claim, the entity's first role in it; oldest first (undated last), as
-        # cards list claims (sorted here: SQLite's sorter took longer, on rows this wide).
-        first: dict[str, Any] = {}
-        for row in rows:
-            kept = first.get(row[0])
-            if kept is None or row[6] < kept[6]:
-                first[row[0]] = row
-        return sorted(first.values(), key=lambda r: (r[3] == "", r[3], r[0]))
+            rows: list[Any] = list(await cursor.fetchall())
+        # One row per claim, the entity's first role in it (its rows are next to each other).
+        return [row for at, row in enumerate(rows) if not at or rows[at - 1][0] != row[0]]
 
     async def claims_by_id(self, claim_ids: Sequence[str]) -> list[Claim]:
         """The claims with these ids (those that exist)."""
@@ -694,6 +689,21 @@ class KnowledgeBase:
                 " WHERE o.rid NOT IN (SELECT rowid FROM claims) HAVING count(*) > 0",
                 "{} claims are out of step with claim_order (what orders full-text matches):"
                 " run `armsbot db build --force`",
+            ),
+            (
+                # card_places, kept by the triggers of migration 9 (what places a claim on a
+                # card read a page at a time): a row per party, copying its claim's columns.
+                "SELECT count(*) FROM claim_parties p JOIN claims c ON c.id = p.claim_id"
+                " WHERE NOT EXISTS (SELECT 1 FROM card_places k WHERE k.claim_id = p.claim_id"
+                " AND k.position = p.position AND k.entity_id = p.entity_id AND k.role = p.role"
+                " AND k.category = c.category AND k.w = coalesce(c.date, c.reported, '')"
+                " AND k.undated = (k.w = '') AND k.goods = c.goods"
+                " AND k.party_roles IS c.party_roles) HAVING count(*) > 0"
+                " UNION ALL SELECT count(*) FROM card_places k WHERE NOT EXISTS (SELECT 1"
+                " FROM claim_parties p WHERE p.claim_id = k.claim_id AND p.position = k.position)"
+                " HAVING count(*) > 0",
+                "{} parties of claims are out of step with card_places (what orders a card's"
+                " claims): run `armsbot db build --force`",
             ),
             (
                 # An entry set back below its history (as rebuilds did before they kept the

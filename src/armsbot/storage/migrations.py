@@ -515,6 +515,57 @@ MIGRATIONS: list[tuple[int, str]] = [
                     WHEN 'background' THEN 6 ELSE 7 END,
                 coalesce(date, reported), category, status
             FROM claims;
+        -- The first page of a card (KnowledgeBase.claim_places): what places each claim about an
+        -- entity on its card, a row per party, stored by entity in the card's order (oldest
+        -- first, undated last): one range read, instead of a look-up in the claims index for
+        -- each of an entity's thousands of claims and a sort. Kept by triggers on claim_parties
+        -- and on the claims columns it copies; the copy of party_roles follows that column's own
+        -- triggers, whichever fires first.
+        CREATE TABLE card_places (
+            entity_id   TEXT NOT NULL,
+            undated     INTEGER NOT NULL,  -- w = ''
+            w           TEXT NOT NULL,     -- coalesce(date, reported, '')
+            claim_id    TEXT NOT NULL,
+            position    INTEGER NOT NULL,  -- the party's, in the claim
+            role        TEXT NOT NULL,
+            category    TEXT NOT NULL,
+            goods       TEXT NOT NULL,
+            party_roles TEXT,
+            PRIMARY KEY (entity_id, undated, w, claim_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX card_places_claim ON card_places (claim_id, position);
+        CREATE TRIGGER card_places_insert AFTER INSERT ON claim_parties BEGIN
+            INSERT INTO card_places
+                SELECT new.entity_id, coalesce(c.date, c.reported, '') = '',
+                    coalesce(c.date, c.reported, ''), new.claim_id, new.position, new.role,
+                    c.category, c.goods, c.party_roles
+                FROM claims c WHERE c.id = new.claim_id;
+        END;
+        CREATE TRIGGER card_places_delete AFTER DELETE ON claim_parties BEGIN
+            DELETE FROM card_places WHERE claim_id = old.claim_id AND position = old.position;
+        END;
+        CREATE TRIGGER card_places_update AFTER UPDATE ON claim_parties BEGIN
+            DELETE FROM card_places WHERE claim_id = old.claim_id AND position = old.position;
+            INSERT INTO card_places
+                SELECT new.entity_id, coalesce(c.date, c.reported, '') = '',
+                    coalesce(c.date, c.reported, ''), new.claim_id, new.position, new.role,
+                    c.category, c.goods, c.party_roles
+                FROM claims c WHERE c.id = new.claim_id;
+        END;
+        CREATE TRIGGER card_places_claim AFTER UPDATE OF category, date, reported, goods,
+            party_roles ON claims
+        BEGIN
+            UPDATE card_places SET category = new.category,
+                undated = coalesce(new.date, new.reported, '') = '',
+                w = coalesce(new.date, new.reported, ''), goods = new.goods,
+                party_roles = new.party_roles
+            WHERE claim_id = new.id;
+        END;
+        INSERT INTO card_places
+            SELECT p.entity_id, coalesce(c.date, c.reported, '') = '',
+                coalesce(c.date, c.reported, ''), p.claim_id, p.position, p.role, c.category,
+                c.goods, c.party_roles
+            FROM claim_parties p JOIN claims c ON c.id = p.claim_id;
         """,
     ),
 ]
