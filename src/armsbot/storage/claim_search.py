@@ -74,13 +74,13 @@ def match_expression(words: Sequence[str], product: Sequence[str]) -> str | None
 
 
 def _filters(
-    query: ClaimFilter, claim_id: str, status: str, category: str, when: str
+    query: ClaimFilter, rowid: str, status: str, category: str, when: str
 ) -> tuple[list[str], list[Any]]:
     """The clauses of everything but the words, on the columns named (of claims or claim_order)."""
     clauses: list[str] = []
     params: list[Any] = []
     if query.groups:
-        clauses.append(f"{claim_id} IN ({_linking(query.groups, params)})")
+        clauses.append(f"{rowid} IN ({_linking_rows(query.groups, params)})")
     if query.statuses:
         clauses.append(f"{status} IN ({','.join('?' * len(query.statuses))})")
         params.extend(s.value for s in query.statuses)
@@ -108,9 +108,21 @@ def _linking(groups: Sequence[Sequence[str]], params: list[Any]) -> str:
     return " INTERSECT ".join(selects)
 
 
+def _linking_rows(groups: Sequence[Sequence[str]], params: list[Any]) -> str:
+    """The rowids of the claims with a party in each group, read from ``card_places`` (migration
+    9), which keeps each entity's claims together with their rowids: no look-up of each claim."""
+    selects = []
+    for group in groups:
+        selects.append(
+            f"SELECT rid FROM card_places WHERE entity_id IN ({','.join('?' * len(group))})"
+        )
+        params.extend(group)
+    return " INTERSECT ".join(selects)
+
+
 def _where(query: ClaimFilter) -> tuple[str, list[Any]]:
     """The WHERE clause over ``claims c`` that selects what ``query`` asks for."""
-    clauses, params = _filters(query, "c.id", "c.status", "c.category", _WHEN)
+    clauses, params = _filters(query, "c.rowid", "c.status", "c.category", _WHEN)
     expression = match_expression(query.words, query.product)
     if expression is not None:
         clauses.append("c.rowid IN (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?)")
@@ -125,21 +137,28 @@ _NARROW_ORDER = "o.rank, o.w IS NULL, o.w DESC, o.id"
 def _matches(query: ClaimFilter, expression: str) -> tuple[str, list[Any]]:
     """FROM and WHERE of a query with words: the full-text index's matches, each joined to its
     short row in ``claim_order`` (migration 9), which the filters and the order read instead of
-    the claims' wide rows. Linked parties narrow the matches by rowid: the claims of the parties
-    (hundreds) are looked up once, not each of the thousands of matches; the ``+`` keeps SQLite
-    from probing the full-text index once per such claim instead."""
+    the claims' wide rows. Linked parties narrow the matches by rowid; the ``+`` keeps SQLite
+    from probing the full-text index once per claim of the parties instead."""
     params: list[Any] = [expression]
     clauses = ["claims_fts MATCH ?"]
     if query.groups:
-        clauses.append(
-            "+f.rowid IN (SELECT c.rowid FROM claims c WHERE c.id IN"
-            f" ({_linking(query.groups, params)}))"
-        )
-    more, more_params = _filters(replace(query, groups=()), "o.id", "o.status", "o.category", "o.w")
+        clauses.append(f"+f.rowid IN ({_linking_rows(query.groups, params)})")
+    more, more_params = _filters(
+        replace(query, groups=()), "o.rid", "o.status", "o.category", "o.w"
+    )
     clauses += more
     params += more_params
     where = " AND ".join(clauses)
     return f"claims_fts f JOIN claim_order o ON o.rid = f.rowid WHERE {where}", params
+
+
+def _source(query: ClaimFilter) -> tuple[str, list[Any]]:
+    """FROM and WHERE of the rows of ``claim_order`` that ``query`` selects."""
+    expression = match_expression(query.words, query.product)
+    if expression is not None:
+        return _matches(query, expression)
+    clauses, params = _filters(query, "o.rid", "o.status", "o.category", "o.w")
+    return f"claim_order o WHERE {' AND '.join(clauses) or '1 = 1'}", params
 
 
 class ClaimSearch:
@@ -156,18 +175,15 @@ class ClaimSearch:
         if expression is not None and not (query.groups or filtered):
             # Counted in the full-text index alone, without reading a claim.
             sql, params = "SELECT count(*) FROM claims_fts WHERE claims_fts MATCH ?", [expression]
-        elif expression is not None:
-            source, params = _matches(query, expression)
-            sql = f"SELECT count(*) FROM {source}"
         elif query == ClaimFilter():
             return await self.total()
-        elif not filtered:
+        elif expression is None and not filtered:
             # Only parties: counted in the index of claim_parties, without reading a claim.
             params = []
             sql = f"SELECT count(*) FROM ({_linking(query.groups, params)})"
         else:
-            where, params = _where(query)
-            sql = f"SELECT count(*) FROM claims c WHERE {where}"
+            source, params = _source(query)
+            sql = f"SELECT count(*) FROM {source}"
         async with self.kb.db.execute(sql, params) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
@@ -184,15 +200,9 @@ class ClaimSearch:
     def _select(self, query: ClaimFilter, *, counted: bool) -> tuple[str, list[Any]]:
         """The ids of the claims ``query`` selects, in order, up to ``LIMIT ? OFFSET ?``; with
         ``counted``, each with how many there are in all."""
-        expression = match_expression(query.words, query.product)
-        if expression is not None:
-            source, params = _matches(query, expression)
-            claim_id, order = "o.id", _NARROW_ORDER
-        else:
-            where, params = _where(query)
-            source, claim_id, order = f"claims c WHERE {where}", "c.id", ORDER
-        columns = f"{claim_id}, count(*) OVER ()" if counted else claim_id
-        return f"SELECT {columns} FROM {source} ORDER BY {order} LIMIT ? OFFSET ?", params
+        source, params = _source(query)
+        columns = "o.id, count(*) OVER ()" if counted else "o.id"
+        return f"SELECT {columns} FROM {source} ORDER BY {_NARROW_ORDER} LIMIT ? OFFSET ?", params
 
     async def ids(self, query: ClaimFilter, offset: int, limit: int) -> list[str]:
         """The ids of the claims ``query`` selects, in order, from ``offset``, at most ``limit``."""

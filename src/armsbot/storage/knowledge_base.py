@@ -696,6 +696,7 @@ class KnowledgeBase:
                 "SELECT count(*) FROM claim_parties p JOIN claims c ON c.id = p.claim_id"
                 " WHERE NOT EXISTS (SELECT 1 FROM card_places k WHERE k.claim_id = p.claim_id"
                 " AND k.position = p.position AND k.entity_id = p.entity_id AND k.role = p.role"
+                " AND k.rid = c.rowid"
                 " AND k.category = c.category AND k.w = coalesce(c.date, c.reported, '')"
                 " AND k.undated = (k.w = '') AND k.goods = c.goods"
                 " AND k.party_roles IS c.party_roles) HAVING count(*) > 0"

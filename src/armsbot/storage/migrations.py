@@ -527,6 +527,7 @@ MIGRATIONS: list[tuple[int, str]] = [
             w           TEXT NOT NULL,     -- coalesce(date, reported, '')
             claim_id    TEXT NOT NULL,
             position    INTEGER NOT NULL,  -- the party's, in the claim
+            rid         INTEGER NOT NULL,  -- claims.rowid: the claims that link parties, by rowid
             role        TEXT NOT NULL,
             category    TEXT NOT NULL,
             goods       TEXT NOT NULL,
@@ -537,8 +538,8 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE TRIGGER card_places_insert AFTER INSERT ON claim_parties BEGIN
             INSERT INTO card_places
                 SELECT new.entity_id, coalesce(c.date, c.reported, '') = '',
-                    coalesce(c.date, c.reported, ''), new.claim_id, new.position, new.role,
-                    c.category, c.goods, c.party_roles
+                    coalesce(c.date, c.reported, ''), new.claim_id, new.position, c.rowid,
+                    new.role, c.category, c.goods, c.party_roles
                 FROM claims c WHERE c.id = new.claim_id;
         END;
         CREATE TRIGGER card_places_delete AFTER DELETE ON claim_parties BEGIN
@@ -548,8 +549,8 @@ MIGRATIONS: list[tuple[int, str]] = [
             DELETE FROM card_places WHERE claim_id = old.claim_id AND position = old.position;
             INSERT INTO card_places
                 SELECT new.entity_id, coalesce(c.date, c.reported, '') = '',
-                    coalesce(c.date, c.reported, ''), new.claim_id, new.position, new.role,
-                    c.category, c.goods, c.party_roles
+                    coalesce(c.date, c.reported, ''), new.claim_id, new.position, c.rowid,
+                    new.role, c.category, c.goods, c.party_roles
                 FROM claims c WHERE c.id = new.claim_id;
         END;
         CREATE TRIGGER card_places_claim AFTER UPDATE OF category, date, reported, goods,
@@ -563,8 +564,8 @@ MIGRATIONS: list[tuple[int, str]] = [
         END;
         INSERT INTO card_places
             SELECT p.entity_id, coalesce(c.date, c.reported, '') = '',
-                coalesce(c.date, c.reported, ''), p.claim_id, p.position, p.role, c.category,
-                c.goods, c.party_roles
+                coalesce(c.date, c.reported, ''), p.claim_id, p.position, c.rowid, p.role,
+                c.category, c.goods, c.party_roles
             FROM claim_parties p JOIN claims c ON c.id = p.claim_id;
         """,
     ),
