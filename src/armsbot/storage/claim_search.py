@@ -1,12 +1,14 @@
 """The SQL behind questions about connections: claims in which several entities are all parties.
 
 A claim matches when, for each group of entity ids, one of its parties is in the group (a group is
-one named entity, or a country with the firms based there): an ``INTERSECT`` of the claim ids of
-each group, read from the ``claim_parties_entity`` index. Words narrow through the full-text
-index ``claims_fts`` (migration 6), filters are plain columns, and the order (category, then
-newest first by the event's date or else the report's) and the page (``LIMIT``/``OFFSET``) are
-SQL too: nothing reads every claim into Python. The same statements carry over to PostgreSQL,
-with ``to_tsvector``/``@@`` in place of ``MATCH``.
+one named entity, or a country with the firms based there): an ``INTERSECT`` of the claim rowids
+of each group, read from ``card_places`` (migration 9: each entity's claims kept together). Words
+narrow through the full-text index ``claims_fts`` (migration 6), filters are plain columns, and
+the order (category, then newest first by the event's date or else the report's) and the page
+(``LIMIT``/``OFFSET``) are SQL too, read from the short rows of ``claim_order`` (migration 9):
+nothing reads every claim into Python, and ordering the ten thousand matches of a common word
+does not read their wide claims rows. The same statements carry over to PostgreSQL, with
+``to_tsvector``/``@@`` in place of ``MATCH``.
 """
 
 from __future__ import annotations
