@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from armsbot.bot.card_pages import WHOLE_LAYOUT_LINES, card_pages, feed_page
 from armsbot.cards.feed import CardFeed
 from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
@@ -138,3 +140,68 @@ async def test_a_dropped_feed_is_freed_without_the_garbage_collector(
         assert [ref() for ref in refs] == [None, None]
     finally:
         gc.enable()
+
+
+async def _places_from_the_claims(kb: KnowledgeBase, entity_id: str) -> list[tuple[object, ...]]:
+    """What ``claim_places`` gives, worked out from claim_parties and the claims themselves."""
+    async with kb.db.execute(
+        "SELECT p.claim_id, p.role, c.category, coalesce(c.date, c.reported, ''), c.goods,"
+        " c.party_roles, p.position"
+        " FROM claim_parties p JOIN claims c ON c.id = p.claim_id WHERE p.entity_id = ?",
+        (entity_id,),
+    ) as cursor:
+        rows = [tuple(r) for r in await cursor.fetchall()]
+    first: dict[object, tuple[object, ...]] = {}
+    for row in sorted(rows, key=lambda r: r[6]):  # type: ignore[arg-type,return-value]
+        first.setdefault(row[0], row)
+    return sorted(first.values(), key=lambda r: (r[3] == "", r[3], r[0]))  # type: ignore[arg-type,return-value]
+
+
+# Migration 9's card_places and its triggers are SQLite's: PostgreSQL reads claim_parties itself.
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+@sqlite_only
+async def test_card_places_follow_every_write(kb: KnowledgeBase) -> None:
+    """card_places (migration 9), read for the first page of a card, is kept by triggers."""
+    from armsbot.storage.datasets import DatasetStore  # noqa: PLC0415
+    from tests.test_claims import _imported  # noqa: PLC0415
+
+    async def same(*entities: str) -> None:
+        for entity_id in entities:
+            places = [tuple(r) for r in await kb.claim_places(entity_id)]
+            assert places == await _places_from_the_claims(kb, entity_id), entity_id
+        assert await kb.integrity_problems() == []
+
+    await same("IL", "nso-group", "UG", "SD", "hacking-team", "AZ")
+    store = DatasetStore(kb)
+    async with kb.transaction():
+        await store.insert_claim("hacking-team", 900, _imported("test-1", "A sale to Uganda."))
+    await same("UG", "hacking-team")
+    async with kb.transaction() as db:
+        await db.execute(
+            "UPDATE claims SET date = '1999', goods = '[\"Radar\"]', category = 'use'"
+            " WHERE id = 'test-1'"
+        )
+    await same("UG", "hacking-team")
+    async with kb.transaction() as db:
+        await db.execute(
+            "UPDATE claim_parties SET entity_id = 'SD' WHERE claim_id = 'test-1'"
+            " AND role = 'recipient'"
+        )
+    await same("UG", "SD", "hacking-team")
+    async with kb.transaction():
+        await store.delete_claims(["test-1"])
+        await store.delete_unused_sources()
+    await same("UG", "SD", "hacking-team")
+    async with kb.db.execute("SELECT count(*) FROM card_places WHERE claim_id = 'test-1'") as c:
+        assert (await c.fetchone())[0] == 0
+
+
+@sqlite_only
+async def test_db_check_reports_card_places_out_of_step(kb: KnowledgeBase) -> None:
+    async with kb.transaction() as db:
+        await db.execute("DROP TRIGGER card_places_claim")
+        await db.execute("UPDATE claims SET date = '1901' WHERE id = (SELECT min(id) FROM claims)")
+    problems = await kb.integrity_problems()
+    assert any("are out of step with card_places" in p for p in problems), problems

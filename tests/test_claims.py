@@ -15,12 +15,14 @@ from armsbot.services.claims import ClaimQuery, ClaimsService
 from armsbot.services.corrections import CorrectionService, Limits, Outcome
 from armsbot.services.lookup import QueryError
 from armsbot.storage import KnowledgeBase
-from armsbot.storage.claim_search import ClaimFilter, ClaimSearch
+from armsbot.storage.claim_search import ORDER, ClaimFilter, ClaimSearch, _where
 from armsbot.storage.datasets import DatasetStore
 from tests.test_cli import run
 
 MOD = "discord:1"
 MEMBER = "discord:2"
+# What only SQLite has: its full-text index, and migration 9's claim_order and card_places.
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -287,7 +289,7 @@ async def test_full_text_follows_dataset_inserts_and_deletes(kb: KnowledgeBase) 
     assert await kb.integrity_problems() == []
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # PostgreSQL's is an index
+@sqlite_only  # PostgreSQL's is an index
 async def test_db_check_reports_a_full_text_index_out_of_step(kb: KnowledgeBase) -> None:
     async with kb.transaction() as db:
         await db.execute("DROP TRIGGER claims_fts_delete")
@@ -326,3 +328,93 @@ def test_ask_search_reads_several_names_as_the_bot_does(
     card = json.loads(capsys.readouterr().out)
     assert card["kind"] == "search"
     assert card["sections"][0]["groups"][0]["lines"][0]["entity_id"] == "nso-group"
+
+
+# A query of each kind that the search reads differently (tests/test_postgres.py runs them too).
+KINDS_OF_QUERY = [
+    ClaimFilter(),
+    ClaimFilter(words=("pegasus",)),
+    ClaimFilter(words=("drones",), statuses=(Status.CONFIRMED, Status.REPORTED)),
+    ClaimFilter(words=("spyware",), since=2015, until=2022),
+    ClaimFilter(words=("pegasus",), groups=(("nso-group",), ("MA", "SA", "MX"))),
+    ClaimFilter(words=("sold",), category=Category.TRANSFER),
+    ClaimFilter(product=("pegasus",)),
+    ClaimFilter(groups=(("nso-group",),)),
+    ClaimFilter(groups=(("nso-group",),), statuses=(Status.CONFIRMED,)),
+    ClaimFilter(groups=(("IL",), ("AZ", "MA")), since=2016),
+]
+
+
+@pytest.mark.parametrize("query", KINDS_OF_QUERY)
+async def test_claims_are_ordered_and_counted_as_the_claims_table_orders_them(
+    kb: KnowledgeBase, query: ClaimFilter
+) -> None:
+    """Full-text matches are ordered from claim_order (migration 9) and counted with the first
+    page: the same claims, in the same order, as selecting and ordering the claims themselves
+    (on PostgreSQL, which reads the claims themselves, its count and page agree with its order)."""
+    where, params = _where(query, kb.dialect)
+    async with kb.db.execute(
+        f"SELECT c.id FROM claims c WHERE {where} ORDER BY {ORDER}", params
+    ) as c:
+        expected = [str(r[0]) for r in await c.fetchall()]
+    assert expected  # each query finds claims on the bundled data
+    search = ClaimSearch(kb)
+    assert await search.ids(query, 0, 500) == expected
+    assert await search.ids(query, 2, 3) == expected[2:5]
+    assert await search.count(query) == len(expected)
+    assert await search.first(query, 2) == (len(expected), expected[:2])
+
+
+async def test_answers_read_their_first_claims_with_the_count(kb: KnowledgeBase) -> None:
+    claims, _ = await _service(kb)
+    answer = await claims.answer(ClaimQuery.make("nso pegasus"))
+    ids = await claims.search.ids(answer.filter, 0, 500)
+    assert answer.total == len(ids) > 1
+    assert list(answer.first) == ids  # all of them: fewer than an answer laid out whole
+    assert [c.id for c in await claims.page(answer, 1, 2)] == ids[1:3]
+
+
+@sqlite_only  # PostgreSQL orders the claims themselves: it has no claim_order
+async def test_claim_order_follows_every_write_to_claims(kb: KnowledgeBase) -> None:
+    """claim_order (migration 9) is kept by triggers: inserts, updates and deletes of claims."""
+
+    async def rows() -> list[tuple[object, ...]]:
+        async with kb.db.execute(
+            "SELECT o.id, o.rank, o.w, o.category, o.status FROM claim_order o"
+            " JOIN claims c ON c.rowid = o.rid WHERE o.id = 'test-1'"
+        ) as cursor:
+            return [tuple(r) for r in await cursor.fetchall()]
+
+    store = DatasetStore(kb)
+    async with kb.transaction():
+        await store.insert_claim("hacking-team", 900, _imported("test-1", "A sale to Uganda."))
+    assert await rows() == [("test-1", 0, None, "transfer", "reported")]
+    async with kb.transaction() as db:
+        await db.execute(
+            "UPDATE claims SET category = 'use', reported = '2019', status = 'denied'"
+            " WHERE id = 'test-1'"
+        )
+    assert await rows() == [("test-1", 1, "2019", "use", "denied")]
+    async with kb.transaction() as db:
+        await db.execute("UPDATE claims SET date = '2018-05' WHERE id = 'test-1'")
+    assert await rows() == [("test-1", 1, "2018-05", "use", "denied")]
+    assert await kb.integrity_problems() == []
+    async with kb.transaction():
+        await store.delete_claims(["test-1"])
+        await store.delete_unused_sources()
+    async with kb.db.execute("SELECT count(*) FROM claims") as cursor:
+        claims = (await cursor.fetchone() or [0])[0]
+    async with kb.db.execute("SELECT count(*) FROM claim_order") as cursor:
+        assert (await cursor.fetchone() or [0])[0] == claims
+    assert await kb.integrity_problems() == []
+
+
+@sqlite_only  # PostgreSQL has no claim_order to check
+async def test_db_check_reports_claim_order_out_of_step(kb: KnowledgeBase) -> None:
+    async with kb.transaction() as db:
+        await db.execute("DROP TRIGGER claim_order_update")
+        await db.execute(
+            "UPDATE claims SET status = 'denied' WHERE id = (SELECT min(id) FROM claims)"
+        )
+    problems = await kb.integrity_problems()
+    assert any("1 claims are out of step with claim_order" in p for p in problems)

@@ -36,8 +36,12 @@ from armsbot.search.stopwords import STOP_WORDS, is_stop_word
         ("quién vendió Pegasus a Marruecos", ["nso-group", "MA"], []),
         ("wer hat Pegasus an Marokko verkauft", ["nso-group", "MA"], []),
         ("кто продал пегас Марокко", ["MA"], ["пегас"]),
-        ("מי מכר את פגסוס למרוקו", [], ["פגסוס", "למרוקו"]),
+        ("מי מכר את פגסוס למרוקו", ["MA"], ["פגסוס"]),  # "to Morocco": the prefix split off
         ("من باع بيغاسوس إلى المغرب", ["MA"], ["بيغاسوس"]),
+        ("ישראל ומרוקו", ["IL", "MA"], []),  # "Israel and Morocco"
+        ("بيغاسوس والمغرب", ["MA"], ["بيغاسوس"]),  # "Pegasus and Morocco"
+        ("הטלפון", [], ["הטלפון"]),  # "the phone": no name once "ה" is split off, so a word
+        ("ולמרוקו", [], ["ולמרוקו"]),  # two prefixes ("and to"): only one is split off
     ],
 )
 def test_queries_are_read_into_entities_and_words(

@@ -15,10 +15,12 @@ from armsbot.imports.sii import import_sii
 from armsbot.search.index import SearchIndex
 from armsbot.services.corrections import CorrectionService, Limits, Outcome
 from armsbot.storage import KnowledgeBase
+from armsbot.storage.claim_search import ClaimSearch
 from armsbot.storage.connection import DatabaseUnavailable
 from armsbot.storage.copy import TargetNotEmpty, copy_knowledge_base, snapshot_content
 from armsbot.storage.postgres import numbered, shown_url
 from tests.conftest import run_cli
+from tests.test_claims import KINDS_OF_QUERY
 
 pytestmark = pytest.mark.postgres
 MOD = "discord:900"
@@ -144,6 +146,42 @@ def test_db_copy_round_trips_imports_corrections_and_audit_log(
     assert exports["first"][0]
     assert json.loads(exports["first"][1])
     assert exports["first"] == exports["postgresql"] == exports["back"]
+    # A copy into SQLite fills what its triggers keep (migration 9's claim_order and card_places)
+    # as it writes the claims, also over a base it replaces; PostgreSQL has no such tables.
+    _cli_ok("db", "copy", pg_empty, str(db_copy), "--replace", database=db_copy)
+    for database in (pg_empty, back, db_copy):
+        check = json.loads(_cli_ok("db", "check", "--json", database=database))
+        assert check["problems"] == [], database
+        assert check["counts"]["claims"] == rows["claims"]
+
+
+async def test_claims_and_card_places_are_the_same_as_on_sqlite(
+    pg_copy: str, db_copy: Path
+) -> None:
+    """SQLite reads claim_order and card_places (its migration 9), PostgreSQL the claims and
+    claim_parties themselves: the same claims, counted alike, in the same order."""
+    async with (
+        await KnowledgeBase.open(db_copy) as sqlite,
+        await KnowledgeBase.open(pg_copy) as postgresql,
+    ):
+        assert (sqlite.dialect, postgresql.dialect) == ("sqlite", "postgresql")
+        for query in KINDS_OF_QUERY:
+            found = []
+            for kb in (sqlite, postgresql):
+                search = ClaimSearch(kb)
+                found.append(
+                    (
+                        await search.ids(query, 0, 500),
+                        await search.ids(query, 2, 3),
+                        await search.count(query),
+                        await search.first(query, 4),
+                    )
+                )
+            assert found[0][0], query  # each finds claims in the bundled data
+            assert found[0] == found[1], query
+        for row in await sqlite.index_rows():
+            on_sqlite = [tuple(r) for r in await sqlite.claim_places(row.id)]
+            assert on_sqlite == [tuple(r) for r in await postgresql.claim_places(row.id)], row.id
 
 
 async def test_db_copy_refuses_a_target_that_holds_a_base_unless_told_to_replace(

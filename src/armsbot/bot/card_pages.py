@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from armsbot.bot.card_layout import PageLayout, card_blocks, intro_block, line_block
 from armsbot.bot.embeds import Page
-from armsbot.cards.feed import CardFeed
+from armsbot.cards.feed import WHOLE_LINES, CardFeed
 from armsbot.cards.model import Card
 
 
@@ -32,10 +32,8 @@ def _paginate(card: Card, footer_note: str | None) -> list[Page]:
     return [layout.page(n, footer_note) for n in range(layout.complete)]
 
 
-# A card with at most this many lines is laid out whole, so its pages say "page 2/9"; a longer
-# one only as far as the page asked for ("page 2 · 1,999 claims"), which is what keeps the first
-# page of an entity with thousands of claims fast.
-WHOLE_LAYOUT_LINES = 80
+# A card with at most this many lines is laid out whole (see WHOLE_LINES).
+WHOLE_LAYOUT_LINES = WHOLE_LINES
 _LAYOUT = "discord-layout"
 
 

@@ -352,17 +352,19 @@ def card_order(entity: EntityRecord, rows: Sequence[PlaceRow]) -> list[tuple[str
 
     ``rows`` come oldest first (undated last, then by id), as ``entity_card`` sorts claims.
     Works on short rows (no claim is read whole), so the order of a card of thousands of claims
-    costs a few milliseconds; claims with the same role, category, goods and counterparts are
-    placed once.
+    costs a few milliseconds: claims with the same role, category, goods and counterparts are
+    placed once, and each further one costs a dictionary look-up and an append.
     """
-    placed: dict[tuple[str, str, str, str | None], tuple[str, GroupKey]] = {}
+    # Each distinct (role, category, goods, counterparts) leads straight to its group's list.
+    members_of: dict[tuple[str, str, str, str | None], list[str]] = {}
+    groups: dict[tuple[str, GroupKey], list[str]] = {}  # in order of first appearance
     goods_of: dict[str, tuple[str, ...]] = {"[]": ()}
-    sections: dict[str, dict[GroupKey, list[str]]] = {}
     roles = _ROLES
-    for claim_id, role, category, _, goods, others, _ in rows:
-        where = (role, category, goods, others)
-        found = placed.get(where)
-        if found is None:
+    for row in rows:
+        where = (row[1], row[2], row[4], row[5])
+        members = members_of.get(where)
+        if members is None:
+            role, category, goods, others = where
             by_role: dict[Role, tuple[str, ...]] = {}
             if others:
                 words = others.split(" ")
@@ -372,22 +374,19 @@ def card_order(entity: EntityRecord, rows: Sequence[PlaceRow]) -> list[tuple[str
             shown = goods_of.get(goods)
             if shown is None:
                 shown = goods_of[goods] = _goods(json.loads(goods))
-            found = placed[where] = place(
-                entity, _CATEGORIES[category], roles.get(role), by_role, shown
-            )
-        groups = sections.get(found[0])
-        if groups is None:
-            groups = sections[found[0]] = {}
-        members = groups.get(found[1])
-        if members is None:
-            groups[found[1]] = [claim_id]
-        else:
-            members.append(claim_id)
+            found = place(entity, _CATEGORIES[category], roles.get(role), by_role, shown)
+            members = groups.get(found)
+            if members is None:
+                members = groups[found] = []
+            members_of[where] = members
+        members.append(row[0])
+    by_section: dict[str, list[tuple[GroupKey, list[str]]]] = {}
+    for (title, key), ids in groups.items():
+        by_section.setdefault(title, []).append((key, ids))
     return [
         (title, key, claim_id)
         for title in SECTION_ORDER
-        if title in sections
-        for key, ids in sections[title].items()
+        for key, ids in by_section.get(title, ())
         for claim_id in ids
     ]
 

@@ -21,6 +21,10 @@ FeedItem = tuple[str, str | None, CardLine]
 # Reads the next lines, at most that many; none at the end.
 Reader = Callable[[int], Awaitable[list[FeedItem]]]
 BATCH = 24  # lines read at a time: about a page and a half of claims
+# A feed of at most this many lines is read and laid out whole, so its pages can say "page 2/9";
+# a longer one only as far as the page asked for ("page 2 · 1,999 claims"), which is what keeps
+# the first page of an entity with thousands of claims fast.
+WHOLE_LINES = 80
 
 
 @dataclass(slots=True, weakref_slot=True)

@@ -15,7 +15,9 @@ inside a longer question, is stricter than for a lone name:
   although "Pegasus spyware" is an alias).
 
 A run that is exactly the name of several entities ("congo", "korea") is kept as a choice to
-offer, as single lookups do.
+offer, as single lookups do. A Hebrew or Arabic word that names nothing is read again without a
+one-letter prefix written onto it ("למרוקו", to Morocco; "والمغرب", and Morocco), and split only
+when the rest names one entity as clearly as above.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ MAX_SPAN = 5  # the most words one name is read from ("democratic republic of th
 MIN_TYPO_KEY = 5  # a shorter word is a typo of too many names to be read as one
 RESOLVE_LIMIT = 5
 _POSSESSIVE = re.compile(r"['’ʼ]s$", re.IGNORECASE)
+# One-letter prefixes: Hebrew and, in, to, from, the, that, as; Arabic and, with, to, so, like.
+_PREFIXES = frozenset("ובלמהשכ" + "وبلفك")
+MIN_PREFIXED = 4  # a prefix and a name of three letters or more
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +112,11 @@ def read_query(index: SearchIndex, text: str, kind: Kind | None = None) -> Readi
                 continue
             said = " ".join(t.raw for t in span)
             named = _read_span(index, " ".join(t.key for t in span), said, kind)
+            bare = _without_prefix(span[0].key) if named is None else None
+            if bare is not None:
+                # "למרוקו" (to Morocco), "والمغرب" (and Morocco): split only for a clear entity.
+                split = _read_span(index, " ".join([bare, *(t.key for t in span[1:])]), said, kind)
+                named = split if isinstance(split, NamedEntity) else None
             if named is None:
                 continue
             if isinstance(named, NamedEntity):
@@ -120,6 +130,19 @@ def read_query(index: SearchIndex, text: str, kind: Kind | None = None) -> Readi
             words.setdefault(token.key)
             at += 1
     return Reading(tuple(entities.values()), tuple(ambiguous), tuple(words), tuple(skipped))
+
+
+def _without_prefix(key: str) -> str | None:
+    """A Hebrew or Arabic word without the one-letter prefix written onto it, or None.
+
+    Both scripts attach "and", "to", "in", "the" (Hebrew), "so", "like" to the next word:
+    "למרוקו" is "ל" + "מרוקו" (to Morocco), "والمغرب" is "و" + "المغرب" (and Morocco).
+    """
+    if len(key) < MIN_PREFIXED or key[0] not in _PREFIXES:
+        return None
+    rest = key[1:]
+    # The rest in the same script as the prefix (a letter of the same Unicode block).
+    return rest if rest[0].isalpha() and (ord(rest[0]) >> 8) == (ord(key[0]) >> 8) else None
 
 
 def _read_span(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from armsbot.cards.build import CATEGORY_TITLES, FOOTER, SourceNumbers
-from armsbot.cards.feed import CardFeed, FeedItem
+from armsbot.cards.feed import WHOLE_LINES, CardFeed, FeedItem
 from armsbot.cards.model import Card
 from armsbot.models import Category, Claim, Kind, Status
 from armsbot.search.index import Match, MatchTier, Resolution, SearchIndex
@@ -25,6 +25,9 @@ from armsbot.storage import KnowledgeBase
 from armsbot.storage.claim_search import ClaimFilter, ClaimSearch
 
 MIN_YEAR = 1900
+# Claims whose ids an answer reads with its count: all of those of an answer laid out whole, else
+# more than its first page.
+FIRST_READ = WHOLE_LINES
 MAX_YEAR = 2100
 
 
@@ -169,6 +172,7 @@ class ClaimsAnswer:
     linking: int = 0  # claims that link the entities (every claim, without entities)
     total: int = 0  # claims in the answer
     filter: ClaimFilter = field(default_factory=ClaimFilter)
+    first: tuple[str, ...] = ()  # the ids of its first claims, in order, read with the count
 
     @property
     def searched(self) -> bool:
@@ -301,21 +305,25 @@ class ClaimsService:
         if not answer.searched:
             return answer
         answer.linking = await self.search.count(wanted.parties_only())
-        answer.total = await self.search.count(wanted)
+        answer.total, first = await self.search.first(wanted, FIRST_READ)
         answer.filter = wanted
         if answer.total == 0 and answer.words and entities:
             without = wanted.without_words()
-            total = await self.search.count(without)
+            total, first = await self.search.first(without, FIRST_READ)
             if total:
                 answer.words_dropped = True
                 answer.total = total
                 answer.filter = without
+        answer.first = tuple(first)
         return answer
 
     async def page(self, answer: ClaimsAnswer, offset: int, limit: int) -> list[Claim]:
         """The answer's claims from ``offset`` on, at most ``limit``, in order."""
         if not answer.searched or answer.total == 0:
             return []
+        if offset + limit <= len(answer.first) or len(answer.first) == answer.total:
+            # Read with the count: the first pages do not order the claims a second time.
+            return await self.search.in_order(answer.first[offset : offset + limit])
         return await self.search.claims(answer.filter, offset, limit)
 
     def feed(self, answer: ClaimsAnswer) -> CardFeed:

@@ -1,20 +1,26 @@
 """The SQL behind questions about connections: claims in which several entities are all parties.
 
 A claim matches when, for each group of entity ids, one of its parties is in the group (a group is
-one named entity, or a country with the firms based there): an ``INTERSECT`` of the claim ids of
-each group, read from the ``claim_parties_entity`` index. Words narrow through the full-text
-index ``claims_fts`` (migration 6), filters are plain columns, and the order (category, then
-newest first by the event's date or else the report's) and the page (``LIMIT``/``OFFSET``) are
-SQL too: nothing reads every claim into Python. On PostgreSQL the same statements run with
-``to_tsvector(...) @@ phraseto_tsquery(...)`` in place of ``MATCH``, read from the GIN indexes of
-its migration 1 (``SEARCHABLE`` is their expression; the two must stay the same).
+one named entity, or a country with the firms based there): an ``INTERSECT`` of the claims of each
+group. Words narrow through a full-text index, filters are plain columns, and the order
+(category, then newest first by the event's date or else the report's) and the page
+(``LIMIT``/``OFFSET``) are SQL too: nothing reads every claim into Python.
+
+The backends differ in what they read (``_selection``). SQLite reads the short rows of
+``claim_order`` (migration 9), so ordering the ten thousand matches of a common word does not
+read their wide claims rows; the claims of the parties are rowids from ``card_places`` (migration
+9: each entity's claims kept together), the words go through ``claims_fts`` (migration 6).
+PostgreSQL has neither table: it reads the claims and ``claim_parties`` themselves (``_where``),
+the words with ``to_tsvector(...) @@ phraseto_tsquery(...)`` from the GIN indexes of its
+migration 1 (``SEARCHABLE`` is their expression; the two must stay the same). Both select the same
+claims in the same order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from armsbot.models import Category, Claim, Status
 from armsbot.storage.knowledge_base import KnowledgeBase
@@ -97,35 +103,110 @@ def _words_clause(query: ClaimFilter, dialect: str) -> tuple[str, list[Any]] | N
     return " AND ".join(clauses), [*query.words, *query.product]
 
 
+def _filters(
+    query: ClaimFilter, status: str, category: str, when: str
+) -> tuple[list[str], list[Any]]:
+    """The clauses of the statuses, category and years of ``query``, on the columns named (of
+    claims or of claim_order)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.statuses:
+        clauses.append(f"{status} IN ({','.join('?' * len(query.statuses))})")
+        params.extend(s.value for s in query.statuses)
+    if query.category is not None:
+        clauses.append(f"{category} = ?")
+        params.append(query.category.value)
+    if query.since is not None:
+        clauses.append(f"substr({when}, 1, 4) >= ?")
+        params.append(f"{query.since:04d}")
+    if query.until is not None:
+        clauses.append(f"substr({when}, 1, 4) <= ?")
+        params.append(f"{query.until:04d}")
+    return clauses, params
+
+
+def _linking(groups: Sequence[Sequence[str]], params: list[Any]) -> str:
+    """The ids of the claims with a party in each group (distinct), its parameters in ``params``."""
+    selects = []
+    for group in groups:
+        selects.append(
+            "SELECT DISTINCT claim_id FROM claim_parties WHERE entity_id IN"
+            f" ({','.join('?' * len(group))})"
+        )
+        params.extend(group)
+    return " INTERSECT ".join(selects)
+
+
+def _linking_rows(groups: Sequence[Sequence[str]], params: list[Any]) -> str:
+    """SQLite: the rowids of the claims with a party in each group, read from ``card_places``
+    (migration 9), which keeps each entity's claims together with their rowids: no look-up of
+    each claim."""
+    selects = []
+    for group in groups:
+        selects.append(
+            f"SELECT rid FROM card_places WHERE entity_id IN ({','.join('?' * len(group))})"
+        )
+        params.extend(group)
+    return " INTERSECT ".join(selects)
+
+
 def _where(query: ClaimFilter, dialect: str) -> tuple[str, list[Any]]:
+    """The WHERE clause over ``claims c`` that selects what ``query`` asks for: what PostgreSQL
+    reads, and on SQLite the claims themselves that ``claim_order`` must select alike."""
     clauses: list[str] = []
     params: list[Any] = []
     if query.groups:
-        selects = []
-        for group in query.groups:
-            selects.append(
-                "SELECT claim_id FROM claim_parties WHERE entity_id IN"
-                f" ({','.join('?' * len(group))})"
-            )
-            params.extend(group)
-        clauses.append(f"c.id IN ({' INTERSECT '.join(selects)})")
+        clauses.append(f"c.id IN ({_linking(query.groups, params)})")
     words = _words_clause(query, dialect)
     if words is not None:
         clauses.append(words[0])
         params.extend(words[1])
-    if query.statuses:
-        clauses.append(f"c.status IN ({','.join('?' * len(query.statuses))})")
-        params.extend(s.value for s in query.statuses)
-    if query.category is not None:
-        clauses.append("c.category = ?")
-        params.append(query.category.value)
-    if query.since is not None:
-        clauses.append(f"substr({_WHEN}, 1, 4) >= ?")
-        params.append(f"{query.since:04d}")
-    if query.until is not None:
-        clauses.append(f"substr({_WHEN}, 1, 4) <= ?")
-        params.append(f"{query.until:04d}")
-    return " AND ".join(clauses) or "1 = 1", params
+    more, more_params = _filters(query, "c.status", "c.category", _WHEN)
+    return " AND ".join([*clauses, *more]) or "1 = 1", [*params, *more_params]
+
+
+# The order of ORDER, read from claim_order (migration 9).
+_NARROW_ORDER = "o.rank, o.w IS NULL, o.w DESC, o.id"
+
+
+def _narrow_source(query: ClaimFilter) -> tuple[str, list[Any]]:
+    """SQLite: FROM and WHERE of the rows of ``claim_order`` (migration 9) that ``query`` selects,
+    which the filters and the order read instead of the claims' wide rows. With words, the
+    full-text index's matches, each joined to its short row; linked parties narrow them by rowid
+    (the ``+`` keeps SQLite from probing the full-text index once per claim of the parties)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    expression = match_expression(query.words, query.product)
+    if expression is None:
+        source, rowid = "claim_order o", "o.rid"
+    else:
+        source, rowid = "claims_fts f JOIN claim_order o ON o.rid = f.rowid", "+f.rowid"
+        clauses.append("claims_fts MATCH ?")
+        params.append(expression)
+    if query.groups:
+        clauses.append(f"{rowid} IN ({_linking_rows(query.groups, params)})")
+    more, more_params = _filters(query, "o.status", "o.category", "o.w")
+    where = " AND ".join([*clauses, *more]) or "1 = 1"
+    return f"{source} WHERE {where}", [*params, *more_params]
+
+
+class _Selection(NamedTuple):
+    """What a backend reads for a query: FROM and WHERE, the claim id column, the ORDER BY."""
+
+    source: str
+    id: str
+    order: str
+    params: list[Any]
+
+
+def _selection(query: ClaimFilter, dialect: str) -> _Selection:
+    """The claims ``query`` selects: on SQLite from ``claim_order`` (migration 9), on PostgreSQL,
+    which has no such table, from the claims themselves."""
+    if dialect == "postgresql":
+        where, params = _where(query, dialect)
+        return _Selection(f"claims c WHERE {where}", "c.id", ORDER, params)
+    source, params = _narrow_source(query)
+    return _Selection(source, "o.id", _NARROW_ORDER, params)
 
 
 class ClaimSearch:
@@ -137,23 +218,27 @@ class ClaimSearch:
 
     async def count(self, query: ClaimFilter) -> int:
         """How many claims ``query`` selects."""
-        only_words = not (
-            query.groups or query.statuses or query.category or query.since or query.until
-        )
+        filtered = query.statuses or query.category or query.since or query.until
         expression = match_expression(query.words, query.product)
-        if only_words and expression is not None and self.kb.dialect == "sqlite":
+        params: list[Any]
+        if (
+            expression is not None
+            and not (query.groups or filtered)
+            and self.kb.dialect == "sqlite"
+        ):
             # Counted in the full-text index alone, without reading a claim.
             sql, params = "SELECT count(*) FROM claims_fts WHERE claims_fts MATCH ?", [expression]
-            async with self.kb.db.execute(sql, params) as cursor:
-                row = await cursor.fetchone()
-            return int(row[0]) if row else 0
-        if query == ClaimFilter():
+        elif query == ClaimFilter():
             return await self.total()
-        where, params = _where(query, self.kb.dialect)
-        async with self.kb.db.execute(
-            f"SELECT count(*) FROM claims c WHERE {where}", params
-        ) as cur:
-            row = await cur.fetchone()
+        elif expression is None and not filtered:
+            # Only parties: counted in the index of claim_parties, without reading a claim.
+            params = []
+            sql = f"SELECT count(*) FROM ({_linking(query.groups, params)}) AS linking"
+        else:
+            selection = _selection(query, self.kb.dialect)
+            sql, params = f"SELECT count(*) FROM {selection.source}", selection.params
+        async with self.kb.db.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
     async def total(self) -> int:
@@ -165,18 +250,42 @@ class ClaimSearch:
             self._total = (version, int(row[0]) if row else 0)
         return self._total[1]
 
+    def _select(self, query: ClaimFilter, *, counted: bool) -> tuple[str, list[Any]]:
+        """The ids of the claims ``query`` selects, in order, up to ``LIMIT ? OFFSET ?``; with
+        ``counted``, each with how many there are in all."""
+        selection = _selection(query, self.kb.dialect)
+        columns = f"{selection.id}, count(*) OVER ()" if counted else selection.id
+        return (
+            f"SELECT {columns} FROM {selection.source} ORDER BY {selection.order} LIMIT ? OFFSET ?",
+            selection.params,
+        )
+
     async def ids(self, query: ClaimFilter, offset: int, limit: int) -> list[str]:
         """The ids of the claims ``query`` selects, in order, from ``offset``, at most ``limit``."""
-        where, params = _where(query, self.kb.dialect)
-        async with self.kb.db.execute(
-            f"SELECT c.id FROM claims c WHERE {where} ORDER BY {ORDER} LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        ) as cursor:
+        sql, params = self._select(query, counted=False)
+        async with self.kb.db.execute(sql, [*params, limit, offset]) as cursor:
             return [str(r[0]) for r in await cursor.fetchall()]
+
+    async def first(self, query: ClaimFilter, limit: int) -> tuple[int, list[str]]:
+        """How many claims ``query`` selects, and the ids of the first ``limit`` of them.
+
+        One statement when an index alone cannot count them: a count and then a page of the
+        claims that a party and a word select would each intersect the two sets.
+        """
+        filtered = query.groups or query.statuses or query.category or query.since or query.until
+        if not filtered:  # counted from an index alone (see count)
+            return await self.count(query), await self.ids(query, 0, limit)
+        sql, params = self._select(query, counted=True)
+        async with self.kb.db.execute(sql, [*params, limit, 0]) as cursor:
+            rows = list(await cursor.fetchall())
+        return (int(rows[0][1]) if rows else 0), [str(r[0]) for r in rows]
 
     async def claims(self, query: ClaimFilter, offset: int, limit: int) -> list[Claim]:
         """The claims ``query`` selects, in order, from ``offset``, at most ``limit``."""
-        ids = await self.ids(query, offset, limit)
+        return await self.in_order(await self.ids(query, offset, limit))
+
+    async def in_order(self, ids: Sequence[str]) -> list[Claim]:
+        """The claims with these ids, in this order (those that still exist)."""
         found = {c.id: c for c in await self.kb.claims_by_id(ids)}
         return [found[i] for i in ids if i in found]
 

@@ -429,14 +429,11 @@ class KnowledgeBase:
         transaction, which can then record what the replacement changed in the same commit)."""
         db = self._db
         await self.bump_generation()
-        for table in (
-            "claim_sources",
-            "claim_parties",
-            "claims",
-            "sources",
-            "aliases",
-            "entities",
-        ):
+        tables = ["claim_sources", "claim_parties", "claims", "sources", "aliases", "entities"]
+        if self.dialect == "sqlite":
+            # Emptied by the triggers already, unless a row was left behind (migration 9).
+            tables += ["claim_order", "card_places"]
+        for table in tables:
             await db.execute(f"DELETE FROM {table}")
         await db.executemany(
             "INSERT INTO entities (id, kind, name, name_origin, summary, attributes, curated,"
@@ -684,10 +681,26 @@ class KnowledgeBase:
         has two), category, when (the event's date, else the report's, else ""), goods as JSON,
         and "role id role id ..." of
         its suppliers, brokers, recipients and instruments in order (``claims.party_roles``,
-        kept by triggers). One query, read from the covering indexes of migration 6: a card of
-        thousands of claims is shown a page at a time, and only the claims on that page are
-        read whole.
+        kept by triggers). A card of thousands of claims is shown a page at a time, and only the
+        claims on that page are read whole. SQLite reads one range of ``card_places`` (migration
+        9), stored in this order; PostgreSQL, which has no such table, reads ``claim_parties``
+        joined to the claims and sorts them here.
         """
+        if self.dialect == "postgresql":
+            return await self._claim_places_from_claims(entity_id)
+        async with self._db.execute(
+            "SELECT claim_id, role, category, w, goods, party_roles, position FROM card_places"
+            " WHERE entity_id = ? ORDER BY undated, w, claim_id, position",
+            (entity_id,),
+        ) as cursor:
+            rows: list[Any] = list(await cursor.fetchall())
+        # One row per claim, the entity's first role in it (its rows are next to each other).
+        return [row for at, row in enumerate(rows) if not at or rows[at - 1][0] != row[0]]
+
+    async def _claim_places_from_claims(
+        self, entity_id: str
+    ) -> list[tuple[str, str, str, str, str, str | None, int]]:
+        """``claim_places`` read from claim_parties and the claims (PostgreSQL)."""
         async with self._db.execute(
             "SELECT p.claim_id, p.role, c.category, coalesce(c.date, c.reported, ''), c.goods,"
             " c.party_roles, p.position"
@@ -696,7 +709,7 @@ class KnowledgeBase:
         ) as cursor:
             rows = await cursor.fetchall()
         # One row per claim, the entity's first role in it; oldest first (undated last), as
-        # cards list claims (sorted here: SQLite's sorter took longer, on rows this wide).
+        # cards list claims, in the order SQLite's card_places keeps them.
         first: dict[str, Any] = {}
         for row in rows:
             kept = first.get(row[0])
@@ -879,6 +892,37 @@ class KnowledgeBase:
                     " `armsbot db build --force` to rebuild it",
                 ),
             )
+            checks += [
+                (
+                    # claim_order, kept by the triggers of migration 9 (what orders full-text
+                    # matches): one row per claim, with its id, category, date and status.
+                    "SELECT count(*) FROM claims c LEFT JOIN claim_order o ON o.rid = c.rowid"
+                    " WHERE o.rid IS NULL OR o.id != c.id OR o.category != c.category"
+                    " OR o.status != c.status OR o.w IS NOT coalesce(c.date, c.reported)"
+                    " HAVING count(*) > 0"
+                    " UNION ALL SELECT count(*) FROM claim_order o"
+                    " WHERE o.rid NOT IN (SELECT rowid FROM claims) HAVING count(*) > 0",
+                    "{} claims are out of step with claim_order (what orders full-text matches):"
+                    " run `armsbot db build --force`",
+                ),
+                (
+                    # card_places, kept by the triggers of migration 9 (what places a claim on a
+                    # card read a page at a time): a row per party, copying its claim's columns.
+                    "SELECT count(*) FROM claim_parties p JOIN claims c ON c.id = p.claim_id"
+                    " WHERE NOT EXISTS (SELECT 1 FROM card_places k WHERE k.claim_id = p.claim_id"
+                    " AND k.position = p.position AND k.entity_id = p.entity_id AND k.role = p.role"
+                    " AND k.rid = c.rowid"
+                    " AND k.category = c.category AND k.w = coalesce(c.date, c.reported, '')"
+                    " AND k.undated = (k.w = '') AND k.goods = c.goods"
+                    " AND k.party_roles IS c.party_roles) HAVING count(*) > 0"
+                    " UNION ALL SELECT count(*) FROM card_places k WHERE NOT EXISTS (SELECT 1"
+                    " FROM claim_parties p"
+                    " WHERE p.claim_id = k.claim_id AND p.position = k.position)"
+                    " HAVING count(*) > 0",
+                    "{} parties of claims are out of step with card_places (what orders a card's"
+                    " claims): run `armsbot db build --force`",
+                ),
+            ]
         checks += [
             (
                 # An entry set back below its history (as rebuilds did before they kept the

@@ -468,6 +468,107 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX claims_card ON claims (id, category, date, reported, goods, party_roles);
         """,
     ),
+    (
+        9,
+        """
+        -- Ordering full-text matches (ClaimSearch): a narrow row per claim, keyed by the claim's
+        -- rowid (the full-text index's rowid), with what orders and filters claims: the
+        -- category's place in CATEGORY_ORDER (storage/claim_search.py), the event's date or else
+        -- the report's, the status. A common word matches a tenth of all claims; ordering those
+        -- reads these short rows instead of the claims' wide ones (a third of the time). Kept by
+        -- triggers, whichever code writes claims. PostgreSQL needs no copy: it orders the
+        -- matches of its tsvector index from the claims table.
+        CREATE TABLE claim_order (
+            rid      INTEGER PRIMARY KEY,  -- claims.rowid
+            id       TEXT NOT NULL,
+            rank     INTEGER NOT NULL,
+            w        TEXT,                 -- coalesce(date, reported)
+            category TEXT NOT NULL,
+            status   TEXT NOT NULL
+        );
+        CREATE TRIGGER claim_order_insert AFTER INSERT ON claims BEGIN
+            INSERT INTO claim_order (rid, id, rank, w, category, status) VALUES (
+                new.rowid, new.id,
+                CASE new.category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1 WHEN 'embargo' THEN 2
+                    WHEN 'designation' THEN 3 WHEN 'legal' THEN 4 WHEN 'response' THEN 5
+                    WHEN 'background' THEN 6 ELSE 7 END,
+                coalesce(new.date, new.reported), new.category, new.status);
+        END;
+        CREATE TRIGGER claim_order_delete AFTER DELETE ON claims BEGIN
+            DELETE FROM claim_order WHERE rid = old.rowid;
+        END;
+        CREATE TRIGGER claim_order_update AFTER UPDATE OF id, category, date, reported, status
+            ON claims
+        BEGIN
+            UPDATE claim_order SET id = new.id,
+                rank = CASE new.category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1
+                    WHEN 'embargo' THEN 2 WHEN 'designation' THEN 3 WHEN 'legal' THEN 4
+                    WHEN 'response' THEN 5 WHEN 'background' THEN 6 ELSE 7 END,
+                w = coalesce(new.date, new.reported), category = new.category,
+                status = new.status
+            WHERE rid = old.rowid;
+        END;
+        INSERT INTO claim_order (rid, id, rank, w, category, status)
+            SELECT rowid, id,
+                CASE category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1 WHEN 'embargo' THEN 2
+                    WHEN 'designation' THEN 3 WHEN 'legal' THEN 4 WHEN 'response' THEN 5
+                    WHEN 'background' THEN 6 ELSE 7 END,
+                coalesce(date, reported), category, status
+            FROM claims;
+        -- The first page of a card (KnowledgeBase.claim_places): what places each claim about an
+        -- entity on its card, a row per party, stored by entity in the card's order (oldest
+        -- first, undated last): one range read, instead of a look-up in the claims index for
+        -- each of an entity's thousands of claims and a sort. Kept by triggers on claim_parties
+        -- and on the claims columns it copies; the copy of party_roles follows that column's own
+        -- triggers, whichever fires first.
+        CREATE TABLE card_places (
+            entity_id   TEXT NOT NULL,
+            undated     INTEGER NOT NULL,  -- w = ''
+            w           TEXT NOT NULL,     -- coalesce(date, reported, '')
+            claim_id    TEXT NOT NULL,
+            position    INTEGER NOT NULL,  -- the party's, in the claim
+            rid         INTEGER NOT NULL,  -- claims.rowid: the claims that link parties, by rowid
+            role        TEXT NOT NULL,
+            category    TEXT NOT NULL,
+            goods       TEXT NOT NULL,
+            party_roles TEXT,
+            PRIMARY KEY (entity_id, undated, w, claim_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX card_places_claim ON card_places (claim_id, position);
+        CREATE TRIGGER card_places_insert AFTER INSERT ON claim_parties BEGIN
+            INSERT INTO card_places
+                SELECT new.entity_id, coalesce(c.date, c.reported, '') = '',
+                    coalesce(c.date, c.reported, ''), new.claim_id, new.position, c.rowid,
+                    new.role, c.category, c.goods, c.party_roles
+                FROM claims c WHERE c.id = new.claim_id;
+        END;
+        CREATE TRIGGER card_places_delete AFTER DELETE ON claim_parties BEGIN
+            DELETE FROM card_places WHERE claim_id = old.claim_id AND position = old.position;
+        END;
+        CREATE TRIGGER card_places_update AFTER UPDATE ON claim_parties BEGIN
+            DELETE FROM card_places WHERE claim_id = old.claim_id AND position = old.position;
+            INSERT INTO card_places
+                SELECT new.entity_id, coalesce(c.date, c.reported, '') = '',
+                    coalesce(c.date, c.reported, ''), new.claim_id, new.position, c.rowid,
+                    new.role, c.category, c.goods, c.party_roles
+                FROM claims c WHERE c.id = new.claim_id;
+        END;
+        CREATE TRIGGER card_places_claim AFTER UPDATE OF category, date, reported, goods,
+            party_roles ON claims
+        BEGIN
+            UPDATE card_places SET category = new.category,
+                undated = coalesce(new.date, new.reported, '') = '',
+                w = coalesce(new.date, new.reported, ''), goods = new.goods,
+                party_roles = new.party_roles
+            WHERE claim_id = new.id;
+        END;
+        INSERT INTO card_places
+            SELECT p.entity_id, coalesce(c.date, c.reported, '') = '',
+                coalesce(c.date, c.reported, ''), p.claim_id, p.position, c.rowid, p.role,
+                c.category, c.goods, c.party_roles
+            FROM claim_parties p JOIN claims c ON c.id = p.claim_id;
+        """,
+    ),
 ]
 
 # Features add their migrations to the list above; keep them in order of their numbers.
