@@ -8,11 +8,15 @@ server (``tests/pg_process.py``, from the machine's binaries, with PostgreSQL's 
 durability; a unix socket on the same machine, so no network is counted) with ``armsbot db
 copy``'s own function. On each backend, with no card kept (the lookup service's caches are
 bypassed, as the first request for an entity after any change finds them), every entity is
-built ``--passes`` times after one untimed pass, two ways:
+built ``--passes`` times (the busiest synthetic entity 20 times as often) after one untimed
+pass, two ways:
 
 * **first page**: what the bot does for /country, /firm, /law: ``LookupService.card_feed``'s
   builder (the claims' order from short rows) and ``feed_page`` for page one;
 * **whole card**: ``LookupService._build_card`` (what ``armsbot ask`` and the CLI show).
+
+It also times ``KnowledgeBase.version()`` as many times: every lookup reads it to know whether a
+kept card is still current (``PRAGMA data_version`` on SQLite, a query on PostgreSQL).
 
 The figures are p50/p99/max in milliseconds over every build, and PostgreSQL's against SQLite's.
 ``--synthetic`` adds the busiest entity of the synthetic large base (``bench/synthetic.py``:
@@ -139,7 +143,9 @@ async def card_times(
             assert card is not None, entity_id
             return card
 
-        times: dict[str, list[float]] = {"first_page": [], "whole_card": []}
+        times: dict[str, list[float]] = {"first_page": [], "whole_card": [], "version": []}
+        for _ in range(len(ids) * passes):  # what every lookup reads before a kept card
+            times["version"].append(await _timed(kb.version))
         for number in range(passes + 1):
             for entity_id in ids:
                 page = await _timed(partial(first_page, entity_id))
@@ -171,22 +177,23 @@ async def measure(
     results: dict[str, Any] = {"backends": list(backends), "workloads": {}}
     with tempfile.TemporaryDirectory(prefix="armsbot-backends-") as folder:
         async with maybe_server(backends) as server:
-            bases: list[tuple[str, Path, list[str] | None]] = []
+            bases: list[tuple[str, Path, list[str] | None, int]] = []
             bundled = await make_bundled(Path(folder))
-            bases.append(("bundled", bundled, ["AZ", "FR", "US", "IL"] if smoke else None))
+            bases.append(("bundled", bundled, ["AZ", "FR", "US", "IL"] if smoke else None, passes))
             if synthetic:
                 large = await make_synthetic(Path(folder), smoke=smoke)
                 entity_id, claims = await busiest(large)
                 results["synthetic_busiest"] = {"entity": entity_id, "claims": claims}
-                bases.append(("synthetic busiest", large, [entity_id]))
-            for workload, path, ids in bases:
+                # one entity: enough passes for a p99 that is not just the slowest of three
+                bases.append(("synthetic busiest", large, [entity_id], passes * 20))
+            for workload, path, ids, times_over in bases:
                 figures: dict[str, Any] = {}
                 for backend in backends:
                     database: Path | str = path
                     if backend == "postgresql":
                         assert server is not None
                         database = await postgres_copy(server, path)
-                    times = await card_times(database, ids, passes)
+                    times = await card_times(database, ids, times_over)
                     figures[backend] = {way: summary_ms(t) for way, t in times.items()}
                 results["workloads"][workload] = figures
                 print(report(workload, figures), flush=True)
@@ -196,7 +203,7 @@ async def measure(
 def report(workload: str, figures: dict[str, Any]) -> str:
     """The lines for one workload: each backend's figures and PostgreSQL's against SQLite's."""
     lines = []
-    for way in ("first_page", "whole_card"):
+    for way in ("first_page", "whole_card", "version"):
         parts = []
         for backend, ways in figures.items():
             f = ways[way]
@@ -204,7 +211,8 @@ def report(workload: str, figures: dict[str, Any]) -> str:
                 f"{backend} p50 {f['p50_ms']:.2f} ms, p99 {f['p99_ms']:.2f} ms,"
                 f" max {f['max_ms']:.2f} ms ({f['n']})"
             )
-        line = f"{workload}, cold {way.replace('_', ' ')}: " + "; ".join(parts)
+        what = "version read" if way == "version" else f"cold {way.replace('_', ' ')}"
+        line = f"{workload}, {what}: " + "; ".join(parts)
         if len(figures) == len(BACKENDS):
             sqlite, pg = figures["sqlite"][way], figures["postgresql"][way]
             line += (

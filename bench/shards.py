@@ -87,6 +87,7 @@ class Run:
     ready_rss_mb: list[float] = field(default_factory=list)
     loaded_rss_mb: list[float] = field(default_factory=list)
     follow_seconds: list[float] = field(default_factory=list)  # approval -> every bot's index
+    load_average: float = 0.0  # the machine's, over the last minute, as the loads end
 
     @property
     def name(self) -> str:
@@ -267,6 +268,7 @@ async def measure(
             random.Random(14).shuffle(work)
             run.autocomplete = await load(double, work, seconds, concurrency, complete=True)
             run.lookups = await load(double, work, seconds, concurrency, complete=False)
+            run.load_average = os.getloadavg()[0]
             run.loaded_rss_mb = [round(rss_mb(b.pid), 1) for b in bots]
             run.follow_seconds = await follow_delays(double, database, follow)
         finally:
@@ -342,7 +344,8 @@ def report(run: Run, baseline: Run) -> None:
         f" lookups {rate(run.lookups, baseline.lookups)} (ratios to {baseline.name});"
         f" RSS ready {run.ready_rss_mb} MB, after load {run.loaded_rss_mb} MB;"
         f" approval to every other process's index p50 {percentile(run.follow_seconds, 50):.3f} s,"
-        f" p99 {percentile(run.follow_seconds, 99):.3f} s ({len(run.follow_seconds)})",
+        f" p99 {percentile(run.follow_seconds, 99):.3f} s ({len(run.follow_seconds)});"
+        f" load average {run.load_average:.1f}",
         flush=True,
     )
 
