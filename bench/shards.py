@@ -54,7 +54,13 @@ from armsbot.changes import AddAlias, Submission
 from armsbot.search.index import SearchIndex
 from armsbot.services.corrections import CorrectionService, Limits
 from armsbot.storage import KnowledgeBase
-from bench.backends import add_backend_option, choose_backends, maybe_server, postgres_copy
+from bench.backends import (
+    add_backend_option,
+    choose_backends,
+    maybe_server,
+    percentile,
+    postgres_copy,
+)
 from bench.run import make_bundled, make_synthetic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -158,14 +164,6 @@ async def interact(double: DiscordDouble, guild_id: int, query: str, complete: b
     except AssertionError:
         return False
     return True
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (nearest rank), 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 async def unknown_name(double: DiscordDouble) -> str:
