@@ -38,6 +38,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench $(if $(SMOKE),--smoke,)
 	$(BIN)/python -m bench.claims $(if $(SMOKE),--smoke,)
 	$(BIN)/python -m bench.shards $(if $(SMOKE),--smoke,)
+	$(BIN)/python -m bench.backends $(if $(SMOKE),--smoke,)
 
 ## install the package (not editable) into a fresh venv and answer from another folder
 install-check:

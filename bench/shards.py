@@ -1,24 +1,32 @@
-"""Shards end to end: one bot process against several, each running its shards, on one base.
+"""Shards end to end: one bot process against several, on SQLite and on PostgreSQL.
 
-``python -m bench.shards [--smoke] [--processes 1,2,3] [--seconds S] [--sii PATH]``
+``python -m bench.shards [--smoke] [--backend sqlite|postgresql|both] [--processes 1,3]
+[--seconds S] [--follow N] [--sii PATH] [--synthetic] [--json PATH]``
 
 Each configuration starts real ``armsbot run`` processes against the Discord API double, which
 routes every server to its shard as Discord does (one server per shard here, so the load
-spreads). The baseline is the same run's single process with one shard (as ``armsbot run``
-without shard settings on a small bot); the others run N processes, each with one shard of N
-(``ARMSBOT_SHARD_COUNT=N``, ``ARMSBOT_SHARD_IDS=i``). The load is a closed loop of
-``concurrency`` users, each sending an autocomplete or a /country command to a server in turn
-and waiting for the callback; the figures are answered interactions per second, their ratio to
-the baseline, each process's resident memory once ready and after the load, and the delay from
-an approval made by another process (this one, as ``armsbot review approve``) until every bot's
-autocomplete offers the new name (p50/p99 over ``--follow`` approvals; the bots look four times
-a second on SQLite).
+spreads): N processes, each with one shard of N (``ARMSBOT_SHARD_COUNT=N``,
+``ARMSBOT_SHARD_IDS=i``), for each process count of ``--processes`` on each backend. The
+baseline is the same run's single process on SQLite (as ``armsbot run`` without shard settings
+on a small bot); every configuration's rates are printed as ratios to it.
 
-The knowledge base is SQLite: the bundled one, ``--synthetic`` the large one of
-``bench/synthetic.py`` (10,000 firms, 100,000 claims), and ``--sii`` imports the SII transfers;
-the PostgreSQL backend is added as a second column when it is merged. The double and the load
-run in this process: on a machine with few cores they compete with the bots, so compare ratios
-within one run, not figures across machines.
+Two loads, one after the other, each a closed loop of ``concurrency`` users sending to the
+servers in turn and waiting for the callback: autocomplete of /country's name, then /country
+lookups (the card's first page; cards are kept between requests, as in production). The figures
+are answered interactions per second of each, their ratios to the baseline, each process's
+resident memory once ready and after the loads, and the delay from an approval made by another
+process (this one, as ``armsbot review approve``) until every bot's autocomplete offers the new
+name (p50/p99 over ``--follow`` approvals; on SQLite the bots read ``data_version`` four times a
+second, on PostgreSQL each commit's NOTIFY wakes them).
+
+Each configuration starts from its own copy of the same knowledge base: the bundled one,
+``--synthetic`` the large one of ``bench/synthetic.py`` (10,000 firms, 100,000 claims), and
+``--sii`` imports the SII transfers; it is built in SQLite and copied whole (``armsbot db copy``'s
+function) into a throwaway PostgreSQL server started from the machine's binaries
+(``tests/pg_process.py``, PostgreSQL's default durability, a unix socket on this machine). The
+double and the load run in this process: on a machine with few cores they compete with the bots
+(and with PostgreSQL's server processes), so compare ratios within one run, not figures across
+machines.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import itertools
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -45,6 +54,13 @@ from armsbot.changes import AddAlias, Submission
 from armsbot.search.index import SearchIndex
 from armsbot.services.corrections import CorrectionService, Limits
 from armsbot.storage import KnowledgeBase
+from bench.backends import (
+    add_backend_option,
+    choose_backends,
+    maybe_server,
+    percentile,
+    postgres_copy,
+)
 from bench.run import make_bundled, make_synthetic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,22 +68,37 @@ QUERIES = ["azerbajan", "fra", "germany", "isr", "united k", "mexico", "saudi", 
 
 
 @dataclass
-class Run:
-    """One configuration's figures."""
+class Load:
+    """One load's count of answered interactions."""
 
-    processes: int
-    shard_count: int
     answered: int = 0
     failed: int = 0
     seconds: float = 0.0
-    ready_rss_mb: list[float] = field(default_factory=list)
-    loaded_rss_mb: list[float] = field(default_factory=list)
-    follow_seconds: list[float] = field(default_factory=list)  # approval -> every bot's index
 
     @property
     def rate(self) -> float:
         """Answered interactions per second."""
         return self.answered / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Run:
+    """One configuration's figures."""
+
+    backend: str
+    processes: int
+    shard_count: int
+    autocomplete: Load = field(default_factory=Load)
+    lookups: Load = field(default_factory=Load)
+    ready_rss_mb: list[float] = field(default_factory=list)
+    loaded_rss_mb: list[float] = field(default_factory=list)
+    follow_seconds: list[float] = field(default_factory=list)  # approval -> every bot's index
+    load_average: float = 0.0  # the machine's, over the last minute, as the loads end
+
+    @property
+    def name(self) -> str:
+        """How the lines and tables name it."""
+        return f"{self.processes} process(es) on {self.backend}"
 
 
 def rss_mb(pid: int) -> float:
@@ -79,7 +110,7 @@ def rss_mb(pid: int) -> float:
 
 
 async def start_bot(
-    double: DiscordDouble, database: Path, count: int, shard: int, *, sync: bool
+    double: DiscordDouble, database: Path | str, folder: Path, count: int, shard: int, *, sync: bool
 ) -> asyncio.subprocess.Process:
     """``armsbot run`` for one shard of ``count``; returns once it logged that it is ready."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARMSBOT_")}
@@ -99,7 +130,7 @@ async def start_bot(
         "armsbot",
         "run",
         env=env,
-        cwd=database.parent,
+        cwd=folder,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -135,14 +166,6 @@ async def interact(double: DiscordDouble, guild_id: int, query: str, complete: b
     return True
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (nearest rank), 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
-
-
 async def unknown_name(double: DiscordDouble) -> str:
     """A made-up name no bot's autocomplete leads to AZ yet."""
     guild_id = next(iter(double.guilds))
@@ -155,7 +178,7 @@ async def unknown_name(double: DiscordDouble) -> str:
             return name
 
 
-async def follow_delays(double: DiscordDouble, database: Path, count: int) -> list[float]:
+async def follow_delays(double: DiscordDouble, database: Path | str, count: int) -> list[float]:
     """Approve ``count`` new names from this process (as ``armsbot review approve`` would) and
     return, for each name and each bot, the seconds until its autocomplete offers it."""
     delays: list[float] = []
@@ -191,37 +214,59 @@ async def follow_delays(double: DiscordDouble, database: Path, count: int) -> li
     return delays
 
 
+async def load(
+    double: DiscordDouble,
+    work: list[tuple[int, str]],
+    seconds: float,
+    users: int,
+    *,
+    complete: bool,
+) -> Load:
+    """``users`` users sending ``work`` (server, name) in turn for ``seconds``."""
+    figures = Load()
+    queue = itertools.cycle(work)
+    stop = time.monotonic() + seconds
+
+    async def user() -> None:
+        while time.monotonic() < stop:
+            if await interact(double, *next(queue), complete):
+                figures.answered += 1
+            else:
+                figures.failed += 1
+
+    start = time.monotonic()
+    await asyncio.gather(*(user() for _ in range(users)))
+    figures.seconds = time.monotonic() - start
+    return figures
+
+
 async def measure(
-    database: Path, processes: int, seconds: float, concurrency: int, follow: int
+    backend: str,
+    database: Path | str,
+    folder: Path,
+    processes: int,
+    seconds: float,
+    concurrency: int,
+    follow: int,
 ) -> Run:
-    """Start ``processes`` bots (one shard each) and load them for ``seconds``."""
+    """Start ``processes`` bots (one shard each) on ``database`` and load them."""
     count = processes
     guilds = [guild_on_shard(s, count) for s in range(count)]
-    run = Run(processes, count)
+    run = Run(backend, processes, count)
     async with DiscordDouble(guilds=guilds, shard_count=count, interaction_timeout=None) as double:
         bots: list[asyncio.subprocess.Process] = []
         drains: list[asyncio.Task[None]] = []
         try:
             for shard in range(count):
-                bot = await start_bot(double, database, count, shard, sync=shard == 0)
+                bot = await start_bot(double, database, folder, count, shard, sync=shard == 0)
                 bots.append(bot)
                 drains.append(asyncio.create_task(drain(bot)))
             run.ready_rss_mb = [round(rss_mb(b.pid), 1) for b in bots]
-            work = itertools.cycle(
-                (g.id, q, i % 2 == 0) for i, (g, q) in enumerate(itertools.product(guilds, QUERIES))
-            )
-            stop = time.monotonic() + seconds
-
-            async def user() -> None:
-                while time.monotonic() < stop:
-                    if await interact(double, *next(work)):
-                        run.answered += 1
-                    else:
-                        run.failed += 1
-
-            start = time.monotonic()
-            await asyncio.gather(*(user() for _ in range(concurrency)))
-            run.seconds = time.monotonic() - start
+            work = [(g.id, q) for g, q in itertools.product(guilds, QUERIES)]
+            random.Random(14).shuffle(work)
+            run.autocomplete = await load(double, work, seconds, concurrency, complete=True)
+            run.lookups = await load(double, work, seconds, concurrency, complete=False)
+            run.load_average = os.getloadavg()[0]
             run.loaded_rss_mb = [round(rss_mb(b.pid), 1) for b in bots]
             run.follow_seconds = await follow_delays(double, database, follow)
         finally:
@@ -250,28 +295,55 @@ async def make_base(folder: Path, sii: Path | None, *, synthetic: bool = False) 
     return database
 
 
+def baseline_of(runs: list[Run]) -> Run:
+    """The single process on SQLite when it ran, else the first configuration."""
+    return next((r for r in runs if r.backend == "sqlite" and r.processes == 1), runs[0])
+
+
 async def main_async(args: argparse.Namespace) -> list[Run]:
-    """Every configuration, the single process first (the baseline)."""
+    """Every configuration, SQLite's first (its single process is the baseline)."""
     runs: list[Run] = []
-    with tempfile.TemporaryDirectory(prefix="armsbot-shards-") as folder:
-        database = await make_base(Path(folder), args.sii, synthetic=args.synthetic)
-        for processes in args.processes:
-            runs.append(
-                await measure(database, processes, args.seconds, args.concurrency, args.follow)
-            )
-            report(runs[-1], runs[0])
+    with tempfile.TemporaryDirectory(prefix="armsbot-shards-") as name:
+        folder = Path(name)
+        base = await make_base(folder, args.sii, synthetic=args.synthetic)
+        async with maybe_server(args.backends) as server:
+            for backend, processes in args.configurations:
+                database: Path | str
+                if backend == "postgresql":
+                    assert server is not None
+                    database = await postgres_copy(server, base)
+                else:
+                    database = folder / f"run-{len(runs)}.sqlite3"
+                    shutil.copyfile(base, database)
+                runs.append(
+                    await measure(
+                        backend,
+                        database,
+                        folder,
+                        processes,
+                        args.seconds,
+                        args.concurrency,
+                        args.follow,
+                    )
+                )
+                report(runs[-1], baseline_of(runs))
     return runs
 
 
 def report(run: Run, baseline: Run) -> None:
     """Print one configuration's line."""
-    ratio = run.rate / baseline.rate if baseline.rate else 0.0
+
+    def rate(mine: Load, base: Load) -> str:
+        ratio = mine.rate / base.rate if base.rate else 0.0
+        return f"{mine.rate:7.1f}/s ({ratio:.2f}x), {mine.failed} failed"
+
     print(
-        f"{run.processes} process(es), {run.shard_count} shard(s): {run.rate:7.1f} answers/s"
-        f" ({ratio:.2f}x the single process), {run.failed} failed;"
+        f"{run.name}: autocomplete {rate(run.autocomplete, baseline.autocomplete)};"
+        f" lookups {rate(run.lookups, baseline.lookups)} (ratios to {baseline.name});"
         f" RSS ready {run.ready_rss_mb} MB, after load {run.loaded_rss_mb} MB;"
-        f" approval to every index p50 {percentile(run.follow_seconds, 50):.3f} s,"
-        f" p99 {percentile(run.follow_seconds, 99):.3f} s ({len(run.follow_seconds)})",
+        f" approval to every other process's index p50 {percentile(run.follow_seconds, 50):.3f} s,"
+        f" p99 {percentile(run.follow_seconds, 99):.3f} s ({len(run.follow_seconds)});"
+        f" load average {run.load_average:.1f}",
         flush=True,
     )
 
@@ -279,8 +351,13 @@ def report(run: Run, baseline: Run) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the configurations and print them (``--json PATH`` also writes them)."""
     parser = argparse.ArgumentParser(prog="python -m bench.shards", description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="1 s per configuration, 1 and 2")
-    parser.add_argument("--processes", default="1,2,3", help="process counts, the first the base")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="1 s per load: one process on SQLite, two on PostgreSQL (or on SQLite without it)",
+    )
+    add_backend_option(parser)
+    parser.add_argument("--processes", default="1,3", help="process counts, on each backend")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--follow", type=int, default=30, help="approvals timed to every index")
@@ -290,14 +367,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)
-    args.processes = [int(p) for p in str(args.processes).split(",")]
+    args.backends = choose_backends(args.backend)
+    counts = [int(p) for p in str(args.processes).split(",")]
+    args.configurations = [(b, p) for b in args.backends for p in counts]
     if args.smoke:
-        args.processes, args.seconds, args.concurrency, args.follow = [1, 2], 1.0, 4, 2
+        args.seconds, args.concurrency, args.follow = 1.0, 4, 2
+        args.configurations = [(b, 1 if b == args.backends[0] else 2) for b in args.backends]
+        if len(args.backends) == 1:
+            args.configurations = [(args.backends[0], 1), (args.backends[0], 2)]
     runs = asyncio.run(main_async(args))
     if args.json is not None:
-        figures = [{**asdict(r), "rate": r.rate} for r in runs]
+        figures = [
+            {
+                **asdict(r),
+                "autocomplete_rate": r.autocomplete.rate,
+                "lookups_rate": r.lookups.rate,
+            }
+            for r in runs
+        ]
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    if any(r.answered == 0 for r in runs):
+    if any(r.autocomplete.answered == 0 or r.lookups.answered == 0 for r in runs):
         print("a configuration answered nothing", file=sys.stderr)
         return 1
     return 0
