@@ -282,6 +282,7 @@ async def build(
                 reverts=None,
                 now=now,
             )
+    await kb.refresh_statistics()
     return BuildReport(built=True, counts=await kb.count())
 
 

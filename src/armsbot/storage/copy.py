@@ -214,6 +214,7 @@ async def copy_knowledge_base(
         if replace:
             # Processes already open on the target reload everything, as after a rebuild.
             await target.bump_generation()
+    await target.refresh_statistics()
     return CopyReport(wanted, expected)
 
 

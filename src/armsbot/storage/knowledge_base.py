@@ -391,6 +391,16 @@ class KnowledgeBase:
             row = await cursor.fetchone()
         return None if row is None else str(row[0])
 
+    async def refresh_statistics(self) -> None:
+        """Let the query planner see the tables as they are after a bulk write (a build, a copy).
+
+        PostgreSQL plans a fresh table with no statistics as whole-table scans until autovacuum
+        analyses it (a minute or so later): a card's first page took 50 ms instead of 1 ms then.
+        SQLite plans from its indexes without statistics; nothing to do there.
+        """
+        if self.dialect == "postgresql":
+            await self._db.execute("ANALYZE")
+
     async def bump_generation(self) -> None:
         """Record, inside the open transaction, a change that revisions do not describe.
 
