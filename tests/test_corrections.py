@@ -447,3 +447,27 @@ async def test_approved_changes_are_exported_and_a_rebuild_does_not_drop_them_si
     report = await data.build(kb, exported)
     assert report.built
     assert "Exported Alias" in {a.name for a in (await kb.entity("nso-group")).aliases}
+
+
+async def test_the_limits_hold_across_processes(
+    database: Path | str, fresh_index: SearchIndex, clock: Clock
+) -> None:
+    # Two processes (two connections, two services) share one base: a member's submissions in
+    # one count in the other, as with sharded bots on one database.
+    limits = Limits(submissions_per_hour=5, pending_per_user=10)
+    async with (
+        await KnowledgeBase.open(database) as one,
+        await KnowledgeBase.open(database) as other,
+    ):
+        first = CorrectionService(one, fresh_index, limits, clock)
+        second = CorrectionService(other, fresh_index, limits, clock)
+        for i in range(5):
+            await (first if i % 2 else second).submit(
+                submission("FR", AddAlias(name=f"Shared alias {i}")), MEMBER
+            )
+        before = await one.snapshot()
+        with pytest.raises(SubmissionRefused, match="past hour"):
+            await first.submit(submission("FR", AddAlias(name="One too many")), MEMBER)
+        with pytest.raises(SubmissionRefused, match="past hour"):
+            await second.submit(submission("FR", AddAlias(name="One too many")), MEMBER)
+        assert await other.snapshot() == before

@@ -6,11 +6,11 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pycountry
 import pytest
@@ -24,7 +24,7 @@ from tests.test_cli import run
 URL = "https://example.org/source"
 
 
-async def _submit_each(database: Path, entities: list[str]) -> list[int]:
+async def _submit_each(database: Path | str, entities: list[str]) -> list[int]:
     """One pending alias correction per entity (or several on one), in one session."""
     async with await KnowledgeBase.open(database) as kb:
         service = CorrectionService(
@@ -83,7 +83,7 @@ from armsbot.services.corrections import CorrectionService
 from armsbot.storage import KnowledgeBase
 
 async def main(path, ids):
-    async with await KnowledgeBase.open(Path(path)) as kb:
+    async with await KnowledgeBase.open(path if "://" in path else Path(path)) as kb:
         service = CorrectionService(kb, SearchIndex.build(await kb.index_rows()))
         print("ready", flush=True)
         for number in ids:
@@ -123,12 +123,12 @@ def test_a_superseded_correction_is_listed_and_says_by_which(db_copy: Path) -> N
 
 
 @pytest.mark.slow  # multi-process: a child killed mid-approval
-def test_sigkill_while_approving_leaves_a_consistent_database(db_copy: Path) -> None:
+def test_sigkill_while_approving_leaves_a_consistent_database(database: Path | str) -> None:
     # One correction per country, so no approval makes another stale.
     codes = sorted(c.alpha_2 for c in pycountry.countries)[:60]
-    ids = asyncio.run(_submit_each(db_copy, codes))
+    ids = asyncio.run(_submit_each(database, codes))
     child = subprocess.Popen(
-        [sys.executable, "-c", APPROVER, str(db_copy), *map(str, ids)],
+        [sys.executable, "-c", APPROVER, str(database), *map(str, ids)],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ},
@@ -142,16 +142,9 @@ def test_sigkill_while_approving_leaves_a_consistent_database(db_copy: Path) -> 
     child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
 
-    check = run("db", "check", database=db_copy)
+    check = run("db", "check", database=database)
     assert check.returncode == 0, check.stdout + check.stderr
-    with sqlite3.connect(db_copy) as db:
-        rows = db.execute(
-            "SELECT c.id, c.status, c.revision_id,"
-            " (SELECT count(*) FROM revisions r WHERE r.correction_id = c.id),"
-            " (SELECT count(*) FROM audit_log a"
-            "  WHERE a.correction_id = c.id AND a.action = 'approve')"
-            " FROM corrections c"
-        ).fetchall()
+    rows = asyncio.run(_approval_rows(database))
     approved = [r for r in rows if r[1] == "approved"]
     assert len(approved) >= 6
     for number, status, revision_id, revisions, audits in rows:
@@ -160,3 +153,18 @@ def test_sigkill_while_approving_leaves_a_consistent_database(db_copy: Path) -> 
         else:
             assert status == "pending", (number, status)
             assert (revision_id, revisions, audits) == (None, 0, 0), number
+
+
+async def _approval_rows(database: Path | str) -> list[tuple[Any, ...]]:
+    """Each correction: status, revision, and how many revisions and audit entries name it."""
+    async with (
+        await KnowledgeBase.open(database, read_only=True) as kb,
+        kb.db.execute(
+            "SELECT c.id, c.status, c.revision_id,"
+            " (SELECT count(*) FROM revisions r WHERE r.correction_id = c.id),"
+            " (SELECT count(*) FROM audit_log a"
+            "  WHERE a.correction_id = c.id AND a.action = 'approve')"
+            " FROM corrections c ORDER BY c.id"
+        ) as cursor,
+    ):
+        return [tuple(row) for row in await cursor.fetchall()]
