@@ -45,6 +45,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tests.bot_harness import run_environment
 from tests.discord_double import (
     DiscordDouble,
     guild_on_shard,
@@ -113,17 +114,15 @@ async def start_bot(
     double: DiscordDouble, database: Path | str, folder: Path, count: int, shard: int, *, sync: bool
 ) -> asyncio.subprocess.Process:
     """``armsbot run`` for one shard of ``count``; returns once it logged that it is ready."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARMSBOT_")}
-    env |= {
-        "ARMSBOT_DATABASE": str(database),
-        "ARMSBOT_TOKEN": double.token or "",
-        "ARMSBOT_API_BASE_URL": double.rest_base,
-        "ARMSBOT_GATEWAY_URL": double.gateway_url,
-        "ARMSBOT_SHARD_COUNT": str(count),
-        "ARMSBOT_SHARD_IDS": str(shard),
-        "ARMSBOT_SYNC_COMMANDS": "true" if sync else "false",
-        "ARMSBOT_LOG_LEVEL": "INFO",
-    }
+    env = run_environment(
+        double,
+        database,
+        token=double.token or "",
+        shard_count=str(count),
+        shard_ids=str(shard),
+        sync_commands="true" if sync else "false",
+        log_level="INFO",
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -53,6 +54,19 @@ def away_guild_with_its_own_admin() -> FakeGuild:
             FakeMember(bot),
         ],
     )
+
+
+def run_environment(double: DiscordDouble, database: Path | str, **settings: str) -> dict[str, str]:
+    """The environment of an ``armsbot run`` process against ``double`` on ``database``: this
+    process's own, without its ``ARMSBOT_*`` settings, and ``ARMSBOT_<NAME>`` for each of
+    ``settings`` (``shard_ids="0"`` is ``ARMSBOT_SHARD_IDS=0``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARMSBOT_")}
+    env |= {
+        "ARMSBOT_DATABASE": str(database),
+        "ARMSBOT_API_BASE_URL": double.rest_base,
+        "ARMSBOT_GATEWAY_URL": double.gateway_url,
+    }
+    return env | {f"ARMSBOT_{name.upper()}": value for name, value in settings.items()}
 
 
 def settings_for(double: DiscordDouble, database: Path | str, **extra: Any) -> Settings:

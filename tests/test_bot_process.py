@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot_harness import embeds_text
+from tests.bot_harness import embeds_text, run_environment
 from tests.discord_double import HOME_GUILD_ID, DiscordDouble, default_guild
 
 pytestmark = pytest.mark.slow  # multi-process: `armsbot run` as its own process
@@ -24,13 +23,7 @@ async def double() -> AsyncIterator[DiscordDouble]:
 
 
 def bot_env(double: DiscordDouble, database: Path, token: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARMSBOT_")}
-    env |= {
-        "ARMSBOT_DATABASE": str(database),
-        "ARMSBOT_API_BASE_URL": double.rest_base,
-        "ARMSBOT_GATEWAY_URL": double.gateway_url,
-        "ARMSBOT_HOME_GUILD_IDS": str(HOME_GUILD_ID),
-    }
+    env = run_environment(double, database, home_guild_ids=str(HOME_GUILD_ID))
     if token is not None:
         env["ARMSBOT_TOKEN"] = token
     return env

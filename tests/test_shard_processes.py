@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -22,7 +21,7 @@ import pytest
 from armsbot.search.index import SearchIndex
 from armsbot.services.corrections import CorrectionService, Limits
 from armsbot.storage.knowledge_base import KnowledgeBase
-from tests.bot_harness import button_ids
+from tests.bot_harness import button_ids, run_environment
 from tests.discord_double import (
     HOME_CHANNEL_ID,
     HOME_GUILD_ID,
@@ -53,18 +52,16 @@ HOME_GUILDS = [HOME_GUILD_ID, *(guild.id for guild in OTHERS.values())]  # one o
 async def start(
     double: DiscordDouble, database: Path | str, folder: Path, shard: int
 ) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARMSBOT_")}
-    env |= {
-        "ARMSBOT_DATABASE": str(database),
-        "ARMSBOT_TOKEN": double.token or "",
-        "ARMSBOT_API_BASE_URL": double.rest_base,
-        "ARMSBOT_GATEWAY_URL": double.gateway_url,
-        "ARMSBOT_HOME_GUILD_IDS": ",".join(map(str, HOME_GUILDS)),
-        "ARMSBOT_SHARD_COUNT": str(COUNT),
-        "ARMSBOT_SHARD_IDS": str(shard),
-        "ARMSBOT_SYNC_COMMANDS": "true" if shard == 0 else "false",
-        "ARMSBOT_INDEX_REFRESH_SECONDS": "3600",  # only the change feed can be fast enough
-    }
+    env = run_environment(
+        double,
+        database,
+        token=double.token or "",
+        home_guild_ids=",".join(map(str, HOME_GUILDS)),
+        shard_count=str(COUNT),
+        shard_ids=str(shard),
+        sync_commands="true" if shard == 0 else "false",
+        index_refresh_seconds="3600",  # only the change feed can be fast enough
+    )
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
