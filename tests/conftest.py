@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from armsbot.search.index import SearchIndex
 from armsbot.services import data
 from armsbot.services.lookup import LookupService
 from armsbot.storage import KnowledgeBase
+from tests.index_memo import memoised_index_builds
 from tests.pg import pg_copy, pg_empty, pg_server, pg_template  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,6 +128,13 @@ def run_cli_process(
         timeout=120,
         check=False,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_index_build_per_knowledge_base() -> Iterator[None]:
+    """Equal rows give copies of one index build for the whole run (tests/index_memo.py)."""
+    with memoised_index_builds():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from armsbot.countries import iso_countries
-from armsbot.datafiles import DataFilesInvalid, load_data_dir
+from armsbot.datafiles import DataFilesInvalid, _FastLoader, _load_yaml, _Loader, load_data_dir
 from armsbot.services import data
 from armsbot.storage import KnowledgeBase
 
@@ -148,3 +149,26 @@ def test_yaml_reads_country_codes_and_dates_as_written(tmp_path: Path) -> None:
     assert entity.claims[0].parties[1].entity == "NO"
     assert entity.claims[0].date == "2019-05"
     assert entity.claims[0].sources[0].date == "2019-05-02"
+
+
+def test_libyaml_reads_every_bundled_file_as_pyyamls_own_parser_does(data_dir: Path) -> None:
+    """The fast parser is only a speed-up: the same documents, resolvers and duplicate checks."""
+    if yaml.__with_libyaml__:
+        assert issubclass(_FastLoader, yaml.CSafeLoader)
+    files = sorted(data_dir.rglob("*.yaml"))
+    assert len(files) > 100
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=_FastLoader) == yaml.load(text, Loader=_Loader), path
+    tricky = "id: NO\ndate: 2019-05-02\nflag: yes\non: true\nn: 0x1F\nwhen: 2019-05-02 10:00:00\n"
+    expected = {
+        "id": "NO",
+        "date": "2019-05-02",
+        "flag": "yes",
+        "on": True,
+        "n": 31,
+        "when": "2019-05-02 10:00:00",
+    }
+    assert _load_yaml(tricky) == yaml.load(tricky, Loader=_Loader) == expected
+    with pytest.raises(yaml.YAMLError, match="duplicate key 'id'"):
+        _load_yaml("id: a\nid: b\n")

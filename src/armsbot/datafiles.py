@@ -52,38 +52,52 @@ class _Refused(Exception):
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML that keeps dates as text and refuses duplicate keys, aliases and deep nesting."""
+    """Safe YAML that keeps dates as text and refuses duplicate keys: PyYAML's own parser, the
+    reference for what a data file means and for the messages about a broken one."""
 
-    _depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        """Compose one node, refusing anchors and aliases before anything is expanded."""
-        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
-        line = event.start_mark.line + 1 if event.start_mark else 0
-        # A few lines of aliases can stand for billions of nodes; data files are written by hand
-        # and never need them, so they are refused where they appear rather than expanded.
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise _Refused(line, "YAML anchors and aliases are not allowed")
-        # The composer recurses once per level: bound it before Python's own limit is reached.
-        if self._depth >= MAX_NESTING:
-            raise _Refused(line, f"is nested more than {MAX_NESTING} levels deep")
-        self._depth += 1
+class _FastLoader(getattr(yaml, "CSafeLoader", _Loader)):  # type: ignore[misc]
+    """The same, on LibYAML's parser (about four times as fast) when PyYAML was built with it.
+
+    A file it refuses is read again by :class:`_Loader`, which says what is wrong the way it
+    always did (and reads a few escapes LibYAML refuses, such as a lone surrogate, that the
+    checks on the text then refuse by name).
+    """
+
+
+def _refuse_what_hand_written_data_never_needs(text: str, loader: type[_Loader]) -> None:
+    """Refuse anchors, aliases and deep nesting from the parser's events, before any node is made.
+
+    A few lines of aliases can stand for billions of nodes; data files are written by hand and
+    never need them, so they are refused where they appear rather than expanded. Nesting is
+    bounded here, before a composer recurses once per level towards Python's (or C's) limit.
+    """
+    depth = 0
+    events = yaml.parse(text, Loader=loader)
+    while True:
         try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-# Dates stay strings ("2021-07-18"), so a year, month or day is written back exactly as it was;
-# and only true/false are booleans, so Norway's code NO (or "yes", "off") stays a string.
-_IMPLICIT_KEPT = {"tag:yaml.org,2002:timestamp": False, "tag:yaml.org,2002:bool": False}
-_Loader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if _IMPLICIT_KEPT.get(tag, True)]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+            event = next(events)
+        except StopIteration:
+            return
+        except yaml.MarkedYAMLError as exc:
+            # LibYAML stops at 1,000 levels itself, while looking ahead of the first event.
+            if "nesting depth" not in str(exc.problem) or exc.problem_mark is None:
+                raise
+            raise _Refused(
+                exc.problem_mark.line + 1, f"is nested more than {MAX_NESTING} levels deep"
+            ) from None
+        if isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
+            raise _Refused(line, "YAML anchors and aliases are not allowed")
+        if depth >= MAX_NESTING:
+            raise _Refused(line, f"is nested more than {MAX_NESTING} levels deep")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
 
 
 def _construct_mapping(
@@ -97,10 +111,37 @@ def _construct_mapping(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
         keys.add(key)
-    return loader.construct_mapping(node, deep=deep)
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
+    return mapping
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay strings ("2021-07-18"), so a year, month or day is written back exactly as it was;
+# and only true/false are booleans, so Norway's code NO (or "yes", "off") stays a string.
+_IMPLICIT_KEPT = {"tag:yaml.org,2002:timestamp": False, "tag:yaml.org,2002:bool": False}
+_RESOLVERS = {
+    key: [(tag, regexp) for tag, regexp in resolvers if _IMPLICIT_KEPT.get(tag, True)]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _loader in {_Loader, _FastLoader}:
+    _loader.yaml_implicit_resolvers = {key: list(value) for key, value in _RESOLVERS.items()}
+    _loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _load_yaml(text: str) -> Any:
+    """The document in ``text``: read by LibYAML when it can, else as :class:`_Loader` reads it."""
+    for loader in dict.fromkeys((_FastLoader, _Loader)):
+        try:
+            _refuse_what_hand_written_data_never_needs(text, loader)
+            return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            if loader is _Loader:
+                raise
+    raise AssertionError  # pragma: no cover - the last loader re-raises
 
 
 def bundled_data_dir() -> Path:
@@ -122,7 +163,7 @@ def read_entity_file(path: Path, root: Path) -> tuple[EntityFile | None, list[Pr
     """Parse and validate one file; the problems list is empty when it is valid."""
     name = path.relative_to(root).as_posix()
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe loader
+        raw = _load_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         return None, [Problem(name, "", "is not UTF-8 text")]
     except yaml.YAMLError as exc:
