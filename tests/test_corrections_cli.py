@@ -75,6 +75,34 @@ def test_review_approve_reject_audit_and_erase_from_the_shell(db_copy: Path) -> 
     assert audit[-1]["action"] == "erase_user"
 
 
+def test_review_audit_and_erase_load_no_search_index(
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They only read and decide corrections: reading 36,000 names for them was wasted."""
+    (number,) = asyncio.run(_submit(db_copy, 1))
+    built: list[int] = []
+    build = SearchIndex.build
+
+    def counted(rows: Any) -> SearchIndex:
+        built.append(1)
+        return build(rows)
+
+    monkeypatch.setattr(SearchIndex, "build", counted)
+    for args in (
+        ("review", "list"),
+        ("review", "show", str(number)),
+        ("review", "approve", str(number)),
+        ("audit",),
+        ("db", "erase-user", "1000"),
+    ):
+        assert run(*args, database=db_copy).returncode == 0, args
+    assert built == []
+    # What the approval changed is found by the next command that searches.
+    answer = run("search", "Test alias 0000", "--json", database=db_copy)
+    assert json.loads(answer.stdout)[0]["id"] == "AZ"
+    assert built == [1]
+
+
 APPROVER = """
 import asyncio, sys
 from pathlib import Path

@@ -955,8 +955,10 @@ async def _with_services(
     settings: Settings,
     args: argparse.Namespace,
     command: Callable[[Services, argparse.Namespace], Coroutine[Any, Any, int]],
+    *,
+    search: bool = True,
 ) -> int:
-    services = await open_services(settings)
+    services = await open_services(settings, search=search)
     try:
         return await command(services, args)
     finally:
@@ -1003,10 +1005,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("db", "copy"): lambda: _db_copy(args),
     }
     runners[("run", None)] = lambda: _run(settings, args)
-    runners[("audit", None)] = lambda: _with_services(settings, args, _audit)
-    runners[("db", "erase-user")] = lambda: _with_services(settings, args, _erase_user)
+    # These only read and decide corrections: no name is looked up, so no index is loaded.
+    runners[("audit", None)] = lambda: _with_services(settings, args, _audit, search=False)
+    runners[("db", "erase-user")] = lambda: _with_services(
+        settings, args, _erase_user, search=False
+    )
     for action in ("list", "show", "approve", "reject"):
-        runners[("review", action)] = lambda: _with_services(settings, args, _review)
+        runners[("review", action)] = lambda: _with_services(settings, args, _review, search=False)
     runners[("commands", "export")] = lambda: _commands_export(settings, args)
     sub = (
         getattr(args, "db_command", None)
