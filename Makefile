@@ -15,9 +15,9 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/armsbot ask country azerbajan
 
-## the fast stage of the tests: in process, SQLite only (under a minute)
+## the fast stage of the tests: in process, SQLite only, over every core (under a minute)
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -m "not slow and not postgres" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow and not postgres" -n auto --dist worksteal $(PYTEST_ARGS)
 
 ## the second stage: render-everything, multi-process, packaging, PostgreSQL (needs a server)
 test-slow: $(BIN)/.installed

@@ -33,13 +33,15 @@ def memoised_index_builds() -> Iterator[None]:
         return
     original: Any = SearchIndex.__dict__["build"]
     build = original.__func__
-    kept: OrderedDict[tuple[IndexRow, ...], bytes] = OrderedDict()
+    kept: OrderedDict[tuple[int, int], bytes] = OrderedDict()
 
     def memoised(cls: type[SearchIndex], rows: Iterable[IndexRow]) -> SearchIndex:
-        key = tuple(rows)
+        listed = tuple(rows)
+        # The rows' hash stands for them (comparing 36,000 names again cost as much as hashing).
+        key = (len(listed), hash(listed))
         made = kept.get(key)
         if made is None:
-            index = build(cls, key)
+            index = build(cls, listed)
             kept[key] = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
             if len(kept) > _KEPT:
                 kept.popitem(last=False)

@@ -223,6 +223,7 @@ async def test_a_change_made_while_the_bot_is_down_is_sent_once_after_a_restart(
     assert len(double.find_requests(f"POST /channels/{WATCH_CHANNEL_ID}/messages")) == 1
 
 
+@pytest.mark.slow  # multi-process: `armsbot run` killed, then started again
 async def test_a_crash_between_sending_and_recording_still_makes_one_message(
     double: DiscordDouble, db_copy: Path
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from armsbot.cards.model import Card
 from armsbot.changes import EditField, Submission
 from armsbot.search.index import SearchIndex
@@ -90,6 +92,7 @@ async def test_a_card_built_across_a_change_is_not_kept(kb: KnowledgeBase) -> No
     assert cache.get("AZ", (1, 1)) is None
 
 
+@pytest.mark.slow  # big: 33,000 claims, past what SQLite takes as parameters
 async def test_an_entity_with_more_claims_than_sqlite_has_parameters(db_copy: Path) -> None:
     """Claims are selected by a subquery, not by a list of ids SQLite would refuse (32,766)."""
     count = 33_000
