@@ -569,6 +569,46 @@ MIGRATIONS: list[tuple[int, str]] = [
             FROM claim_parties p JOIN claims c ON c.id = p.claim_id;
         """,
     ),
+    (
+        10,
+        """
+        -- The groups of a card (services/card_order.py): claims grouped under one heading all
+        -- name the same first counterpart (a transfer's first supplier, or else broker, for a
+        -- recipient; its first recipient for a supplier or broker; a listing's first
+        -- instrument), read from party_roles ("role id role id ...") and indexed with the
+        -- entity, its role and the category: a group's claims are one look-up, and a section's
+        -- count a range of the index, instead of reading every claim of a busy entity. A
+        -- virtual column, so whatever writes card_places keeps the index in step.
+        -- The id after the first "supplier" (or other role) in party_roles: entity ids have no
+        -- spaces, and none is a role's name (KnowledgeBase.card_sections checks).
+        ALTER TABLE card_places ADD COLUMN lead TEXT GENERATED ALWAYS AS (CASE
+            WHEN category = 'transfer' AND role IN ('supplier', 'broker') THEN
+                CASE WHEN instr(' ' || party_roles, ' recipient ') > 0 THEN substr(
+                    substr(party_roles || ' ', instr(' ' || party_roles, ' recipient ') + 10), 1,
+                    instr(substr(party_roles || ' ',
+                        instr(' ' || party_roles, ' recipient ') + 10), ' ') - 1)
+                END
+            WHEN category = 'transfer' THEN coalesce(
+                CASE WHEN instr(' ' || party_roles, ' supplier ') > 0 THEN substr(
+                    substr(party_roles || ' ', instr(' ' || party_roles, ' supplier ') + 9), 1,
+                    instr(substr(party_roles || ' ',
+                        instr(' ' || party_roles, ' supplier ') + 9), ' ') - 1)
+                END,
+                CASE WHEN instr(' ' || party_roles, ' broker ') > 0 THEN substr(
+                    substr(party_roles || ' ', instr(' ' || party_roles, ' broker ') + 7), 1,
+                    instr(substr(party_roles || ' ',
+                        instr(' ' || party_roles, ' broker ') + 7), ' ') - 1)
+                END)
+            WHEN category IN ('embargo', 'designation') THEN
+                CASE WHEN instr(' ' || party_roles, ' instrument ') > 0 THEN substr(
+                    substr(party_roles || ' ', instr(' ' || party_roles, ' instrument ') + 11), 1,
+                    instr(substr(party_roles || ' ',
+                        instr(' ' || party_roles, ' instrument ') + 11), ' ') - 1)
+                END
+            END) VIRTUAL;
+        CREATE INDEX card_places_lead ON card_places (entity_id, role, category, lead);
+        """,
+    ),
 ]
 
 # Features add their migrations to the list above; keep them in order of their numbers.
