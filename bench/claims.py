@@ -17,7 +17,8 @@ temporary folder and measures, in one run, armsbot against naive baselines on th
 * **cold first page** of the busiest entity's card (about 2,000 claims): the card read a page at
   a time (``LookupService.card_feed`` + ``feed_page``) against the card built whole and then
   paged (``LookupService._build_card`` + ``card_pages``, what the bot did before), each with
-  its caches emptied before every run.
+  its caches emptied before every run; with the CPU time of each run and the garbage
+  collector's passes, to tell a tail of the machine's load from one of the collector's.
 * **end to end**: /search through the Discord API double, the bot in its own process pinned to
   one CPU (``bench/botproc.py``), one interaction in flight: from the double sending
   INTERACTION_CREATE to the bot's callback, against Discord's 3-second deadline.
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import random
 import sys
@@ -253,13 +255,37 @@ async def _busiest(kb: KnowledgeBase) -> tuple[str, int]:
     return str(row[0]), int(row[1])
 
 
-async def _runs(times: int, once: Callable[[], Awaitable[object]]) -> list[float]:
+async def _runs(
+    times: int, once: Callable[[], Awaitable[object]], cpu: list[float] | None = None
+) -> list[float]:
+    """Wall-clock seconds of each of ``times`` runs (and, in ``cpu``, the process's CPU time)."""
     seconds = []
     for _ in range(times):
-        start = time.perf_counter()
+        start, started = time.perf_counter(), time.process_time()
         await once()
         seconds.append(time.perf_counter() - start)
+        if cpu is not None:
+            cpu.append(time.process_time() - started)
     return seconds
+
+
+class Collections:
+    """The garbage collector's passes, by generation, while it is in use: is a tail the
+    collector's (a run with a full pass) or the machine's (as much CPU time as wall time)?"""
+
+    def __init__(self) -> None:
+        self.passes = [0, 0, 0]
+
+    def _seen(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.passes[info["generation"]] += 1
+
+    def __enter__(self) -> Collections:
+        gc.callbacks.append(self._seen)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._seen)
 
 
 async def measure_cold_card(database: Path, runs: int) -> dict[str, Any]:
@@ -283,12 +309,16 @@ async def measure_cold_card(database: Path, runs: int) -> dict[str, Any]:
 
         await page_at_a_time()
         await whole_card()
-        lazy = await _runs(runs, page_at_a_time)
+        cpu: list[float] = []
+        with Collections() as collections:
+            lazy = await _runs(runs, page_at_a_time, cpu)
         whole = await _runs(max(5, runs // 4), whole_card)
     return {
         "entity": entity_id,
         "claims": claims,
         "page_at_a_time": _ms(lazy),
+        "page_at_a_time_cpu": _ms(cpu),
+        "collections": collections.passes,
         "whole_card": _ms(whole),
         "ratio_p99": _pct(whole, 0.99) / _pct(lazy, 0.99),
     }
@@ -360,6 +390,12 @@ def report(results: dict[str, Any]) -> str:
             f"| {way.replace('_', ' ')} | {f['n']} | {f['p50']:.1f} | {f['p99']:.1f}"
             f" | {f['max']:.1f} |"
         )
+    cpu, passes = cold["page_at_a_time_cpu"], cold["collections"]
+    lines.append(
+        f"\npage at a time, CPU time of the process: p50 {cpu['p50']:.1f}, p99 {cpu['p99']:.1f};"
+        f" the collector's passes over its {cpu['n']} runs: {passes[0]} young, {passes[1]}"
+        f" middle, {passes[2]} full"
+    )
     lines.append(f"\nwhole card / page at a time, p99: {cold['ratio_p99']:.1f}x")
     largest = results["queries"][-1]
     like = largest["like"]["ratio_p99"]

@@ -59,6 +59,8 @@ class CardOrder:
     async def next(self, count: int) -> list[Placed]:
         """The next ``count`` claims in the card's order (fewer at its end)."""
         out: list[Placed] = []
+        if self._section == 0 and self._scanned == 0 and self.total <= WINDOW:
+            await self._place_all()
         while len(out) < count:
             if self._pending:
                 for _ in range(min(count - len(out), len(self._pending))):
@@ -70,6 +72,26 @@ class CardOrder:
                 self._scanned = 0
                 self._known.clear()
         return out
+
+    async def _place_all(self) -> None:
+        """A card of a window of claims or fewer: every claim placed at once (one read)."""
+        pairs = [pair for _, section in self._sections for pair in section]
+        rows = await self.kb.card_rows(self.entity.id, pairs)
+        self._scanned = len(rows)
+        groups: dict[str, dict[GroupKey, list[str]]] = {t: {} for t, _ in self._sections}
+        for row in rows:
+            if row[0] in self._placed or (row[0], row[6]) in self._later:
+                continue
+            title, key = self._placer.place(row)
+            groups[title].setdefault(key, []).append(row[0])
+            self._placed.add(row[0])
+        self._pending.extend(
+            (title, key, claim_id)
+            for title, _ in self._sections
+            for key, ids in groups[title].items()
+            for claim_id in ids
+        )
+        self._section = len(self._sections)
 
     async def _find_groups(self, wanted: int) -> bool:
         """Find the section's next groups (at most ``wanted``: each has a claim at least), each
