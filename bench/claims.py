@@ -80,6 +80,9 @@ def _ms(values: Sequence[float]) -> dict[str, float]:
 class LikeSearch(ClaimSearch):
     """The same SQL, with each word matched by ``LIKE '%word%'`` instead of the FTS5 index."""
 
+    def _in_key_order(self, query: ClaimFilter) -> bool:
+        return False  # no full-text index at all, not even the one in order
+
     def _like(self, query: ClaimFilter) -> tuple[str, list[Any]]:
         where, params = _where(query.without_words(), self.kb.dialect)
         for word in query.words:

@@ -62,6 +62,18 @@ class NotArmsbotDatabase(DatabaseUnavailable):
     """The file is an SQLite database, but not armsbot's (or not yet, when opened read-only)."""
 
 
+# SQLite: a claim's key in claims_fts_order (migration 10, which spells it out for its
+# triggers): its category's rank, undated or not, its year (later first), then its rowid.
+_ORDER_KEY = (
+    "(((CASE c.category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1 WHEN 'embargo' THEN 2"
+    " WHEN 'designation' THEN 3 WHEN 'legal' THEN 4 WHEN 'response' THEN 5"
+    " WHEN 'background' THEN 6 ELSE 7 END) * 2 + (coalesce(c.date, c.reported) IS NULL))"
+    " * 16384 + 10000 - CASE WHEN coalesce(c.date, c.reported) GLOB '[0-9][0-9][0-9][0-9]*'"
+    " THEN CAST(substr(coalesce(c.date, c.reported), 1, 4) AS INTEGER) ELSE 0 END)"
+    " * 4294967296 + c.rowid"
+)
+
+
 def _first_after(role: str) -> str:
     """PostgreSQL: the id after the first ``role`` in ``c.party_roles`` ("role id role id ...")."""
     at = f"strpos(' ' || c.party_roles, ' {role} ') + {len(role) + 1}"
@@ -498,6 +510,13 @@ class KnowledgeBase:
         # index is an index of the claims table itself, always in step.
         if self.dialect == "sqlite":
             await db.execute("INSERT INTO claims_fts (claims_fts) VALUES ('rebuild')")
+            await db.execute(
+                "INSERT INTO claims_fts_order (claims_fts_order) VALUES ('delete-all')"
+            )
+            await db.execute(
+                "INSERT INTO claims_fts_order (rowid, text, product, goods, end_user)"
+                f" SELECT {_ORDER_KEY}, c.text, c.product, c.goods, c.end_user FROM claims c"
+            )
 
     @staticmethod
     async def insert_aliases(db: Database, entity_id: str, aliases: Iterable[AliasRecord]) -> None:
@@ -1021,6 +1040,21 @@ class KnowledgeBase:
                     " WHERE d.id NOT IN (SELECT rowid FROM claims))",
                     "the full-text index of claims is out of step ({} claims, {} indexed): run"
                     " `armsbot db build --force` to rebuild it",
+                ),
+            )
+            checks.insert(
+                len(checks) - 1,
+                (
+                    # The same index in the order claims are listed (migration 10): one entry
+                    # per claim, under the key of its category, date and rowid.
+                    "SELECT (SELECT count(*) FROM claims),"
+                    " (SELECT count(*) FROM claims_fts_order_docsize)"
+                    " WHERE (SELECT count(*) FROM claims)"
+                    " != (SELECT count(*) FROM claims_fts_order_docsize)"
+                    " OR EXISTS (SELECT 1 FROM claims_fts_order_docsize d"
+                    f" WHERE d.id NOT IN (SELECT {_ORDER_KEY} FROM claims c))",
+                    "the full-text index of claims in their order is out of step ({} claims, {}"
+                    " indexed): run `armsbot db build --force` to rebuild it",
                 ),
             )
             checks += [
