@@ -55,6 +55,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 QUARTER = Sizes(firms=2_500, laws=500, claims=25_000)
 TEXT_COLUMNS = ("text", "product", "goods", "end_user")
 WORDS = ["journalists", "sales office", "listed", "supplied", "opened"]
+# The kinds of query_mix's queries, by their turn (the index of the query, modulo 4).
+KINDS = {"a firm and a country": (0, 1), "a country and a word": (2,), "words alone": (3,)}
 WARM_UP = 8  # queries run untimed by each approach before it is timed
 QUERY_TARGET = 10.0  # armsbot's p99 at least this many times faster than LIKE's (issue 13)
 COLD_TARGET_MS = 20.0  # the cold first page of the busiest card, p99
@@ -244,7 +246,12 @@ async def measure_queries(database: Path, count: int, budget: float) -> dict[str
             out[name]["ratio_p50"] = out[name]["p50"] / same["p50"] if same["p50"] else 0.0
             out[name]["ratio_p99"] = out[name]["p99"] / same["p99"] if same["p99"] else 0.0
         for name in APPROACHES:
-            del out[name]["_seconds"]
+            seconds = out[name].pop("_seconds")
+            # By kind of query (query_mix makes them in turn), to show which makes the tail.
+            out[name]["kinds"] = {
+                kind: _ms([t for i, t in enumerate(seconds) if i % 4 in turns])
+                for kind, turns in KINDS.items()
+            }
     return out
 
 
@@ -401,6 +408,22 @@ def report(results: dict[str, Any]) -> str:
     )
     lines.append(f"\nwhole card / page at a time, p99: {cold['ratio_p99']:.1f}x")
     largest = results["queries"][-1]
+    lines += [
+        "",
+        f"## By kind of query at {largest['claims']:,} claims: p50 / p99, ms",
+        "",
+        "| approach | " + " | ".join(KINDS) + " |",
+        "|---|" + "---:|" * len(KINDS),
+    ]
+    for name in APPROACHES:
+        kinds = largest[name]["kinds"]
+        cells = [
+            f"{kinds[k]['p50']:.1f} / {kinds[k]['p99']:.1f} ({kinds[k]['n']})"
+            if kinds[k]["n"]
+            else "-"
+            for k in KINDS
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     like = largest["like"]["ratio_p99"]
     cold_p99 = cold["page_at_a_time"]["p99"]
     lines += [
