@@ -442,6 +442,15 @@ def _dated(i: int) -> Claim:
     )
 
 
+async def _insert_dated(kb: KnowledgeBase, count: int) -> DatasetStore:
+    """``count`` claims of :func:`_dated` inserted as a dataset does; its store."""
+    store = DatasetStore(kb)
+    async with kb.transaction():
+        for i in range(count):
+            await store.insert_claim("hacking-team", 1000 + i, _dated(i))
+    return store
+
+
 async def _ordered_by_the_claims(kb: KnowledgeBase, query: ClaimFilter) -> list[str]:
     where, params = _where(query, kb.dialect)
     async with kb.db.execute(
@@ -457,10 +466,7 @@ async def test_words_alone_come_in_order_from_the_full_text_index(
     """Issue 13: the ten thousand matches of a common word were all joined to claim_order and
     sorted for a page of them; claims_fts_order (migration 10) gives them in order, and only
     the claims of the years a page spans are sorted."""
-    store = DatasetStore(kb)
-    async with kb.transaction():
-        for i in range(300):
-            await store.insert_claim("hacking-team", 1000 + i, _dated(i))
+    store = await _insert_dated(kb, 300)
     search = ClaimSearch(kb)
     query = ClaimFilter(words=("zephyr",))
     expected = await _ordered_by_the_claims(kb, query)
@@ -498,10 +504,7 @@ async def test_words_alone_come_in_order_from_the_full_text_index(
 async def test_a_date_without_a_year_orders_words_the_other_way(kb: KnowledgeBase) -> None:
     """A date written around armsbot that does not start with a year has no place in the keys
     of claims_fts_order: the matches are then ordered from claim_order, as before."""
-    store = DatasetStore(kb)
-    async with kb.transaction():
-        for i in range(40):
-            await store.insert_claim("hacking-team", 1000 + i, _dated(i))
+    await _insert_dated(kb, 40)
     search = ClaimSearch(kb)
     query = ClaimFilter(words=("zephyr",))
     async with kb.transaction() as db:
