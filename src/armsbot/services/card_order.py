@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from armsbot.cards.build import SECTION_ORDER, GroupKey, Placer, section_title
+from armsbot.cards.build import SECTION_ORDER, GroupKey, Placer, PlaceRow, section_title
 from armsbot.records import EntityRecord
 from armsbot.storage import KnowledgeBase
 
@@ -53,14 +53,24 @@ class CardOrder:
 
     @classmethod
     async def read(cls, kb: KnowledgeBase, entity: EntityRecord) -> CardOrder:
-        """The order of ``entity``'s card, nothing of it worked out yet but its sections."""
+        """The order of ``entity``'s card, nothing of it worked out yet but its sections.
+
+        Where claims' places are not indexed (PostgreSQL: each read joins the entity's parties
+        to the claims), every claim is placed at once, from one read: the least it costs there.
+        """
+        if not kb.card_places_indexed:
+            order = cls(kb, entity, [], frozenset())
+            order._place(await kb.card_rows(entity.id, None))
+            return order
         return cls(kb, entity, *await kb.card_sections(entity.id))
 
     async def next(self, count: int) -> list[Placed]:
         """The next ``count`` claims in the card's order (fewer at its end)."""
         out: list[Placed] = []
-        if self._section == 0 and self._scanned == 0 and self.total <= WINDOW:
-            await self._place_all()
+        if not self._placed and 0 < self.total <= WINDOW:
+            # A card of a window of claims or fewer: every claim placed at once (one read).
+            pairs = [pair for _, section in self._sections for pair in section]
+            self._place(await self.kb.card_rows(self.entity.id, pairs))
         while len(out) < count:
             if self._pending:
                 for _ in range(min(count - len(out), len(self._pending))):
@@ -73,22 +83,21 @@ class CardOrder:
                 self._known.clear()
         return out
 
-    async def _place_all(self) -> None:
-        """A card of a window of claims or fewer: every claim placed at once (one read)."""
-        pairs = [pair for _, section in self._sections for pair in section]
-        rows = await self.kb.card_rows(self.entity.id, pairs)
-        self._scanned = len(rows)
-        groups: dict[str, dict[GroupKey, list[str]]] = {t: {} for t, _ in self._sections}
+    def _place(self, rows: list[PlaceRow]) -> None:
+        """Place every claim of ``rows`` (in the card's order, an entity's later parties in a
+        claim after its first, which places the claim): the whole order, pending."""
+        groups: dict[str, dict[GroupKey, list[str]]] = {}
         for row in rows:
-            if row[0] in self._placed or (row[0], row[6]) in self._later:
+            if row[0] in self._placed:  # the entity's later party in a claim already placed
                 continue
             title, key = self._placer.place(row)
-            groups[title].setdefault(key, []).append(row[0])
+            groups.setdefault(title, {}).setdefault(key, []).append(row[0])
             self._placed.add(row[0])
+        self.total = len(self._placed)
         self._pending.extend(
             (title, key, claim_id)
-            for title, _ in self._sections
-            for key, ids in groups[title].items()
+            for title in SECTION_ORDER
+            for key, ids in groups.get(title, {}).items()
             for claim_id in ids
         )
         self._section = len(self._sections)

@@ -815,10 +815,16 @@ class KnowledgeBase:
         trusted = not any(r[0] == 2 and r[3] for r in rows)
         return [(r, c, n) for (r, c), n in counts.items() if n], frozenset(later), trusted
 
+    @property
+    def card_places_indexed(self) -> bool:
+        """Whether the claims of a card's group are one look-up (SQLite's ``card_places``, with
+        the index of migration 10), so a card's order is best worked out a page at a time."""
+        return self.dialect != "postgresql"
+
     async def card_rows(
         self,
         entity_id: str,
-        pairs: Sequence[tuple[str, str]],
+        pairs: Sequence[tuple[str, str]] | None,
         *,
         leads: Sequence[str | None] | None = None,
         offset: int = 0,
@@ -828,8 +834,9 @@ class KnowledgeBase:
         claims in which the entity's role and the claim's category are one of ``pairs``, in the
         card's order (oldest first, undated last), from ``offset``, at most ``limit``.
 
-        ``leads``: only the claims whose first counterpart (``card_places.lead``, migration 10)
-        is one of these (None: those with none), read from an index.
+        ``pairs`` None: every claim about the entity. ``leads``: only the claims whose first
+        counterpart (``card_places.lead``, migration 10) is one of these (None: those with
+        none), read from an index.
         """
         columns = (
             "SELECT k.claim_id, k.role, k.category, k.w, k.goods, k.party_roles, k.position,"
@@ -837,7 +844,10 @@ class KnowledgeBase:
         )
         selects = []
         params: list[Any] = []
-        for role, category in pairs:
+        if pairs is None:
+            selects.append(f"{columns}{self._places()} WHERE k.entity_id = ?")
+            params.append(entity_id)
+        for role, category in pairs or ():
             where = " WHERE k.entity_id = ? AND k.role = ? AND k.category = ?"
             if leads is None:
                 selects.append(columns + self._places() + where)
