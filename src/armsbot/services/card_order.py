@@ -7,7 +7,8 @@ reader sees the first page. So the order is not worked out for every claim: SQL 
 claims of each section (by role and category), and the groups of a section are found a window of
 claims at a time, oldest first: each claim of the window not yet placed starts a group, and that
 group's claims are read at once, from an index of each claim's first counterpart (migration 10),
-which every claim of a group shares.
+which every claim of a group shares. On PostgreSQL, which has no such index, every claim is
+placed from one read.
 """
 
 from __future__ import annotations
