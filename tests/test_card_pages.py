@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
 from armsbot.bot.card_pages import WHOLE_LAYOUT_LINES, card_pages, feed_page
 from armsbot.cards.feed import CardFeed
 from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
-from armsbot.models import Status
+from armsbot.models import Category, Claim, Party, Role, Source, Status
 from armsbot.services.lookup import LookupService
 from armsbot.storage import KnowledgeBase
 
@@ -205,3 +206,169 @@ async def test_db_check_reports_card_places_out_of_step(kb: KnowledgeBase) -> No
         await db.execute("UPDATE claims SET date = '1901' WHERE id = (SELECT min(id) FROM claims)")
     problems = await kb.integrity_problems()
     assert any("are out of step with card_places" in p for p in problems), problems
+
+
+def _placed(
+    claim_id: str, category: Category, parties: list[tuple[str, Role]], goods: list[str], year: int
+) -> Claim:
+    return Claim.model_validate(
+        {
+            "id": claim_id,
+            "text": f"Claim {claim_id}.",
+            "status": Status.REPORTED,
+            "category": category,
+            "parties": [Party(entity=e, role=r) for e, r in parties],
+            "goods": goods,
+            "date": str(year),
+            "sources": [Source(title=f"Record {claim_id}", url=None)],
+            "provenance": {"dataset": "test", "checksum": "0" * 64, "record": claim_id},
+        }
+    )
+
+
+async def _busy(kb: KnowledgeBase, entity_id: str = "MQ", claims: int = 400) -> None:
+    """Many claims about ``entity_id`` in a few hundred groups: transfers from several firms
+    with many kinds of goods (and some with no supplier, a broker only, two recipients, the
+    entity twice), listings under several laws, uses."""
+    from armsbot.storage.datasets import DatasetStore  # noqa: PLC0415
+
+    async with kb.db.execute("SELECT id FROM entities WHERE kind = 'law' ORDER BY id") as cursor:
+        laws = [str(r[0]) for r in await cursor.fetchall()][:5]
+    firms = ["hacking-team", "nso-group", "cellebrite", "finfisher"]
+    store = DatasetStore(kb)
+    async with kb.transaction():
+        for i in range(claims):
+            firm = firms[i % len(firms)]
+            year = 1990 + (i * 7) % 35
+            kind = i % 10
+            parties = [(firm, Role.SUPPLIER), (entity_id, Role.RECIPIENT)]
+            category = Category.TRANSFER
+            if kind == 1:
+                parties = [("finfisher", Role.BROKER), (entity_id, Role.RECIPIENT)]
+            elif kind == 2:
+                parties = [(entity_id, Role.RECIPIENT)]
+            elif kind == 3:
+                parties = [
+                    (firm, Role.SUPPLIER),
+                    ("UG", Role.RECIPIENT),
+                    (entity_id, Role.RECIPIENT),
+                ]
+            elif kind == 4:
+                parties = [(entity_id, Role.SUPPLIER), (entity_id, Role.RECIPIENT)]
+            elif kind == 5:
+                category = Category.DESIGNATION
+                parties = [(entity_id, Role.SUBJECT), (laws[i % len(laws)], Role.INSTRUMENT)]
+            elif kind == 6:
+                category = Category.USE
+            goods = [f"Radar model {i % 37}"] if i % 3 else []
+            claim = _placed(f"busy-{i:04d}", category, parties, goods, year)
+            await store.insert_claim(firm, 1000 + i, claim)
+
+
+async def test_a_busy_card_is_the_same_read_a_page_at_a_time(
+    lookup: LookupService, kb: KnowledgeBase
+) -> None:
+    await _busy(kb)
+    card = await lookup.card("MQ")
+    assert card is not None
+    whole = card_pages(card)
+    assert len(whole) > 5
+    feed = await lookup.card_feed("MQ")
+    assert feed is not None
+    for number, page in enumerate(whole):
+        made = (await feed_page(feed, number))[0]
+        # The footer of a long feed counts claims, not pages ("page 2 · 400 claims").
+        assert (made.description, made.fields) == (page.description, page.fields), number
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # PostgreSQL places all at once
+async def test_the_first_page_of_a_busy_card_reads_a_few_of_its_claims(
+    lookup: LookupService, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: a cold card of thousands of claims placed every one of them in Python (tens of
+    milliseconds, and garbage for the collector) to show 24 of them."""
+    await _busy(kb, claims=600)
+    read: list[int] = []
+    card_rows = kb.card_rows
+
+    async def counted(*args: Any, **kwargs: Any) -> list[Any]:
+        rows = await card_rows(*args, **kwargs)
+        read.append(len(rows))
+        return rows
+
+    async def every_place(entity_id: str) -> list[Any]:
+        raise AssertionError("read the places of every claim")
+
+    monkeypatch.setattr(kb, "card_rows", counted)
+    monkeypatch.setattr(kb, "claim_places", every_place)
+    feed = await lookup.card_feed("MQ")
+    assert feed is not None
+    assert feed.total == 600
+    _, number, total = await feed_page(feed, 0)
+    assert (number, total) == (0, None)
+    # A window of the oldest claims, and the claims of their groups' counterparts (four firms
+    # here, so a fair share of them): not every claim.
+    assert 0 < sum(read) < 300, read
+    assert len(feed.items) < 100
+
+
+def _first_counterpart(role: str, category: str, party_roles: str | None) -> str | None:
+    """What card_places.lead should hold, worked out in Python."""
+    words = (party_roles or "").split()
+    pairs = list(zip(words[::2], words[1::2], strict=True))
+
+    def first(wanted: str) -> str | None:
+        return next((entity for r, entity in pairs if r == wanted), None)
+
+    if category == "transfer" and role in ("supplier", "broker"):
+        return first("recipient")
+    if category == "transfer":
+        return first("supplier") or first("broker")
+    if category in ("embargo", "designation"):
+        return first("instrument")
+    return None
+
+
+async def test_each_place_knows_its_first_counterpart(kb: KnowledgeBase) -> None:
+    """card_places.lead (SQLite's migration 10; PostgreSQL's same expression), which finds a
+    group's claims, is the first counterpart of every claim on every card."""
+    await _busy(kb, claims=60)
+    async with kb.db.execute(
+        f"SELECT k.claim_id, k.position, k.role, k.category, k.party_roles, k.lead"
+        f" FROM {kb._places()}"
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    assert len(rows) > 500
+    assert sum(1 for r in rows if r[5] is not None) > 300
+    for claim_id, position, role, category, party_roles, lead in rows:
+        assert lead == _first_counterpart(role, category, party_roles), (claim_id, position)
+
+
+async def test_an_entity_named_like_a_role_still_gets_its_card_in_order(
+    lookup: LookupService, kb: KnowledgeBase
+) -> None:
+    """A counterpart whose id is a role's name ("supplier") would mislead card_places.lead:
+    cards then read each section whole, and stay the same."""
+    async with kb.transaction() as db:
+        await db.execute(
+            "INSERT INTO entities (id, kind, name) VALUES ('supplier', 'firm', 'Supplier Ltd')"
+        )
+    from armsbot.storage.datasets import DatasetStore  # noqa: PLC0415
+
+    store = DatasetStore(kb)
+    async with kb.transaction():
+        for i in range(30):
+            parties = [("supplier", Role.SUPPLIER), ("nso-group", Role.SUPPLIER)]
+            if i % 2:
+                parties = [("supplier", Role.RECIPIENT), ("nso-group", Role.SUPPLIER)]
+            parties.append(("MQ", Role.RECIPIENT))
+            claim = _placed(f"odd-{i:03d}", Category.TRANSFER, parties, [f"Kit {i % 4}"], 2000 + i)
+            await store.insert_claim("nso-group", 2000 + i, claim)
+    assert (await kb.card_sections("MQ"))[2] is False
+    for entity_id in ("MQ", "supplier", "nso-group"):
+        card = await lookup.card(entity_id)
+        feed = await lookup.card_feed(entity_id)
+        assert card is not None
+        assert feed is not None
+        whole = card_pages(card)
+        assert [(await feed_page(feed, n))[0] for n in range(len(whole))] == whole, entity_id

@@ -418,3 +418,108 @@ async def test_db_check_reports_claim_order_out_of_step(kb: KnowledgeBase) -> No
         )
     problems = await kb.integrity_problems()
     assert any("1 claims are out of step with claim_order" in p for p in problems)
+
+
+def _dated(i: int) -> Claim:
+    """A claim with the word "zephyr", in one of four categories, dated every way a claim can
+    be: a year, a month, a day, only when it was reported, or not at all."""
+    category = [Category.TRANSFER, Category.USE, Category.DESIGNATION, Category.BACKGROUND][i % 4]
+    year = 2000 + (i * 7) % 6
+    shape = i % 5
+    date = [str(year), f"{year}-{1 + i % 12:02d}", f"{year}-{1 + i % 12:02d}-{1 + i % 28:02d}"]
+    return Claim.model_validate(
+        {
+            "id": f"zephyr-{(i * 37) % 1000:03d}-{i}",
+            "text": f"Zephyr radar sale number {i}.",
+            "status": Status.REPORTED,
+            "category": category,
+            "parties": [Party(entity="hacking-team", role=Role.SUPPLIER)],
+            "date": date[shape] if shape < 3 else None,
+            "reported": str(year) if shape == 3 else None,
+            "sources": [Source(title=f"Record {i}", url=None)],
+            "provenance": {"dataset": "test", "checksum": "0" * 64, "record": str(i)},
+        }
+    )
+
+
+async def _insert_dated(kb: KnowledgeBase, count: int) -> DatasetStore:
+    """``count`` claims of :func:`_dated` inserted as a dataset does; its store."""
+    store = DatasetStore(kb)
+    async with kb.transaction():
+        for i in range(count):
+            await store.insert_claim("hacking-team", 1000 + i, _dated(i))
+    return store
+
+
+async def _ordered_by_the_claims(kb: KnowledgeBase, query: ClaimFilter) -> list[str]:
+    where, params = _where(query, kb.dialect)
+    async with kb.db.execute(
+        f"SELECT c.id FROM claims c WHERE {where} ORDER BY {ORDER}", params
+    ) as cursor:
+        return [str(r[0]) for r in await cursor.fetchall()]
+
+
+@sqlite_only  # PostgreSQL orders the matches of its tsvector index from the claims
+async def test_words_alone_come_in_order_from_the_full_text_index(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: the ten thousand matches of a common word were all joined to claim_order and
+    sorted for a page of them; claims_fts_order (migration 10) gives them in order, and only
+    the claims of the years a page spans are sorted."""
+    store = await _insert_dated(kb, 300)
+    search = ClaimSearch(kb)
+    query = ClaimFilter(words=("zephyr",))
+    expected = await _ordered_by_the_claims(kb, query)
+    assert len(expected) == 300
+
+    def not_joined(*_: object, **__: object) -> tuple[str, list[object]]:
+        raise AssertionError("joined every match to claim_order")
+
+    monkeypatch.setattr(search, "_select", not_joined)
+    for offset, limit in [(0, 80), (0, 24), (24, 24), (59, 13), (150, 100), (290, 24), (300, 5)]:
+        assert await search.ids(query, offset, limit) == expected[offset : offset + limit]
+    assert await search.first(query, 80) == (300, expected[:80])
+    radar = ClaimFilter(words=("zephyr", "radar"), product=())
+    assert await search.ids(radar, 100, 50) == expected[100:150]
+
+    # Every write moves a claim's key: a new date, a new category, a deletion.
+    monkeypatch.undo()
+    async with kb.transaction() as db:
+        await db.execute("UPDATE claims SET date = '1999-12-31' WHERE id = ?", (expected[0],))
+        await db.execute("UPDATE claims SET category = 'use' WHERE id = ?", (expected[5],))
+        await db.execute(
+            "UPDATE claims SET date = NULL, reported = NULL WHERE id = ?", (expected[9],)
+        )
+    async with kb.transaction():
+        await store.delete_claims([expected[20]])
+        await store.delete_unused_sources()
+    expected = await _ordered_by_the_claims(kb, query)
+    assert len(expected) == 299
+    assert await search._ids_in_key_order(query, 0, 299) == (299, expected)
+    assert await search.ids(query, 40, 30) == expected[40:70]
+    assert await kb.integrity_problems() == []
+
+
+@sqlite_only
+async def test_a_date_without_a_year_orders_words_the_other_way(kb: KnowledgeBase) -> None:
+    """A date written around armsbot that does not start with a year has no place in the keys
+    of claims_fts_order: the matches are then ordered from claim_order, as before."""
+    await _insert_dated(kb, 40)
+    search = ClaimSearch(kb)
+    query = ClaimFilter(words=("zephyr",))
+    async with kb.transaction() as db:
+        await db.execute("UPDATE claims SET date = 'Spring 2003' WHERE id = 'zephyr-000-0'")
+    expected = await _ordered_by_the_claims(kb, query)
+    assert expected[0] == "zephyr-000-0"  # a transfer, "S" after the digits: newest first
+    assert await search._ids_in_key_order(query, 0, 10) is None
+    assert await search.ids(query, 0, 10) == expected[:10]
+    assert await search.first(query, 5) == (40, expected[:5])
+
+
+@sqlite_only
+async def test_db_check_reports_the_ordered_full_text_index_out_of_step(kb: KnowledgeBase) -> None:
+    async with kb.transaction() as db:
+        await db.execute("DROP TRIGGER claims_fts_order_update")
+        await db.execute("UPDATE claims SET date = '1901' WHERE id = (SELECT min(id) FROM claims)")
+    problems = await kb.integrity_problems()
+    assert any("full-text index of claims in their order is out of step" in p for p in problems)

@@ -347,48 +347,41 @@ _CATEGORIES = {category.value: category for category in Category}
 PlaceRow = tuple[str, str, str, str, str, str | None, int]
 
 
-def card_order(entity: EntityRecord, rows: Sequence[PlaceRow]) -> list[tuple[str, GroupKey, str]]:
-    """(section, group key, claim id) of every claim, in the order ``entity_card`` shows them.
+def section_title(entity: EntityRecord, role: str, category: str) -> str:
+    """The section of ``entity``'s card in which a claim of this category goes, by its role."""
+    return place(entity, _CATEGORIES[category], _ROLES.get(role), {}, ())[0]
 
-    ``rows`` come oldest first (undated last, then by id), as ``entity_card`` sorts claims.
-    Works on short rows (no claim is read whole), so the order of a card of thousands of claims
-    costs a few milliseconds: claims with the same role, category, goods and counterparts are
-    placed once, and each further one costs a dictionary look-up and an append.
+
+class Placer:
+    """Where claims go on one entity's card, from the short rows of ``card_places``.
+
+    Claims with the same role, category, goods and counterparts are placed once: a further one
+    costs a dictionary look-up.
     """
-    # Each distinct (role, category, goods, counterparts) leads straight to its group's list.
-    members_of: dict[tuple[str, str, str, str | None], list[str]] = {}
-    groups: dict[tuple[str, GroupKey], list[str]] = {}  # in order of first appearance
-    goods_of: dict[str, tuple[str, ...]] = {"[]": ()}
-    roles = _ROLES
-    for row in rows:
+
+    def __init__(self, entity: EntityRecord) -> None:
+        self.entity = entity
+        self._placed: dict[tuple[str, str, str, str | None], tuple[str, GroupKey]] = {}
+        self._goods: dict[str, tuple[str, ...]] = {"[]": ()}
+
+    def place(self, row: PlaceRow) -> tuple[str, GroupKey]:
+        """The section and group key of the claim of ``row``, as ``entity_card`` places it."""
         where = (row[1], row[2], row[4], row[5])
-        members = members_of.get(where)
-        if members is None:
+        found = self._placed.get(where)
+        if found is None:
             role, category, goods, others = where
             by_role: dict[Role, tuple[str, ...]] = {}
             if others:
                 words = others.split(" ")
                 for at in range(0, len(words), 2):
-                    party_role = roles[words[at]]
+                    party_role = _ROLES[words[at]]
                     by_role[party_role] = (*by_role.get(party_role, ()), words[at + 1])
-            shown = goods_of.get(goods)
+            shown = self._goods.get(goods)
             if shown is None:
-                shown = goods_of[goods] = _goods(json.loads(goods))
-            found = place(entity, _CATEGORIES[category], roles.get(role), by_role, shown)
-            members = groups.get(found)
-            if members is None:
-                members = groups[found] = []
-            members_of[where] = members
-        members.append(row[0])
-    by_section: dict[str, list[tuple[GroupKey, list[str]]]] = {}
-    for (title, key), ids in groups.items():
-        by_section.setdefault(title, []).append((key, ids))
-    return [
-        (title, key, claim_id)
-        for title in SECTION_ORDER
-        for key, ids in by_section.get(title, ())
-        for claim_id in ids
-    ]
+                shown = self._goods[goods] = _goods(json.loads(goods))
+            found = place(self.entity, _CATEGORIES[category], _ROLES.get(role), by_role, shown)
+            self._placed[where] = found
+        return found
 
 
 def search_card(query: str, matches: list[Match]) -> Card:

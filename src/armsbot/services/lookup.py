@@ -12,7 +12,6 @@ from armsbot.cards.build import (
     GroupKey,
     Names,
     SourceNumbers,
-    card_order,
     entity_card,
     entity_head,
     heading,
@@ -25,6 +24,7 @@ from armsbot.hidden_text import character_label, hidden_character
 from armsbot.i18n import ENGLISH
 from armsbot.models import Kind
 from armsbot.search.index import Match, SearchIndex
+from armsbot.services.card_order import CardOrder
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.datasets import DatasetStore
 
@@ -110,9 +110,9 @@ class LookupService:
     async def card_feed(self, entity_id: str) -> CardFeed | None:
         """An entity's card to be read a page at a time, or None if there is no such entity.
 
-        Only what orders the claims is read at first (one query of short rows); the claims
-        themselves are read as pages ask for them. Kept, and shared by concurrent requests, as
-        :meth:`card` keeps whole cards.
+        Only how many claims each section has is read at first (:class:`CardOrder`); the order
+        of the claims, and the claims themselves, are read as pages ask for them. Kept, and
+        shared by concurrent requests, as :meth:`card` keeps whole cards.
         """
         return await self._shared(self.feeds, self._feeding, entity_id, self._build_feed)
 
@@ -120,8 +120,8 @@ class LookupService:
         entity = await self.kb.entity(entity_id, claims=False)
         if entity is None:
             return None
-        places = await self.kb.claim_places(entity_id)
-        if not places:  # the card that says nothing is on record, and where armsbot looked
+        order = await CardOrder.read(self.kb, entity)
+        if not order.total:  # the card that says nothing is on record, and where armsbot looked
             card = await self._build_card(entity_id)
             return CardFeed.of_card(card) if card is not None else None
         facts = {
@@ -130,8 +130,7 @@ class LookupService:
             if entity.attributes.get(k)
         }
         names = Names(await self.kb.entity_names(facts), {})
-        order = card_order(entity, places)
-        feed = CardFeed(entity_head(entity, names), len(order))
+        feed = CardFeed(entity_head(entity, names), order.total)
         # The reader refers to the feed's sources, not to the feed: no reference cycle, so a
         # feed dropped from the cache is freed at once rather than by the garbage collector
         # (whose full passes over thousands of dropped lines stalled requests for 20 ms).
@@ -139,12 +138,9 @@ class LookupService:
         numbers = SourceNumbers()
         kb = self.kb
         headings: dict[GroupKey, str | None] = {}
-        done = 0
 
         async def read(count: int) -> list[FeedItem]:
-            nonlocal done
-            chunk = order[done : done + count]
-            done += len(chunk)
+            chunk = await order.next(count)
             keys = {key for _, key, _ in chunk if key not in headings}
             named: set[str] = set()
             shown: set[str] = set()

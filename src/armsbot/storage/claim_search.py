@@ -190,6 +190,41 @@ def _narrow_source(query: ClaimFilter) -> tuple[str, list[Any]]:
     return f"{source} WHERE {where}", [*params, *more_params]
 
 
+# SQLite: a page of the claims that words alone match, in order, from ``claims_fts_order``
+# (migration 10), whose rowids are keys in the order claims are listed: the category's rank,
+# undated or not, the year (later first) in the high bits, the claim's rowid in the low 32. The
+# matches come out in that order, so only a page of them is read; the claims of the years the
+# page spans (whole) are then put in their exact order (dates, ids) from claim_order, and the
+# page is cut from them, after the matches of the years before. Each row also has how many
+# match in all, and whether the keys can be trusted: every claim's rowid fits in 32 bits and
+# every date starts with a year (``claim_order_odd_dates`` is empty); past the last match, one
+# row with no id says so.
+_KEY_ORDER = """
+WITH page AS (
+    SELECT rowid AS k FROM claims_fts_order WHERE claims_fts_order MATCH :m
+    ORDER BY rowid LIMIT :limit OFFSET :offset),
+bounds AS (SELECT min(k) >> 32 AS lo, max(k) >> 32 AS hi FROM page),
+years AS (
+    SELECT o.id, o.rank, o.w FROM bounds CROSS JOIN claims_fts_order f
+    JOIN claim_order o ON o.rid = (f.rowid & 4294967295)
+    WHERE claims_fts_order MATCH :m
+    AND f.rowid >= (bounds.lo << 32) AND f.rowid < ((bounds.hi + 1) << 32)),
+before AS (
+    SELECT count(*) AS n FROM bounds CROSS JOIN claims_fts_order f
+    WHERE claims_fts_order MATCH :m AND f.rowid < (bounds.lo << 32)),
+cut AS (
+    SELECT y.* FROM years y ORDER BY y.rank, y.w IS NULL, y.w DESC, y.id
+    LIMIT :limit OFFSET :offset - (SELECT n FROM before)),
+meta AS (
+    SELECT (SELECT count(*) FROM claims_fts_order WHERE claims_fts_order MATCH :m) AS n,
+    (SELECT coalesce(max(rid), 0) < 4294967296 FROM claim_order)
+    AND NOT EXISTS (SELECT 1 FROM claim_order
+        WHERE w IS NOT NULL AND NOT (w GLOB '[0-9][0-9][0-9][0-9]*')) AS ok)
+SELECT cut.id, meta.n, meta.ok FROM meta LEFT JOIN cut
+ORDER BY cut.rank, cut.w IS NULL, cut.w DESC, cut.id
+"""
+
+
 class _Selection(NamedTuple):
     """What a backend reads for a query: FROM and WHERE, the claim id column, the ORDER BY."""
 
@@ -260,8 +295,34 @@ class ClaimSearch:
             selection.params,
         )
 
+    def _in_key_order(self, query: ClaimFilter) -> bool:
+        """Whether ``query``'s claims come in order from ``claims_fts_order`` (words alone, on
+        SQLite)."""
+        return (
+            self.kb.dialect == "sqlite"
+            and query == ClaimFilter(words=query.words, product=query.product)
+            and bool(query.words or query.product)
+        )
+
+    async def _ids_in_key_order(
+        self, query: ClaimFilter, offset: int, limit: int
+    ) -> tuple[int, list[str]] | None:
+        """How many claims the words of ``query`` match, and the ids from ``offset`` (at most
+        ``limit``), read in order from ``claims_fts_order`` (migration 10); None when its keys
+        cannot order them (a date that does not start with a year)."""
+        params = {"m": match_expression(query.words, query.product), "limit": limit}
+        async with self.kb.db.execute(_KEY_ORDER, {**params, "offset": offset}) as cursor:
+            rows = list(await cursor.fetchall())
+        if not rows[0][2]:
+            return None
+        return int(rows[0][1]), [str(r[0]) for r in rows if r[0] is not None]
+
     async def ids(self, query: ClaimFilter, offset: int, limit: int) -> list[str]:
         """The ids of the claims ``query`` selects, in order, from ``offset``, at most ``limit``."""
+        if self._in_key_order(query):
+            found = await self._ids_in_key_order(query, offset, limit)
+            if found is not None:
+                return found[1]
         sql, params = self._select(query, counted=False)
         async with self.kb.db.execute(sql, [*params, limit, offset]) as cursor:
             return [str(r[0]) for r in await cursor.fetchall()]
@@ -272,6 +333,10 @@ class ClaimSearch:
         One statement when an index alone cannot count them: a count and then a page of the
         claims that a party and a word select would each intersect the two sets.
         """
+        if self._in_key_order(query):
+            found = await self._ids_in_key_order(query, 0, limit)
+            if found is not None:
+                return found
         filtered = query.groups or query.statuses or query.category or query.since or query.until
         if not filtered:  # counted from an index alone (see count)
             return await self.count(query), await self.ids(query, 0, limit)

@@ -64,6 +64,37 @@ class NotArmsbotDatabase(DatabaseUnavailable):
     """The file is an SQLite database, but not armsbot's (or not yet, when opened read-only)."""
 
 
+# SQLite: a claim's key in claims_fts_order (migration 10, which spells it out for its
+# triggers): its category's rank, undated or not, its year (later first), then its rowid.
+_ORDER_KEY = (
+    "(((CASE c.category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1 WHEN 'embargo' THEN 2"
+    " WHEN 'designation' THEN 3 WHEN 'legal' THEN 4 WHEN 'response' THEN 5"
+    " WHEN 'background' THEN 6 ELSE 7 END) * 2 + (coalesce(c.date, c.reported) IS NULL))"
+    " * 16384 + 10000 - CASE WHEN coalesce(c.date, c.reported) GLOB '[0-9][0-9][0-9][0-9]*'"
+    " THEN CAST(substr(coalesce(c.date, c.reported), 1, 4) AS INTEGER) ELSE 0 END)"
+    " * 4294967296 + c.rowid"
+)
+
+
+def _first_after(role: str) -> str:
+    """PostgreSQL: the id after the first ``role`` in ``c.party_roles`` ("role id role id ...")."""
+    at = f"strpos(' ' || c.party_roles, ' {role} ') + {len(role) + 1}"
+    return (
+        f"CASE WHEN strpos(' ' || c.party_roles, ' {role} ') > 0 THEN substr(substr(c.party_roles"
+        f" || ' ', {at}), 1, strpos(substr(c.party_roles || ' ', {at}), ' ') - 1) END"
+    )
+
+
+# PostgreSQL: SQLite's virtual column card_places.lead (migration 10), the same expression.
+_LEAD = (
+    "CASE WHEN c.category = 'transfer' AND p.role IN ('supplier', 'broker')"
+    f" THEN {_first_after('recipient')}"
+    f" WHEN c.category = 'transfer' THEN coalesce({_first_after('supplier')},"
+    f" {_first_after('broker')})"
+    f" WHEN c.category IN ('embargo', 'designation') THEN {_first_after('instrument')} END"
+)
+
+
 class KnowledgeBase:
     """Async access to one armsbot database: an SQLite file or a PostgreSQL database."""
 
@@ -481,6 +512,13 @@ class KnowledgeBase:
         # index is an index of the claims table itself, always in step.
         if self.dialect == "sqlite":
             await db.execute("INSERT INTO claims_fts (claims_fts) VALUES ('rebuild')")
+            await db.execute(
+                "INSERT INTO claims_fts_order (claims_fts_order) VALUES ('delete-all')"
+            )
+            await db.execute(
+                "INSERT INTO claims_fts_order (rowid, text, product, goods, end_user)"
+                f" SELECT {_ORDER_KEY}, c.text, c.product, c.goods, c.end_user FROM claims c"
+            )
 
     @staticmethod
     async def insert_aliases(db: Database, entity_id: str, aliases: Iterable[AliasRecord]) -> None:
@@ -731,6 +769,118 @@ class KnowledgeBase:
                 first[row[0]] = row
         return sorted(first.values(), key=lambda r: (r[3] == "", r[3], r[0]))
 
+    def _places(self, index: str | None = None) -> str:
+        """What places each party of a claim on its entity's card, as ``k``: SQLite's
+        ``card_places`` (migrations 9 and 10), read through ``index`` if given; on PostgreSQL,
+        which has no such table, claim_parties joined to the claims."""
+        if self.dialect != "postgresql":
+            return f"card_places k INDEXED BY {index}" if index else "card_places k"
+        return (
+            "(SELECT p.entity_id, p.claim_id, p.role, p.position, c.category, c.goods,"
+            f" c.party_roles, {_LEAD} AS lead, coalesce(c.date, c.reported, '') AS w,"
+            " coalesce(c.date, c.reported, '') = '' AS undated"
+            " FROM claim_parties p JOIN claims c ON c.id = p.claim_id) k"
+        )
+
+    async def card_sections(
+        self, entity_id: str
+    ) -> tuple[list[tuple[str, str, int]], frozenset[tuple[str, int]], bool]:
+        """How the claims about the entity fall on its card, without reading them: how many each
+        (role, category) places; the (claim id, position) of the entity's later parties in
+        claims where it is a party twice (a claim is placed by the entity's first role in it);
+        and whether ``card_places.lead`` can be trusted (no entity has a role's name as its id).
+
+        One statement: a range of the index ``card_places_lead`` (migration 10), whatever the
+        number of claims, and the entity's claims in ``claim_parties``'s index.
+        """
+        roles = ("supplier", "broker", "recipient", "instrument")
+        async with self._db.execute(
+            f"SELECT 0, k.role, k.category, count(*), NULL FROM {self._places()}"
+            " WHERE k.entity_id = ? GROUP BY k.role, k.category"
+            " UNION ALL"
+            f" SELECT 1, k.role, k.category, k.position, k.claim_id FROM {self._places()}"
+            " WHERE k.entity_id = ? AND k.claim_id IN (SELECT claim_id FROM claim_parties"
+            " WHERE entity_id = ? GROUP BY claim_id HAVING count(*) > 1)"
+            " UNION ALL"
+            f" SELECT 2, NULL, NULL, count(*), NULL FROM entities WHERE id IN (?, ?, ?, ?)",
+            (entity_id, entity_id, entity_id, *roles),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        counts = {(str(r[1]), str(r[2])): int(r[3]) for r in rows if r[0] == 0}
+        later: set[tuple[str, int]] = set()
+        previous = None
+        for _, role, category, position, claim_id in sorted(
+            (r for r in rows if r[0] == 1), key=lambda r: (str(r[4]), int(r[3]))
+        ):
+            if claim_id == previous:
+                later.add((str(claim_id), int(position)))
+                counts[(str(role), str(category))] -= 1
+            previous = claim_id
+        trusted = not any(r[0] == 2 and r[3] for r in rows)
+        return [(r, c, n) for (r, c), n in counts.items() if n], frozenset(later), trusted
+
+    @property
+    def card_places_indexed(self) -> bool:
+        """Whether the claims of a card's group are one look-up (SQLite's ``card_places``, with
+        the index of migration 10), so a card's order is best worked out a page at a time."""
+        return self.dialect != "postgresql"
+
+    async def card_rows(
+        self,
+        entity_id: str,
+        pairs: Sequence[tuple[str, str]] | None,
+        *,
+        leads: Sequence[str | None] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[tuple[str, str, str, str, str, str | None, int]]:
+        """Rows as :meth:`claim_places` gives them (with the entity's later parties too), of the
+        claims in which the entity's role and the claim's category are one of ``pairs``, in the
+        card's order (oldest first, undated last), from ``offset``, at most ``limit``.
+
+        ``pairs`` None: every claim about the entity. ``leads``: only the claims whose first
+        counterpart (``card_places.lead``, migration 10) is one of these (None: those with
+        none), read from an index.
+        """
+        columns = (
+            "SELECT k.claim_id, k.role, k.category, k.w, k.goods, k.party_roles, k.position,"
+            " k.undated FROM "
+        )
+        selects = []
+        params: list[Any] = []
+        if pairs is None:
+            selects.append(f"{columns}{self._places()} WHERE k.entity_id = ?")
+            params.append(entity_id)
+        for role, category in pairs or ():
+            where = " WHERE k.entity_id = ? AND k.role = ? AND k.category = ?"
+            if leads is None:
+                selects.append(columns + self._places() + where)
+                params += [entity_id, role, category]
+                continue
+            # One look-up in the index of migration 10 for each kind of lead (which SQLite's
+            # planner, unaware of the index's statistics, would otherwise leave for the range).
+            source = self._places("card_places_lead")
+            named = [lead for lead in leads if lead is not None]
+            if named:
+                selects.append(
+                    f"{columns}{source}{where} AND k.lead IN ({','.join('?' * len(named))})"
+                )
+                params += [entity_id, role, category, *named]
+            if len(named) < len(leads):
+                selects.append(f"{columns}{source}{where} AND k.lead IS NULL")
+                params += [entity_id, role, category]
+        if not selects:
+            return []
+        sql = " UNION ALL ".join(selects) + " ORDER BY 8, 4, 1, 7"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        async with self._db.execute(sql, params) as cursor:
+            return [
+                (str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), r[5], int(r[6]))
+                for r in await cursor.fetchall()
+            ]
+
     async def claims_by_id(self, claim_ids: Sequence[str]) -> list[Claim]:
         """The claims with these ids (those that exist)."""
         if not claim_ids:
@@ -904,6 +1054,21 @@ class KnowledgeBase:
                     " WHERE d.id NOT IN (SELECT rowid FROM claims))",
                     "the full-text index of claims is out of step ({} claims, {} indexed): run"
                     " `armsbot db build --force` to rebuild it",
+                ),
+            )
+            checks.insert(
+                len(checks) - 1,
+                (
+                    # The same index in the order claims are listed (migration 10): one entry
+                    # per claim, under the key of its category, date and rowid.
+                    "SELECT (SELECT count(*) FROM claims),"
+                    " (SELECT count(*) FROM claims_fts_order_docsize)"
+                    " WHERE (SELECT count(*) FROM claims)"
+                    " != (SELECT count(*) FROM claims_fts_order_docsize)"
+                    " OR EXISTS (SELECT 1 FROM claims_fts_order_docsize d"
+                    f" WHERE d.id NOT IN (SELECT {_ORDER_KEY} FROM claims c))",
+                    "the full-text index of claims in their order is out of step ({} claims, {}"
+                    " indexed): run `armsbot db build --force` to rebuild it",
                 ),
             )
             checks += [
