@@ -61,3 +61,22 @@ async def test_commits_from_anywhere_change_the_version(kb: KnowledgeBase) -> No
     async with await KnowledgeBase.open(kb.path) as other:
         await other.set_meta("there", "1")
     assert await kb.version() != second
+
+
+async def test_index_rows_keep_each_entitys_names_in_their_order(kb: KnowledgeBase) -> None:
+    """SQLite reads them one row per entity: the same names, in the same order, as row by row."""
+    async with kb.db.execute(
+        "SELECT entity_id, name, type FROM aliases ORDER BY entity_id, position"
+    ) as cursor:
+        expected: dict[str, list[tuple[str, str]]] = {}
+        for entity_id, name, type_ in await cursor.fetchall():
+            expected.setdefault(str(entity_id), []).append((str(name), str(type_)))
+    rows = await kb.index_rows()
+    assert len(rows) > 300
+    assert {r.id: list(r.aliases) for r in rows if r.aliases} == expected
+    [azerbaijan] = [r for r in rows if r.id == "AZ"]
+    assert azerbaijan.name == "Azerbaijan"
+    assert len(azerbaijan.aliases) > 100
+    assert all(
+        isinstance(name, str) and isinstance(type_, str) for name, type_ in azerbaijan.aliases
+    )
