@@ -172,3 +172,39 @@ def test_libyaml_reads_every_bundled_file_as_pyyamls_own_parser_does(data_dir: P
     assert _load_yaml(tricky) == yaml.load(tricky, Loader=_Loader) == expected
     with pytest.raises(yaml.YAMLError, match="duplicate key 'id'"):
         _load_yaml("id: a\nid: b\n")
+
+
+async def test_a_rebuild_rewrites_only_the_names_that_changed_and_ends_as_a_fresh_build(
+    db_copy: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    """Names the same as stored keep their rows; the result is what a build from scratch gives."""
+    changed = tmp_path / "data"
+    shutil.copytree(data_dir, changed)
+    firm = changed / "firms" / "nso-group.yaml"
+    firm.write_text(
+        firm.read_text(encoding="utf-8").replace("  - NSO Group Technologies\n", "  - Q Cyber\n"),
+        encoding="utf-8",
+    )
+    (changed / "laws" / "arms-trade-treaty.yaml").unlink()
+
+    async def alias_ids(kb: KnowledgeBase) -> dict[str, set[int]]:
+        ids: dict[str, set[int]] = {}
+        async with kb.db.execute("SELECT entity_id, id FROM aliases") as cursor:
+            for entity_id, alias_id in await cursor.fetchall():
+                ids.setdefault(entity_id, set()).add(alias_id)
+        return ids
+
+    async with await KnowledgeBase.open(db_copy) as kb:
+        before = await alias_ids(kb)
+        assert (await data.build(kb, changed, force=True)).built
+        after = await alias_ids(kb)
+        rebuilt = await kb.snapshot()
+    assert after["AZ"] == before["AZ"]  # 200 names, none of them changed
+    assert after["nso-group"].isdisjoint(before["nso-group"])
+    assert "arms-trade-treaty" not in after
+    async with await KnowledgeBase.open(tmp_path / "fresh.sqlite3") as fresh:
+        await data.build(fresh, changed)
+        assert await fresh.snapshot() == rebuilt
+    names = {row[2] for row in rebuilt["aliases"] if row[0] == "nso-group"}
+    assert "Q Cyber" in names
+    assert "NSO Group Technologies" not in names

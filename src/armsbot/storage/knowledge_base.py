@@ -469,18 +469,34 @@ class KnowledgeBase:
         progress: Callable[[int], None] | None = None,
     ) -> None:
         """Replace every entity, alias, claim and source with ``entities`` (inside the caller's
-        transaction, which can then record what the replacement changed in the same commit)."""
+        transaction, which can then record what the replacement changed in the same commit).
+
+        Claims and sources are written anew; entities are updated in place and their names
+        rewritten only where they differ, so a rebuild of the bundled data does not delete and
+        insert again 36,000 names that are the same (half of its time, with their indexes and
+        triggers). What is stored afterwards is the same either way.
+        """
         db = self._db
         await self.bump_generation()
-        tables = ["claim_sources", "claim_parties", "claims", "sources", "aliases", "entities"]
+        tables = ["claim_sources", "claim_parties", "claims", "sources"]
         if self.dialect == "sqlite":
             # Emptied by the triggers already, unless a row was left behind (migration 9).
             tables += ["claim_order", "card_places"]
         for table in tables:
             await db.execute(f"DELETE FROM {table}")
+        stored_names = await self._stored_names()
+        kept = {e.id for e in entities}
+        await db.executemany(
+            "DELETE FROM entities WHERE id = ?",
+            [(i,) for i in sorted(stored_names) if i not in kept],
+        )
         await db.executemany(
             "INSERT INTO entities (id, kind, name, name_origin, summary, attributes, curated,"
-            " revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " revision, dataset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)"
+            " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name,"
+            " name_origin = excluded.name_origin, summary = excluded.summary,"
+            " attributes = excluded.attributes, curated = excluded.curated,"
+            " revision = excluded.revision, dataset = NULL",
             [
                 (
                     e.id,
@@ -495,9 +511,13 @@ class KnowledgeBase:
                 for e in entities
             ],
         )
+        for entity in entities:
+            rows = _alias_rows(entity.id, entity.aliases)
+            if stored_names.get(entity.id) != [row[1:] for row in rows]:
+                await db.execute("DELETE FROM aliases WHERE entity_id = ?", (entity.id,))
+                await db.executemany(_INSERT_ALIAS, rows)
         sources: dict[SourceKey, int] = {}
         for done, entity in enumerate(entities, start=1):
-            await self.insert_aliases(db, entity.id, entity.aliases)
             for position, claim in enumerate(entity.claims):
                 await self.insert_claim(db, entity.id, position, claim, sources)
             if progress is not None:
@@ -520,17 +540,24 @@ class KnowledgeBase:
                 f" SELECT {_ORDER_KEY}, c.text, c.product, c.goods, c.end_user FROM claims c"
             )
 
+    async def _stored_names(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every entity's id with its alias rows as stored, in order (empty for none)."""
+        names: dict[str, list[tuple[Any, ...]]] = {}
+        async with self._db.execute("SELECT id FROM entities") as cursor:
+            for (entity_id,) in await cursor.fetchall():
+                names[str(entity_id)] = []
+        async with self._db.execute(
+            "SELECT entity_id, position, name, folded, type, lang, origin FROM aliases"
+            " ORDER BY entity_id, position"
+        ) as cursor:
+            for row in await cursor.fetchall():
+                names[str(row[0])].append(tuple(row[1:]))
+        return names
+
     @staticmethod
     async def insert_aliases(db: Database, entity_id: str, aliases: Iterable[AliasRecord]) -> None:
         """Insert an entity's aliases in order (inside the caller's transaction)."""
-        await db.executemany(
-            "INSERT INTO aliases (entity_id, position, name, folded, type, lang, origin)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [
-                (entity_id, position, a.name, fold(a.name), a.type, a.lang, a.origin)
-                for position, a in enumerate(aliases)
-            ],
-        )
+        await db.executemany(_INSERT_ALIAS, _alias_rows(entity_id, aliases))
 
     @staticmethod
     async def insert_claim(
@@ -1171,6 +1198,20 @@ class KnowledgeBase:
             async with self._db.execute(sql) as cursor:
                 result[name] = [tuple(r) for r in await cursor.fetchall()]
         return result
+
+
+_INSERT_ALIAS = (
+    "INSERT INTO aliases (entity_id, position, name, folded, type, lang, origin)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+def _alias_rows(entity_id: str, aliases: Iterable[AliasRecord]) -> list[tuple[Any, ...]]:
+    """The rows ``_INSERT_ALIAS`` takes for an entity's aliases, in order."""
+    return [
+        (entity_id, position, a.name, fold(a.name), a.type, a.lang, a.origin)
+        for position, a in enumerate(aliases)
+    ]
 
 
 async def _source_id(db: Database, key: SourceKey) -> int:
