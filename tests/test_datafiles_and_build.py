@@ -9,7 +9,15 @@ import pytest
 import yaml
 
 from armsbot.countries import iso_countries
-from armsbot.datafiles import DataFilesInvalid, _FastLoader, _load_yaml, _Loader, load_data_dir
+from armsbot.datafiles import (
+    DataFilesInvalid,
+    _Dumper,
+    _FastLoader,
+    _load_yaml,
+    _Loader,
+    entity_to_yaml,
+    load_data_dir,
+)
 from armsbot.services import data
 from armsbot.storage import KnowledgeBase
 
@@ -208,3 +216,23 @@ async def test_a_rebuild_rewrites_only_the_names_that_changed_and_ends_as_a_fres
     names = {row[2] for row in rebuilt["aliases"] if row[0] == "nso-group"}
     assert "Q Cyber" in names
     assert "NSO Group Technologies" not in names
+
+
+def test_libyaml_writes_what_pyyamls_own_emitter_writes(data_dir: Path) -> None:
+    """Export files are the same text as before LibYAML wrote them, and read back as written."""
+    files = load_data_dir(data_dir, known_ids=iso_countries())
+    for entity in files:
+        text = entity_to_yaml(entity)
+        data = yaml.safe_load(text)
+        assert text == yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    tricky = {
+        "kind": "firm",
+        "id": "x",
+        "name": "NO",
+        "summary": 'yes: a "quoted" text # not a comment, ~, null, 2019-05-02, '
+        + "long " * 40
+        + "– Азербайджан, أذربيجان, 阿塞拜疆, 👍",
+        "aliases": ["  leading spaces", "trailing: colon:", "- dash", "@at", "%percent", ""],
+    }
+    text = yaml.dump(tricky, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    assert _load_yaml(text) == tricky
