@@ -80,3 +80,13 @@ async def test_index_rows_keep_each_entitys_names_in_their_order(kb: KnowledgeBa
     assert all(
         isinstance(name, str) and isinstance(type_, str) for name, type_ in azerbaijan.aliases
     )
+
+
+async def test_a_snapshot_lists_every_name_as_stored_in_order(kb: KnowledgeBase) -> None:
+    async with kb.db.execute(
+        "SELECT entity_id, position, name, folded, type, lang, origin FROM aliases"
+        " ORDER BY entity_id, position"
+    ) as cursor:
+        stored = [tuple(row) for row in await cursor.fetchall()]
+    assert len(stored) > 30_000
+    assert (await kb.snapshot())["aliases"] == stored

@@ -1181,8 +1181,6 @@ class KnowledgeBase:
         queries = {
             "entities": "SELECT id, kind, name, name_origin, summary, attributes, curated, dataset"
             " FROM entities ORDER BY id",
-            "aliases": "SELECT entity_id, position, name, folded, type, lang, origin FROM aliases"
-            " ORDER BY entity_id, position",
             "claims": "SELECT id, home_entity_id, position, text, status, category, date,"
             " date_text, reported,"
             " product, end_user, goods, provenance_dataset, provenance_checksum, provenance_record,"
@@ -1196,6 +1194,9 @@ class KnowledgeBase:
         for name, sql in queries.items():
             async with self._db.execute(sql) as cursor:
                 result[name] = [tuple(r) for r in await cursor.fetchall()]
+        # (entity_id, position, name, folded, type, lang, origin), by entity and position
+        names = await self._aliases_by_entity("name, folded, type, lang, origin")
+        result["aliases"] = [(e, *row) for e in sorted(names) for row in names[e]]
         return result
 
 
