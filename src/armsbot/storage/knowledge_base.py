@@ -37,7 +37,7 @@ from armsbot.storage.connection import (
     database_failure,
     use_wal,
 )
-from armsbot.storage.migrations import LATEST, MIGRATIONS
+from armsbot.storage.migrations import LATEST, MIGRATIONS, claim_order_key
 from armsbot.storage.pg_migrations import PG_LATEST, PG_MIGRATIONS, STATE_TABLE
 from armsbot.storage.postgres import (
     CHANGES_CHANNEL,
@@ -66,14 +66,7 @@ class NotArmsbotDatabase(DatabaseUnavailable):
 
 # SQLite: a claim's key in claims_fts_order (migration 10, which spells it out for its
 # triggers): its category's rank, undated or not, its year (later first), then its rowid.
-_ORDER_KEY = (
-    "(((CASE c.category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1 WHEN 'embargo' THEN 2"
-    " WHEN 'designation' THEN 3 WHEN 'legal' THEN 4 WHEN 'response' THEN 5"
-    " WHEN 'background' THEN 6 ELSE 7 END) * 2 + (coalesce(c.date, c.reported) IS NULL))"
-    " * 16384 + 10000 - CASE WHEN coalesce(c.date, c.reported) GLOB '[0-9][0-9][0-9][0-9]*'"
-    " THEN CAST(substr(coalesce(c.date, c.reported), 1, 4) AS INTEGER) ELSE 0 END)"
-    " * 4294967296 + c.rowid"
-)
+_ORDER_KEY = claim_order_key("c.")
 
 
 def _first_after(role: str) -> str:

@@ -2,6 +2,32 @@
 
 from __future__ import annotations
 
+
+def first_after(role: str) -> str:
+    """SQLite: the id after the first ``role`` in ``party_roles`` ("role id role id ...")."""
+    at = f"instr(' ' || party_roles, ' {role} ') + {len(role) + 1}"
+    return (
+        f"CASE WHEN instr(' ' || party_roles, ' {role} ') > 0 THEN substr("
+        f"substr(party_roles || ' ', {at}), 1, instr(substr(party_roles || ' ', {at}), ' ') - 1)"
+        " END"
+    )
+
+
+def claim_order_key(row: str) -> str:
+    """SQL for a claim's key in ``claims_fts_order`` (migration 10), its columns read from ``row``
+    ("new.", "old.", "c." or ""): its category's rank, undated or not, its year (later first),
+    then its rowid in the low 32 bits, so that the index's rowid order is the order claims are
+    listed in."""
+    date = f"coalesce({row}date, {row}reported)"
+    return (
+        f"(((CASE {row}category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1 WHEN 'embargo' THEN 2"
+        " WHEN 'designation' THEN 3 WHEN 'legal' THEN 4 WHEN 'response' THEN 5"
+        f" WHEN 'background' THEN 6 ELSE 7 END) * 2 + ({date} IS NULL)) * 16384 + 10000"
+        f" - CASE WHEN {date} GLOB '[0-9][0-9][0-9][0-9]*'"
+        f" THEN CAST(substr({date}, 1, 4) AS INTEGER) ELSE 0 END) * 4294967296 + {row}rowid"
+    )
+
+
 MIGRATIONS: list[tuple[int, str]] = [
     (
         1,
@@ -583,28 +609,20 @@ MIGRATIONS: list[tuple[int, str]] = [
         -- spaces, and none is a role's name (KnowledgeBase.card_sections checks).
         ALTER TABLE card_places ADD COLUMN lead TEXT GENERATED ALWAYS AS (CASE
             WHEN category = 'transfer' AND role IN ('supplier', 'broker') THEN
-                CASE WHEN instr(' ' || party_roles, ' recipient ') > 0 THEN substr(
-                    substr(party_roles || ' ', instr(' ' || party_roles, ' recipient ') + 10), 1,
-                    instr(substr(party_roles || ' ',
-                        instr(' ' || party_roles, ' recipient ') + 10), ' ') - 1)
-                END
+                """
+        + first_after("recipient")
+        + """
             WHEN category = 'transfer' THEN coalesce(
-                CASE WHEN instr(' ' || party_roles, ' supplier ') > 0 THEN substr(
-                    substr(party_roles || ' ', instr(' ' || party_roles, ' supplier ') + 9), 1,
-                    instr(substr(party_roles || ' ',
-                        instr(' ' || party_roles, ' supplier ') + 9), ' ') - 1)
-                END,
-                CASE WHEN instr(' ' || party_roles, ' broker ') > 0 THEN substr(
-                    substr(party_roles || ' ', instr(' ' || party_roles, ' broker ') + 7), 1,
-                    instr(substr(party_roles || ' ',
-                        instr(' ' || party_roles, ' broker ') + 7), ' ') - 1)
-                END)
+                """
+        + first_after("supplier")
+        + """,
+                """
+        + first_after("broker")
+        + """)
             WHEN category IN ('embargo', 'designation') THEN
-                CASE WHEN instr(' ' || party_roles, ' instrument ') > 0 THEN substr(
-                    substr(party_roles || ' ', instr(' ' || party_roles, ' instrument ') + 11), 1,
-                    instr(substr(party_roles || ' ',
-                        instr(' ' || party_roles, ' instrument ') + 11), ' ') - 1)
-                END
+                """
+        + first_after("instrument")
+        + """
             END) VIRTUAL;
         CREATE INDEX card_places_lead ON card_places (entity_id, role, category, lead);
         -- The first page of a common word's matches (ClaimSearch): the full-text index again,
@@ -621,59 +639,36 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         CREATE TRIGGER claims_fts_order_insert AFTER INSERT ON claims BEGIN
             INSERT INTO claims_fts_order (rowid, text, product, goods, end_user) VALUES (
-                (((CASE new.category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1
-                WHEN 'embargo' THEN 2 WHEN 'designation' THEN 3 WHEN 'legal' THEN 4
-                WHEN 'response' THEN 5 WHEN 'background' THEN 6 ELSE 7 END) * 2
-                + (coalesce(new.date, new.reported) IS NULL)) * 16384 + 10000
-                - CASE WHEN coalesce(new.date, new.reported) GLOB '[0-9][0-9][0-9][0-9]*'
-                THEN CAST(substr(coalesce(new.date, new.reported), 1, 4) AS INTEGER) ELSE 0 END)
-                * 4294967296 + new.rowid,
+                """
+        + claim_order_key("new.")
+        + """,
                 new.text, new.product, new.goods, new.end_user);
         END;
         CREATE TRIGGER claims_fts_order_delete AFTER DELETE ON claims BEGIN
             INSERT INTO claims_fts_order (claims_fts_order, rowid, text, product, goods, end_user)
-            VALUES ('delete',
-                (((CASE old.category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1
-                WHEN 'embargo' THEN 2 WHEN 'designation' THEN 3 WHEN 'legal' THEN 4
-                WHEN 'response' THEN 5 WHEN 'background' THEN 6 ELSE 7 END) * 2
-                + (coalesce(old.date, old.reported) IS NULL)) * 16384 + 10000
-                - CASE WHEN coalesce(old.date, old.reported) GLOB '[0-9][0-9][0-9][0-9]*'
-                THEN CAST(substr(coalesce(old.date, old.reported), 1, 4) AS INTEGER) ELSE 0 END)
-                * 4294967296 + old.rowid,
+            VALUES ('delete', """
+        + claim_order_key("old.")
+        + """,
                 old.text, old.product, old.goods, old.end_user);
         END;
         CREATE TRIGGER claims_fts_order_update AFTER UPDATE OF text, product, goods, end_user,
             category, date, reported ON claims
         BEGIN
             INSERT INTO claims_fts_order (claims_fts_order, rowid, text, product, goods, end_user)
-            VALUES ('delete',
-                (((CASE old.category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1
-                WHEN 'embargo' THEN 2 WHEN 'designation' THEN 3 WHEN 'legal' THEN 4
-                WHEN 'response' THEN 5 WHEN 'background' THEN 6 ELSE 7 END) * 2
-                + (coalesce(old.date, old.reported) IS NULL)) * 16384 + 10000
-                - CASE WHEN coalesce(old.date, old.reported) GLOB '[0-9][0-9][0-9][0-9]*'
-                THEN CAST(substr(coalesce(old.date, old.reported), 1, 4) AS INTEGER) ELSE 0 END)
-                * 4294967296 + old.rowid,
+            VALUES ('delete', """
+        + claim_order_key("old.")
+        + """,
                 old.text, old.product, old.goods, old.end_user);
             INSERT INTO claims_fts_order (rowid, text, product, goods, end_user) VALUES (
-                (((CASE new.category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1
-                WHEN 'embargo' THEN 2 WHEN 'designation' THEN 3 WHEN 'legal' THEN 4
-                WHEN 'response' THEN 5 WHEN 'background' THEN 6 ELSE 7 END) * 2
-                + (coalesce(new.date, new.reported) IS NULL)) * 16384 + 10000
-                - CASE WHEN coalesce(new.date, new.reported) GLOB '[0-9][0-9][0-9][0-9]*'
-                THEN CAST(substr(coalesce(new.date, new.reported), 1, 4) AS INTEGER) ELSE 0 END)
-                * 4294967296 + new.rowid,
+                """
+        + claim_order_key("new.")
+        + """,
                 new.text, new.product, new.goods, new.end_user);
         END;
         INSERT INTO claims_fts_order (rowid, text, product, goods, end_user)
-            SELECT (((CASE category WHEN 'transfer' THEN 0 WHEN 'use' THEN 1
-                WHEN 'embargo' THEN 2 WHEN 'designation' THEN 3 WHEN 'legal' THEN 4
-                WHEN 'response' THEN 5 WHEN 'background' THEN 6 ELSE 7 END) * 2
-                + (coalesce(date, reported) IS NULL)) * 16384 + 10000
-                - CASE WHEN coalesce(date, reported) GLOB '[0-9][0-9][0-9][0-9]*'
-                THEN CAST(substr(coalesce(date, reported), 1, 4) AS INTEGER) ELSE 0 END)
-                * 4294967296 + rowid,
-                text, product, goods, end_user
+            SELECT """
+        + claim_order_key("")
+        + """, text, product, goods, end_user
             FROM claims;
         -- Dates that are not YYYY[-MM[-DD]] (written around armsbot) have no year in the key:
         -- while there are any, the matches are ordered the old way (ClaimSearch checks here).
