@@ -89,6 +89,14 @@ def test_cross_file_references_are_checked(tmp_path: Path) -> None:
     assert any(p.startswith("countries/XY.yaml: id: is not an ISO 3166-1 code") for p in found)
 
 
+def edited_copy(data_dir: Path, target: Path, old: str, new: str) -> Path:
+    """A copy of the data folder with the first ``old`` in NSO Group's file made ``new``."""
+    shutil.copytree(data_dir, target)
+    firm = target / "firms" / "nso-group.yaml"
+    firm.write_text(firm.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    return target
+
+
 async def test_build_export_build_gives_identical_content(data_dir: Path, tmp_path: Path) -> None:
     async with await KnowledgeBase.open(tmp_path / "first.sqlite3") as first:
         report = await data.build(first, data_dir)
@@ -117,12 +125,7 @@ async def test_build_is_idempotent(db_copy: Path, data_dir: Path) -> None:
 async def test_a_bad_file_leaves_the_existing_database_unchanged(
     db_copy: Path, data_dir: Path, tmp_path: Path
 ) -> None:
-    broken = tmp_path / "data"
-    shutil.copytree(data_dir, broken)
-    target = broken / "firms" / "nso-group.yaml"
-    target.write_text(
-        target.read_text(encoding="utf-8").replace("status: reported", "status: maybe", 1)
-    )
+    broken = edited_copy(data_dir, tmp_path / "data", "status: reported", "status: maybe")
     async with await KnowledgeBase.open(db_copy) as kb:
         before = await kb.snapshot()
         with pytest.raises(DataFilesInvalid) as caught:
@@ -186,12 +189,8 @@ async def test_a_rebuild_rewrites_only_the_names_that_changed_and_ends_as_a_fres
     db_copy: Path, data_dir: Path, tmp_path: Path
 ) -> None:
     """Names the same as stored keep their rows; the result is what a build from scratch gives."""
-    changed = tmp_path / "data"
-    shutil.copytree(data_dir, changed)
-    firm = changed / "firms" / "nso-group.yaml"
-    firm.write_text(
-        firm.read_text(encoding="utf-8").replace("  - NSO Group Technologies\n", "  - Q Cyber\n"),
-        encoding="utf-8",
+    changed = edited_copy(
+        data_dir, tmp_path / "data", "  - NSO Group Technologies\n", "  - Q Cyber\n"
     )
     (changed / "laws" / "arms-trade-treaty.yaml").unlink()
 
