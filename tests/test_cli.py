@@ -21,6 +21,7 @@ def run(
     return run_cli(*args, database=database, cwd=cwd, data=data)
 
 
+@pytest.mark.slow  # multi-process: the real entry point, as its own process, building a base
 def test_first_use_builds_the_database_and_answers_a_typo(tmp_path: Path) -> None:
     """The real entry point (``python -m armsbot``), as its own process, from another folder."""
     database = tmp_path / "new" / "armsbot.sqlite3"
