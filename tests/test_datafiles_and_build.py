@@ -134,12 +134,18 @@ async def test_a_bad_file_leaves_the_existing_database_unchanged(
         assert await kb.snapshot() == before
 
 
-async def test_check_passes_on_a_built_database_and_finds_damage(kb: KnowledgeBase) -> None:
+async def test_check_passes_on_a_built_database_and_finds_damage(
+    kb: KnowledgeBase, data_dir: Path
+) -> None:
     assert await kb.integrity_problems() == []
     async with kb.transaction() as db:
         await db.execute("DELETE FROM claim_sources WHERE claim_id = (SELECT min(id) FROM claims)")
+        await db.execute("UPDATE aliases SET folded = 'stale' WHERE name = 'Azerbaïdjan'")
     problems = await kb.integrity_problems()
     assert any(p.endswith("has no source") for p in problems)
+    assert any("('Azerbaïdjan') is indexed under a stale folded form" in p for p in problems)
+    await data.build(kb, data_dir, force=True)  # a rebuild mends the folded form
+    assert await kb.integrity_problems() == []
 
 
 async def test_every_iso_country_is_present_with_names_in_many_languages(kb: KnowledgeBase) -> None:
