@@ -11,9 +11,10 @@ from contextlib import asynccontextmanager, suppress
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Final, Self, TypeAlias
+from typing import Any, Final, Self, TypeAlias, TypeVar
 
 import aiosqlite
+from pydantic import BaseModel
 
 from armsbot.models import (
     Category,
@@ -930,7 +931,7 @@ class KnowledgeBase:
             for claim_id, entity_id, role in await cursor.fetchall():
                 party = party_of.get((entity_id, role))
                 if party is None:
-                    party = Party.model_construct(entity=str(entity_id), role=Role(role))
+                    party = trusted(Party, {"entity": str(entity_id), "role": _ROLES[role]})
                     party_of[(entity_id, role)] = party
                 parties[claim_id].append(party)
         sources: dict[str, list[Source]] = defaultdict(list)
@@ -946,12 +947,15 @@ class KnowledgeBase:
             for claim_id, source_id, url, title, publisher, date, link in await cursor.fetchall():
                 source = source_of.get(source_id)
                 if source is None:
-                    source = Source.model_construct(
-                        url=url,
-                        title=str(title),
-                        publisher=publisher,
-                        date=date,
-                        link=LinkKind(link),
+                    source = trusted(
+                        Source,
+                        {
+                            "url": url,
+                            "title": str(title),
+                            "publisher": publisher,
+                            "date": date,
+                            "link": _LINKS[link],
+                        },
                     )
                     source_of[source_id] = source
                 sources[claim_id].append(source)
@@ -1208,25 +1212,57 @@ def _entity_from_row(row: Any) -> EntityRecord:
 def _claim_from_row(row: Any, parties: list[Party], sources: list[Source]) -> Claim:
     provenance = None
     if row["provenance_dataset"] is not None:
-        provenance = Provenance.model_construct(
-            dataset=row["provenance_dataset"],
-            checksum=row["provenance_checksum"],
-            record=row["provenance_record"],
-            merged=json.loads(row["provenance_merged"]),
+        provenance = trusted(
+            Provenance,
+            {
+                "dataset": row["provenance_dataset"],
+                "checksum": row["provenance_checksum"],
+                "record": row["provenance_record"],
+                "merged": json.loads(row["provenance_merged"]),
+            },
         )
-    return Claim.model_construct(
-        id=str(row["id"]),
-        text=str(row["text"]),
-        status=Status(row["status"]),
-        category=Category(row["category"]),
-        date=row["date"],
-        date_text=row["date_text"],
-        reported=row["reported"],
-        parties=parties,
-        product=row["product"],
-        end_user=row["end_user"],
-        goods=[] if row["goods"] == "[]" else json.loads(row["goods"]),
-        sources=sources,
-        provenance=provenance,
-        distinct_from=[] if row["distinct_from"] == "[]" else json.loads(row["distinct_from"]),
+    goods = row["goods"]
+    distinct_from = row["distinct_from"]
+    return trusted(
+        Claim,
+        {
+            "id": str(row["id"]),
+            "text": str(row["text"]),
+            "status": _STATUSES[row["status"]],
+            "category": _CATEGORIES[row["category"]],
+            "date": row["date"],
+            "date_text": row["date_text"],
+            "reported": row["reported"],
+            "parties": parties,
+            "product": row["product"],
+            "end_user": row["end_user"],
+            "goods": [] if goods == "[]" else json.loads(goods),
+            "sources": sources,
+            "provenance": provenance,
+            "distinct_from": [] if distinct_from == "[]" else json.loads(distinct_from),
+        },
     )
+
+
+Model = TypeVar("Model", bound=BaseModel)
+_ROLES: Final = {r.value: r for r in Role}
+_STATUSES: Final = {s.value: s for s in Status}
+_CATEGORIES: Final = {c.value: c for c in Category}
+_LINKS: Final = {k.value: k for k in LinkKind}
+_set = object.__setattr__
+
+
+def trusted(cls: type[Model], values: dict[str, Any]) -> Model:
+    """A model of rows the knowledge base wrote (validated then), without validating them again.
+
+    ``cls.model_construct(**values)`` for ``values`` that give every field, without its walk over
+    the fields for aliases and defaults: a quarter of its time, which counts when a page reads
+    hundreds of claims, parties and sources. Only for models without a post-init or private
+    attributes (checked by the tests against ``model_construct``).
+    """
+    model = cls.__new__(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", set(values))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
