@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from armsbot.models import Category, Claim, Status
-from armsbot.storage.knowledge_base import KnowledgeBase
+from armsbot.storage.knowledge_base import KnowledgeBase, ListedClaim
 
 # Claims grouped by category in this order, as cards place them.
 CATEGORY_ORDER = [
@@ -345,13 +345,14 @@ class ClaimSearch:
             rows = list(await cursor.fetchall())
         return (int(rows[0][1]) if rows else 0), [str(r[0]) for r in rows]
 
-    async def claims(self, query: ClaimFilter, offset: int, limit: int) -> list[Claim]:
-        """The claims ``query`` selects, in order, from ``offset``, at most ``limit``."""
-        return await self.in_order(await self.ids(query, offset, limit))
-
     async def in_order(self, ids: Sequence[str]) -> list[Claim]:
         """The claims with these ids, in this order (those that still exist)."""
         found = {c.id: c for c in await self.kb.claims_by_id(ids)}
+        return [found[i] for i in ids if i in found]
+
+    async def listed_in_order(self, ids: Sequence[str]) -> list[ListedClaim]:
+        """The claims with these ids as a list shows them, in this order (those that exist)."""
+        found = await self.kb.listed_claims(ids)
         return [found[i] for i in ids if i in found]
 
     async def firms_based_in(self, countries: Sequence[str]) -> dict[str, list[str]]:
