@@ -251,6 +251,11 @@ class ClaimSearch:
         self.kb = kb
         self._total: tuple[object, int] | None = None
 
+    async def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        """The rows of one statement, in one trip to the connection's thread (a cursor takes
+        three: execute, fetch, close; each a wait for another thread on a busy machine)."""
+        return list(await self.kb.db.execute_fetchall(sql, params))
+
     async def count(self, query: ClaimFilter) -> int:
         """How many claims ``query`` selects."""
         filtered = query.statuses or query.category or query.since or query.until
@@ -272,17 +277,15 @@ class ClaimSearch:
         else:
             selection = _selection(query, self.kb.dialect)
             sql, params = f"SELECT count(*) FROM {selection.source}", selection.params
-        async with self.kb.db.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        rows = await self._rows(sql, params)
+        return int(rows[0][0]) if rows else 0
 
     async def total(self) -> int:
         """How many claims the knowledge base holds (kept until it changes)."""
         version = await self.kb.version()
         if self._total is None or self._total[0] != version:
-            async with self.kb.db.execute("SELECT count(*) FROM claims") as cursor:
-                row = await cursor.fetchone()
-            self._total = (version, int(row[0]) if row else 0)
+            rows = await self._rows("SELECT count(*) FROM claims")
+            self._total = (version, int(rows[0][0]) if rows else 0)
         return self._total[1]
 
     def _select(self, query: ClaimFilter, *, counted: bool) -> tuple[str, list[Any]]:
@@ -311,8 +314,7 @@ class ClaimSearch:
         ``limit``), read in order from ``claims_fts_order`` (migration 10); None when its keys
         cannot order them (a date that does not start with a year)."""
         params = {"m": match_expression(query.words, query.product), "limit": limit}
-        async with self.kb.db.execute(_KEY_ORDER, {**params, "offset": offset}) as cursor:
-            rows = list(await cursor.fetchall())
+        rows = await self._rows(_KEY_ORDER, {**params, "offset": offset})
         if not rows[0][2]:
             return None
         return int(rows[0][1]), [str(r[0]) for r in rows if r[0] is not None]
@@ -324,8 +326,7 @@ class ClaimSearch:
             if found is not None:
                 return found[1]
         sql, params = self._select(query, counted=False)
-        async with self.kb.db.execute(sql, [*params, limit, offset]) as cursor:
-            return [str(r[0]) for r in await cursor.fetchall()]
+        return [str(r[0]) for r in await self._rows(sql, [*params, limit, offset])]
 
     async def first(self, query: ClaimFilter, limit: int) -> tuple[int, list[str]]:
         """How many claims ``query`` selects, and the ids of the first ``limit`` of them.
@@ -341,8 +342,7 @@ class ClaimSearch:
         if not filtered:  # counted from an index alone (see count)
             return await self.count(query), await self.ids(query, 0, limit)
         sql, params = self._select(query, counted=True)
-        async with self.kb.db.execute(sql, [*params, limit, 0]) as cursor:
-            rows = list(await cursor.fetchall())
+        rows = await self._rows(sql, [*params, limit, 0])
         return (int(rows[0][1]) if rows else 0), [str(r[0]) for r in rows]
 
     async def in_order(self, ids: Sequence[str]) -> list[Claim]:
@@ -360,12 +360,11 @@ class ClaimSearch:
         if not countries:
             return {}
         based: dict[str, list[str]] = {c: [] for c in countries}
-        async with self.kb.db.execute(
+        for country, firm in await self._rows(
             "SELECT json_extract(attributes, '$.headquarters'), id FROM entities"
             " WHERE kind = 'firm' AND json_extract(attributes, '$.headquarters')"
             f" IN ({','.join('?' * len(countries))}) ORDER BY id",
             list(countries),
-        ) as cursor:
-            for country, firm in await cursor.fetchall():
-                based[str(country)].append(str(firm))
+        ):
+            based[str(country)].append(str(firm))
         return based
