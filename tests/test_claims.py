@@ -374,6 +374,30 @@ async def test_answers_read_their_first_claims_with_the_count(kb: KnowledgeBase)
     assert [c.id for c in await claims.page(answer, 1, 2)] == ids[1:3]
 
 
+async def test_parties_alone_are_counted_once(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "NSO Morocco": the claims that link them are the answer; with a word they are counted apart.
+    claims, _ = await _service(kb)
+    counted: list[ClaimFilter] = []
+    count = claims.search.count
+
+    async def counting(query: ClaimFilter) -> int:
+        counted.append(query)
+        return await count(query)
+
+    monkeypatch.setattr(claims.search, "count", counting)
+    answer = await claims.answer(ClaimQuery.make("NSO Morocco"))
+    assert answer.linking == answer.total == await count(answer.filter) > 0
+    assert counted == []
+    narrowed = await claims.answer(ClaimQuery.make("NSO Morocco", statuses=["confirmed"]))
+    assert counted == [narrowed.filter.parties_only()]
+    assert narrowed.linking == answer.total >= narrowed.total
+    assert [c.id for c in await claims.listed(answer, 0, 500)] == [
+        c.id for c in await claims.page(answer, 0, 500)
+    ]
+
+
 @sqlite_only  # PostgreSQL orders the claims themselves: it has no claim_order
 async def test_claim_order_follows_every_write_to_claims(kb: KnowledgeBase) -> None:
     """claim_order (migration 9) is kept by triggers: inserts, updates and deletes of claims."""

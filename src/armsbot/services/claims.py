@@ -305,8 +305,10 @@ class ClaimsService:
         )
         if not answer.searched:
             return answer
-        answer.linking = await self.search.count(wanted.parties_only())
         answer.total, first = await self.search.first(wanted, FIRST_READ)
+        linking = wanted.parties_only()
+        # Parties alone ("NSO Morocco"): the claims that link them are the answer, counted once.
+        answer.linking = answer.total if wanted == linking else await self.search.count(linking)
         answer.filter = wanted
         if answer.total == 0 and answer.words and entities:
             without = wanted.without_words()
