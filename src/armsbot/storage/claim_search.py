@@ -86,6 +86,24 @@ def match_expression(words: Sequence[str], product: Sequence[str]) -> str | None
     return " AND ".join(terms) or None
 
 
+def party_key(entity_id: str) -> str:
+    """SQLite: an entity id as the word ``claims_linked`` indexes for it (migration 11)."""
+    return "k" + entity_id.encode().hex() + "0"
+
+
+def linked_expression(query: ClaimFilter) -> str:
+    """SQLite: the FTS5 query of ``claims_linked`` (migration 11) for the words of ``query`` (in
+    what the claim says, not in its parties' keys) and a party of each of its groups."""
+    terms = []
+    if query.words:
+        words = " AND ".join(_phrase(w) for w in query.words)
+        terms.append(f"{{text product goods end_user}} : ({words})")
+    if query.product:
+        terms.append("{product} : (" + " AND ".join(_phrase(w) for w in query.product) + ")")
+    terms += ["{party_keys} : (" + " OR ".join(party_key(e) for e in g) + ")" for g in query.groups]
+    return " AND ".join(terms)
+
+
 def _words_clause(query: ClaimFilter, dialect: str) -> tuple[str, list[Any]] | None:
     """The condition on ``c`` for the words of ``query`` (each a phrase), or None for none."""
     if dialect != "postgresql":
@@ -172,19 +190,25 @@ _NARROW_ORDER = "o.rank, o.w IS NULL, o.w DESC, o.id"
 def _narrow_source(query: ClaimFilter) -> tuple[str, list[Any]]:
     """SQLite: FROM and WHERE of the rows of ``claim_order`` (migration 9) that ``query`` selects,
     which the filters and the order read instead of the claims' wide rows. With words, the
-    full-text index's matches, each joined to its short row; linked parties narrow them by rowid
-    (the ``+`` keeps SQLite from probing the full-text index once per claim of the parties)."""
+    full-text index's matches, each joined to its short row: with parties too, the matches of
+    ``claims_linked`` (migration 11), which indexes the parties' keys beside the words; without
+    words, the claims of the parties by rowid, from ``card_places``."""
     clauses: list[str] = []
     params: list[Any] = []
     expression = match_expression(query.words, query.product)
     if expression is None:
-        source, rowid = "claim_order o", "o.rid"
+        source = "claim_order o"
+        if query.groups:
+            clauses.append(f"o.rid IN ({_linking_rows(query.groups, params)})")
+    elif query.groups:
+        # Words and parties: the full-text index of both (migration 11) intersects them itself.
+        source = "claims_linked f JOIN claim_order o ON o.rid = f.rowid"
+        clauses.append("claims_linked MATCH ?")
+        params.append(linked_expression(query))
     else:
-        source, rowid = "claims_fts f JOIN claim_order o ON o.rid = f.rowid", "+f.rowid"
+        source = "claims_fts f JOIN claim_order o ON o.rid = f.rowid"
         clauses.append("claims_fts MATCH ?")
         params.append(expression)
-    if query.groups:
-        clauses.append(f"{rowid} IN ({_linking_rows(query.groups, params)})")
     more, more_params = _filters(query, "o.status", "o.category", "o.w")
     where = " AND ".join([*clauses, *more]) or "1 = 1"
     return f"{source} WHERE {where}", [*params, *more_params]

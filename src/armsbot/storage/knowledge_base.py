@@ -512,6 +512,7 @@ class KnowledgeBase:
         # index is an index of the claims table itself, always in step.
         if self.dialect == "sqlite":
             await db.execute("INSERT INTO claims_fts (claims_fts) VALUES ('rebuild')")
+            await db.execute("INSERT INTO claims_linked (claims_linked) VALUES ('rebuild')")
             await db.execute(
                 "INSERT INTO claims_fts_order (claims_fts_order) VALUES ('delete-all')"
             )
@@ -1126,6 +1127,32 @@ class KnowledgeBase:
                     " WHERE d.id NOT IN (SELECT rowid FROM claims))",
                     "the full-text index of claims is out of step ({} claims, {} indexed): run"
                     " `armsbot db build --force` to rebuild it",
+                ),
+            )
+            checks.insert(
+                len(checks) - 1,
+                (
+                    # The index of the words and the parties' keys (migration 11), likewise.
+                    "SELECT (SELECT count(*) FROM claims),"
+                    " (SELECT count(*) FROM claims_linked_docsize)"
+                    " WHERE (SELECT count(*) FROM claims)"
+                    " != (SELECT count(*) FROM claims_linked_docsize)"
+                    " OR EXISTS (SELECT 1 FROM claims_linked_docsize d"
+                    " WHERE d.id NOT IN (SELECT rowid FROM claims))",
+                    "the full-text index of claims and their parties is out of step ({} claims,"
+                    " {} indexed): run `armsbot db build --force` to rebuild it",
+                ),
+            )
+            checks.insert(
+                len(checks) - 1,
+                (
+                    # Each claim's parties as words (migration 11), kept by triggers.
+                    "SELECT c.id FROM claims c WHERE c.party_keys != coalesce(("
+                    "SELECT group_concat(k, ' ') FROM (SELECT 'k' || lower(hex(q.entity_id))"
+                    " || '0' AS k FROM claim_parties q WHERE q.claim_id = c.id"
+                    " ORDER BY q.position) AS keys), '')",
+                    "claim {} has its parties' keys out of step with claim_parties: run `armsbot"
+                    " db build --force`",
                 ),
             )
             checks.insert(
