@@ -94,9 +94,8 @@ class LikeSearch(ClaimSearch):
 
     async def count(self, query: ClaimFilter) -> int:
         where, params = self._like(query)
-        async with self.kb.db.execute(f"SELECT count(*) FROM claims c WHERE {where}", params) as c:
-            row = await c.fetchone()
-        return int(row[0]) if row else 0
+        rows = await self._rows(f"SELECT count(*) FROM claims c WHERE {where}", params)
+        return int(rows[0][0]) if rows else 0
 
     def _select(self, query: ClaimFilter, *, counted: bool) -> tuple[str, list[Any]]:
         where, params = self._like(query)

@@ -620,6 +620,11 @@ def _insert_claims(
         db.executemany(
             "INSERT INTO claim_sources (claim_id, position, source_id) VALUES (?, ?, ?)", cited
         )
+        # As `armsbot db build` ends (KnowledgeBase.replace_knowledge rebuilds them): each
+        # full-text index whole, not the thousands of small segments and deleted entries its
+        # triggers leave (claims_linked indexes a claim again for each party added to it).
+        for index in ("claims_fts", "claims_fts_order", "claims_linked"):
+            db.execute(f"INSERT INTO {index} ({index}) VALUES ('optimize')")
         db.execute("COMMIT")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.execute("ANALYZE")

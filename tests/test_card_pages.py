@@ -6,8 +6,12 @@ import asyncio
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from armsbot.bot.card_layout import _Draft, _more_sources, _source_fields_size
 from armsbot.bot.card_pages import WHOLE_LAYOUT_LINES, card_pages, feed_page
+from armsbot.bot.embeds import TOTAL_BUDGET
 from armsbot.cards.feed import CardFeed
 from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
 from armsbot.models import Category, Claim, Party, Role, Source, Status
@@ -372,3 +376,28 @@ async def test_an_entity_named_like_a_role_still_gets_its_card_in_order(
         assert feed is not None
         whole = card_pages(card)
         assert [(await feed_page(feed, n))[0] for n in range(len(whole))] == whole, entity_id
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(1, 60), st.integers(20, 500)), min_size=1, max_size=40
+    ),
+    st.lists(st.integers(20, 500), max_size=3),
+    st.integers(0, 5),
+)
+def test_a_page_counts_its_source_fields_as_if_packed_anew(
+    steps: list[tuple[bool, int, int]], extra: list[int], more: int
+) -> None:
+    # Sources listed in order are packed once each; one listed out of order, or taken back,
+    # packs them again: either way the same size as packing every listed line from scratch.
+    draft = _Draft(TOTAL_BUDGET)
+    for add, number, length in steps:
+        if add and number not in draft.listed:
+            draft._list(number, length)
+        elif not add and number in draft.listed:
+            draft._unlist(number)
+        lengths = [draft.listed[n] for n in sorted(draft.listed)] + extra
+        if more:
+            lengths.append(len(_more_sources(more)))
+        assert draft._sources_size(extra, more) == _source_fields_size(lengths)

@@ -374,6 +374,30 @@ async def test_answers_read_their_first_claims_with_the_count(kb: KnowledgeBase)
     assert [c.id for c in await claims.page(answer, 1, 2)] == ids[1:3]
 
 
+async def test_parties_alone_are_counted_once(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "NSO Morocco": the claims that link them are the answer; with a word they are counted apart.
+    claims, _ = await _service(kb)
+    counted: list[ClaimFilter] = []
+    count = claims.search.count
+
+    async def counting(query: ClaimFilter) -> int:
+        counted.append(query)
+        return await count(query)
+
+    monkeypatch.setattr(claims.search, "count", counting)
+    answer = await claims.answer(ClaimQuery.make("NSO Morocco"))
+    assert answer.linking == answer.total == await count(answer.filter) > 0
+    assert counted == []
+    narrowed = await claims.answer(ClaimQuery.make("NSO Morocco", statuses=["confirmed"]))
+    assert counted == [narrowed.filter.parties_only()]
+    assert narrowed.linking == answer.total >= narrowed.total
+    assert [c.id for c in await claims.listed(answer, 0, 500)] == [
+        c.id for c in await claims.page(answer, 0, 500)
+    ]
+
+
 @sqlite_only  # PostgreSQL orders the claims themselves: it has no claim_order
 async def test_claim_order_follows_every_write_to_claims(kb: KnowledgeBase) -> None:
     """claim_order (migration 9) is kept by triggers: inserts, updates and deletes of claims."""
@@ -523,3 +547,79 @@ async def test_db_check_reports_the_ordered_full_text_index_out_of_step(kb: Know
         await db.execute("UPDATE claims SET date = '1901' WHERE id = (SELECT min(id) FROM claims)")
     problems = await kb.integrity_problems()
     assert any("full-text index of claims in their order is out of step" in p for p in problems)
+
+
+@sqlite_only  # PostgreSQL joins the parties to the claims: it has no claims_linked
+async def test_words_and_parties_follow_every_write_to_claims_and_parties(
+    kb: KnowledgeBase,
+) -> None:
+    """claims_linked (migration 11) indexes the words and the parties' keys, kept by triggers:
+    the claims a party and a word select are those the claims themselves give, after each write."""
+    search = ClaimSearch(kb)
+    queries = [
+        ClaimFilter(groups=(("hacking-team",),), words=("uganda",)),
+        ClaimFilter(groups=(("MX",), ("hacking-team", "nso-group")), words=("sale",)),
+        ClaimFilter(groups=(("hacking-team",),), product=("galileo",)),
+    ]
+
+    async def agree() -> list[list[str]]:
+        found = []
+        for query in queries:
+            where, params = _where(query, kb.dialect)
+            async with kb.db.execute(
+                f"SELECT c.id FROM claims c WHERE {where} ORDER BY {ORDER}", params
+            ) as cursor:
+                expected = [str(r[0]) for r in await cursor.fetchall()]
+            assert await search.ids(query, 0, 500) == expected
+            assert await search.first(query, 3) == (len(expected), expected[:3])
+            found.append(expected)
+        assert await kb.integrity_problems() == []
+        return found
+
+    store = DatasetStore(kb)
+    before = await agree()
+    async with kb.transaction():
+        await store.insert_claim("hacking-team", 900, _imported("test-1", "A sale to Uganda."))
+    assert "test-1" in (await agree())[0]
+    async with kb.transaction() as db:
+        await db.execute("INSERT INTO claim_parties VALUES ('test-1', 9, 'MX', 'recipient')")
+    assert "test-1" in (await agree())[1]
+    async with kb.transaction() as db:
+        await db.execute(
+            "UPDATE claim_parties SET entity_id = 'BR' WHERE claim_id = 'test-1' AND position = 9"
+        )
+    assert "test-1" not in (await agree())[1]
+    async with kb.transaction() as db:
+        await db.execute("UPDATE claims SET text = 'A sale to Mexico.' WHERE id = 'test-1'")
+    assert "test-1" not in (await agree())[0]
+    async with kb.transaction() as db:
+        await db.execute("DELETE FROM claim_parties WHERE claim_id = 'test-1' AND position = 9")
+        await db.execute("UPDATE claims SET product = 'Galileo RCS' WHERE id = 'test-1'")
+    assert "test-1" in (await agree())[2]
+    async with kb.transaction():
+        await store.delete_claims(["test-1"])
+        await store.delete_unused_sources()
+    assert await agree() == before
+
+
+@sqlite_only
+async def test_db_check_reports_the_index_of_words_and_parties_out_of_step(
+    kb: KnowledgeBase,
+) -> None:
+    async with kb.transaction() as db:
+        await db.execute("DROP TRIGGER claims_linked_delete")
+        await db.execute("DELETE FROM claims WHERE id = (SELECT min(id) FROM claims)")
+    problems = await kb.integrity_problems()
+    assert any("full-text index of claims and their parties is out of step" in p for p in problems)
+
+
+@sqlite_only
+async def test_db_check_reports_parties_keys_out_of_step(kb: KnowledgeBase) -> None:
+    async with kb.transaction() as db:
+        await db.execute("DROP TRIGGER claim_parties_keys_insert")
+        await db.execute(
+            "INSERT INTO claim_parties SELECT id, 99, 'UG', 'recipient' FROM claims"
+            " WHERE id = (SELECT min(id) FROM claims)"
+        )
+    problems = await kb.integrity_problems()
+    assert any("parties' keys out of step with claim_parties" in p for p in problems)

@@ -207,6 +207,26 @@ def test_candidates_leave_out_typo_guesses_when_names_match(index: SearchIndex) 
     assert all(m.tier is MatchTier.TYPO for m in guesses.candidates)
 
 
+@pytest.mark.parametrize(
+    "query", ["niger", "congo", "korea", "israel aerospace", "pegasus", "hacking team", "saudi"]
+)
+def test_without_typos_a_name_or_prefix_resolves_as_with_them(
+    index: SearchIndex, query: str
+) -> None:
+    # What reading a long query relies on to skip the typo search when a name or prefix matches.
+    full = index.resolve(query, None, 5)
+    plain = index.resolve(query, None, 5, typos=False)
+    assert plain.candidates
+    assert plain.chosen == full.chosen
+    assert [m for m in full.candidates if m.tier is not MatchTier.TYPO] == plain.candidates
+    assert all(m.tier is not MatchTier.TYPO for m in index.search(query, None, 10, typos=False))
+
+
+def test_without_typos_a_typo_matches_nothing(index: SearchIndex) -> None:
+    assert index.resolve("azerbajan", Kind.COUNTRY).chosen is not None
+    assert index.search("azerbajan", Kind.COUNTRY, 5, typos=False) == []
+
+
 def test_many_updates_then_compaction_answer_as_a_fresh_build(
     built_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -67,6 +67,10 @@ def hidden_character(text: str) -> str | None:
 
 def without_hidden(text: str) -> str:
     """``text`` with every character the policy refuses removed."""
+    if text.isascii() and text.isprintable():
+        # Most text: printable ASCII holds no character the policy refuses (they are all
+        # controls or outside ASCII), and this test is ten times faster than the policy's.
+        return text
     # Removing one character can take away the context of the next (the VS16 that let a ZWJ
     # through), so repeat until nothing is refused; each round removes at least one character.
     while True:

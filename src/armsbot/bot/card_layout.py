@@ -111,18 +111,33 @@ def _source_fields(lines: list[str]) -> list[tuple[str, str]]:
     return fields
 
 
-def _source_fields_size(lengths: list[int]) -> int:
-    """What ``_source_fields`` of lines of these lengths counts towards the message total."""
-    total = fields = size = 0
+# How far ``_source_fields`` has packed lines: characters of the fields closed, how many, and the
+# size of the one open.
+_Packed = tuple[int, int, int]
+_EMPTY: _Packed = (0, 0, 0)
+
+
+def _pack(packed: _Packed, lengths: list[int]) -> _Packed:
+    """``packed`` with lines of these lengths packed after it, as ``_source_fields`` does."""
+    total, fields, size = packed
     for length in lengths:
         if size and size + length + 1 > FIELD_VALUE_LIMIT:
             total += len(_field_name(fields)) + size - 1
             fields += 1
             size = 0
         size += length + 1
-    if size:
-        total += len(_field_name(fields)) + size - 1
-    return total
+    return total, fields, size
+
+
+def _packed_size(packed: _Packed) -> int:
+    """What the fields packed so far count towards the message total."""
+    total, fields, size = packed
+    return total + len(_field_name(fields)) + size - 1 if size else total
+
+
+def _source_fields_size(lengths: list[int]) -> int:
+    """What ``_source_fields`` of lines of these lengths counts towards the message total."""
+    return _packed_size(_pack(_EMPTY, lengths))
 
 
 def _more_sources(count: int) -> str:
@@ -143,12 +158,32 @@ class _Draft:
     listed: dict[int, int] = field(default_factory=dict)  # source number -> its line's length
     context: list[str] = field(default_factory=list)  # headings in force at the end
     more: int = 0  # sources of its last line that continue on the next page
+    # The listed sources' lines packed in order (None: to pack again), and the highest number:
+    # sources are mostly listed in order, each packed once, not every line's sources again.
+    _packed: _Packed | None = _EMPTY
+    _top: int = 0
 
     def _sources_size(self, extra: list[int], more: int = 0) -> int:
-        lengths = [self.listed[n] for n in sorted(self.listed)] + extra
+        packed = self._packed
+        if packed is None:
+            packed = self._packed = _pack(_EMPTY, [self.listed[n] for n in sorted(self.listed)])
         if more:
-            lengths.append(len(_more_sources(more)))
-        return _source_fields_size(lengths)
+            extra = [*extra, len(_more_sources(more))]
+        return _packed_size(_pack(packed, extra) if extra else packed)
+
+    def _list(self, number: int, length: int) -> None:
+        self.listed[number] = length
+        if number > self._top:
+            self._top = number
+            if self._packed is not None:
+                self._packed = _pack(self._packed, [length])
+        else:  # listed before a higher number: its line goes between theirs
+            self._packed = None
+
+    def _unlist(self, number: int) -> None:
+        del self.listed[number]
+        self._packed = None
+        self._top = max(self.listed, default=0)
 
     def fits(self, lines: list[str], lengths: list[int]) -> bool:
         """Whether these description lines and source lines still fit on the page."""
@@ -168,13 +203,12 @@ class _Draft:
         for number in numbers:
             if text + self._sources_size([length(number)]) > self.budget:
                 break
-            self.listed[number] = length(number)
+            self._list(number, length(number))
             taken += 1
         rest = numbers[taken:]
         # Room for the line that says how many continue on the next page.
         while rest and taken and text + self._sources_size([], len(rest)) > self.budget:
-            number = numbers[taken - 1]
-            del self.listed[number]
+            self._unlist(numbers[taken - 1])
             taken -= 1
             rest = numbers[taken:]
         self.more = len(rest)

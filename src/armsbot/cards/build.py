@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSource
-from armsbot.models import Category, Claim, Kind, Role, SourceKey
+from armsbot.models import Category, Claim, Kind, Role, Source, SourceKey, Status
 from armsbot.records import EntityRecord
 from armsbot.search.index import Match
 
@@ -33,13 +33,41 @@ class Names:
         return found[1] if found else entity_id
 
 
+class Listed(Protocol):
+    """What a card's line shows of a claim: a :class:`Claim`, or a claim read for a list
+    (``KnowledgeBase.listed_claims``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def category(self) -> Category: ...
+    @property
+    def date(self) -> str | None: ...
+    @property
+    def date_text(self) -> str | None: ...
+    @property
+    def reported(self) -> str | None: ...
+    @property
+    def product(self) -> str | None: ...
+    @property
+    def end_user(self) -> str | None: ...
+    @property
+    def goods(self) -> Sequence[str]: ...
+    @property
+    def sources(self) -> Sequence[Source]: ...
+
+
 class SourceNumbers:
     """Numbers sources in order of first citation."""
 
     def __init__(self) -> None:
         self.numbered: dict[SourceKey, CardSource] = {}
 
-    def line(self, claim: Claim) -> CardLine:
+    def line(self, claim: Listed) -> CardLine:
         """The claim as a line of a card, its sources numbered (new ones next)."""
         return CardLine(
             text=claim.text,
@@ -49,7 +77,7 @@ class SourceNumbers:
             claim_id=claim.id,
         )
 
-    def cite(self, claim: Claim) -> list[int]:
+    def cite(self, claim: Listed) -> list[int]:
         """The numbers of the claim's sources."""
         numbers = []
         for source in claim.sources:
@@ -74,14 +102,14 @@ def _role_of(claim: Claim, entity_id: str) -> Role | None:
     return next((p.role for p in claim.parties if p.entity == entity_id), None)
 
 
-def _when(claim: Claim) -> str | None:
+def _when(claim: Listed) -> str | None:
     """When the event happened; failing that, when it was reported, said as such."""
     if claim.date or claim.date_text:
         return claim.date or claim.date_text
     return f"reported {claim.reported}" if claim.reported else None
 
 
-def _detail(claim: Claim) -> str | None:
+def _detail(claim: Listed) -> str | None:
     parts = []
     if claim.product:
         parts.append(claim.product)

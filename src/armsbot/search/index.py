@@ -355,8 +355,11 @@ class SearchIndex:
 
     # -- querying -----------------------------------------------------------------------------
 
-    def search(self, query: str, kind: Kind | None = None, limit: int = 10) -> list[Match]:
-        """Entities matching ``query``, best first: exact names, then prefixes, then typos."""
+    def search(
+        self, query: str, kind: Kind | None = None, limit: int = 10, *, typos: bool = True
+    ) -> list[Match]:
+        """Entities matching ``query``, best first: exact names, then prefixes, then typos
+        (without ``typos``, none: they rank below every other match, so the others are the same)."""
         key = fold(query)
         if not key or limit <= 0:
             return []
@@ -365,7 +368,7 @@ class SearchIndex:
         self._exact_matches(key, kind, best)
         for one in kinds:
             self._prefix[one].find(key, best, limit)
-        if len(best) < limit and len(key) >= MIN_TYPO_LENGTH:
+        if typos and len(best) < limit and len(key) >= MIN_TYPO_LENGTH:
             for one in kinds:
                 self._typo_matches(key, one, best, limit)
         return self._ranked_matches(best, limit)
@@ -394,9 +397,15 @@ class SearchIndex:
             return "canonical"
         return next((kind for alias, kind in entity.row.aliases if alias == name), None)
 
-    def resolve(self, query: str, kind: Kind | None = None, limit: int = 10) -> Resolution:
-        """Pick the one entity ``query`` means when the margin is clear; otherwise candidates."""
-        matches = self.search(query, kind, limit)
+    def resolve(
+        self, query: str, kind: Kind | None = None, limit: int = 10, *, typos: bool = True
+    ) -> Resolution:
+        """Pick the one entity ``query`` means when the margin is clear; otherwise candidates.
+
+        Without ``typos``, only exact names and prefixes: the same answer whenever one of them
+        matches (a typo never outranks them, nor stands in the way of one's margin).
+        """
+        matches = self.search(query, kind, limit, typos=typos)
         if not matches:
             return Resolution(None, [])
         top = matches[0]

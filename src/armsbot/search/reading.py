@@ -153,7 +153,11 @@ def _read_span(
         code = demonym_country(key)
         if code is not None and index.entity_kind(code) is Kind.COUNTRY:
             return NamedEntity(code, Kind.COUNTRY, index.entity_name(code) or code, said, True)
-    resolution = index.resolve(key, kind, RESOLVE_LIMIT)
+    # Names and prefixes first: a typo search costs ten times more, and a typo can only count when
+    # nothing else matches, and then only for a key as long as _reads_as_name asks.
+    resolution = index.resolve(key, kind, RESOLVE_LIMIT, typos=False)
+    if not resolution.candidates and len(key) >= MIN_TYPO_KEY:
+        resolution = index.resolve(key, kind, RESOLVE_LIMIT)
     chosen = resolution.chosen
     if chosen is not None:
         if _reads_as_name(chosen, key):

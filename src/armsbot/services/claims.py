@@ -23,6 +23,7 @@ from armsbot.search.reading import AmbiguousName, read_query
 from armsbot.services.lookup import QueryError, clean_query
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.claim_search import ClaimFilter, ClaimSearch
+from armsbot.storage.knowledge_base import ListedClaim
 
 MIN_YEAR = 1900
 # Claims whose ids an answer reads with its count: all of those of an answer laid out whole, else
@@ -304,8 +305,10 @@ class ClaimsService:
         )
         if not answer.searched:
             return answer
-        answer.linking = await self.search.count(wanted.parties_only())
         answer.total, first = await self.search.first(wanted, FIRST_READ)
+        linking = wanted.parties_only()
+        # Parties alone ("NSO Morocco"): the claims that link them are the answer, counted once.
+        answer.linking = answer.total if wanted == linking else await self.search.count(linking)
         answer.filter = wanted
         if answer.total == 0 and answer.words and entities:
             without = wanted.without_words()
@@ -319,12 +322,19 @@ class ClaimsService:
 
     async def page(self, answer: ClaimsAnswer, offset: int, limit: int) -> list[Claim]:
         """The answer's claims from ``offset`` on, at most ``limit``, in order."""
+        return await self.search.in_order(await self._ids(answer, offset, limit))
+
+    async def listed(self, answer: ClaimsAnswer, offset: int, limit: int) -> list[ListedClaim]:
+        """:meth:`page`'s claims as a list shows them (no parties: read in one statement)."""
+        return await self.search.listed_in_order(await self._ids(answer, offset, limit))
+
+    async def _ids(self, answer: ClaimsAnswer, offset: int, limit: int) -> Sequence[str]:
         if not answer.searched or answer.total == 0:
-            return []
+            return ()
         if offset + limit <= len(answer.first) or len(answer.first) == answer.total:
             # Read with the count: the first pages do not order the claims a second time.
-            return await self.search.in_order(answer.first[offset : offset + limit])
-        return await self.search.claims(answer.filter, offset, limit)
+            return answer.first[offset : offset + limit]
+        return await self.search.ids(answer.filter, offset, limit)
 
     def feed(self, answer: ClaimsAnswer) -> CardFeed:
         """The answer as a card read a batch of claims at a time (for pages)."""
@@ -337,7 +347,7 @@ class ClaimsService:
 
         async def read(count: int) -> list[FeedItem]:
             nonlocal offset
-            claims = await self.page(answer, offset, count)
+            claims = await self.listed(answer, offset, count)
             offset += len(claims)
             items: list[FeedItem] = [
                 (CATEGORY_TITLES[c.category], None, numbers.line(c)) for c in claims

@@ -151,7 +151,7 @@ class LookupService:
             if keys:
                 group_names = Names(await kb.entity_names(named), await kb.entity_attributes(shown))
                 headings.update((key, heading(key, group_names)) for key in keys)
-            claims = {c.id: c for c in await kb.claims_by_id([c for _, _, c in chunk])}
+            claims = await kb.listed_claims([c for _, _, c in chunk])
             items = [
                 (section, headings[key], numbers.line(claims[claim_id]))
                 for section, key, claim_id in chunk

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from armsbot.models import Category, Claim, Status
-from armsbot.storage.knowledge_base import KnowledgeBase
+from armsbot.storage.knowledge_base import KnowledgeBase, ListedClaim
 
 # Claims grouped by category in this order, as cards place them.
 CATEGORY_ORDER = [
@@ -84,6 +84,24 @@ def match_expression(words: Sequence[str], product: Sequence[str]) -> str | None
     if product:
         terms.append("{product} : (" + " AND ".join(_phrase(w) for w in product) + ")")
     return " AND ".join(terms) or None
+
+
+def party_key(entity_id: str) -> str:
+    """SQLite: an entity id as the word ``claims_linked`` indexes for it (migration 11)."""
+    return "k" + entity_id.encode().hex() + "0"
+
+
+def linked_expression(query: ClaimFilter) -> str:
+    """SQLite: the FTS5 query of ``claims_linked`` (migration 11) for the words of ``query`` (in
+    what the claim says, not in its parties' keys) and a party of each of its groups."""
+    terms = []
+    if query.words:
+        words = " AND ".join(_phrase(w) for w in query.words)
+        terms.append(f"{{text product goods end_user}} : ({words})")
+    if query.product:
+        terms.append("{product} : (" + " AND ".join(_phrase(w) for w in query.product) + ")")
+    terms += ["{party_keys} : (" + " OR ".join(party_key(e) for e in g) + ")" for g in query.groups]
+    return " AND ".join(terms)
 
 
 def _words_clause(query: ClaimFilter, dialect: str) -> tuple[str, list[Any]] | None:
@@ -172,19 +190,25 @@ _NARROW_ORDER = "o.rank, o.w IS NULL, o.w DESC, o.id"
 def _narrow_source(query: ClaimFilter) -> tuple[str, list[Any]]:
     """SQLite: FROM and WHERE of the rows of ``claim_order`` (migration 9) that ``query`` selects,
     which the filters and the order read instead of the claims' wide rows. With words, the
-    full-text index's matches, each joined to its short row; linked parties narrow them by rowid
-    (the ``+`` keeps SQLite from probing the full-text index once per claim of the parties)."""
+    full-text index's matches, each joined to its short row: with parties too, the matches of
+    ``claims_linked`` (migration 11), which indexes the parties' keys beside the words; without
+    words, the claims of the parties by rowid, from ``card_places``."""
     clauses: list[str] = []
     params: list[Any] = []
     expression = match_expression(query.words, query.product)
     if expression is None:
-        source, rowid = "claim_order o", "o.rid"
+        source = "claim_order o"
+        if query.groups:
+            clauses.append(f"o.rid IN ({_linking_rows(query.groups, params)})")
+    elif query.groups:
+        # Words and parties: the full-text index of both (migration 11) intersects them itself.
+        source = "claims_linked f JOIN claim_order o ON o.rid = f.rowid"
+        clauses.append("claims_linked MATCH ?")
+        params.append(linked_expression(query))
     else:
-        source, rowid = "claims_fts f JOIN claim_order o ON o.rid = f.rowid", "+f.rowid"
+        source = "claims_fts f JOIN claim_order o ON o.rid = f.rowid"
         clauses.append("claims_fts MATCH ?")
         params.append(expression)
-    if query.groups:
-        clauses.append(f"{rowid} IN ({_linking_rows(query.groups, params)})")
     more, more_params = _filters(query, "o.status", "o.category", "o.w")
     where = " AND ".join([*clauses, *more]) or "1 = 1"
     return f"{source} WHERE {where}", [*params, *more_params]
@@ -251,6 +275,11 @@ class ClaimSearch:
         self.kb = kb
         self._total: tuple[object, int] | None = None
 
+    async def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        """The rows of one statement, in one trip to the connection's thread (a cursor takes
+        three: execute, fetch, close; each a wait for another thread on a busy machine)."""
+        return list(await self.kb.db.execute_fetchall(sql, params))
+
     async def count(self, query: ClaimFilter) -> int:
         """How many claims ``query`` selects."""
         filtered = query.statuses or query.category or query.since or query.until
@@ -272,17 +301,15 @@ class ClaimSearch:
         else:
             selection = _selection(query, self.kb.dialect)
             sql, params = f"SELECT count(*) FROM {selection.source}", selection.params
-        async with self.kb.db.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        rows = await self._rows(sql, params)
+        return int(rows[0][0]) if rows else 0
 
     async def total(self) -> int:
         """How many claims the knowledge base holds (kept until it changes)."""
         version = await self.kb.version()
         if self._total is None or self._total[0] != version:
-            async with self.kb.db.execute("SELECT count(*) FROM claims") as cursor:
-                row = await cursor.fetchone()
-            self._total = (version, int(row[0]) if row else 0)
+            rows = await self._rows("SELECT count(*) FROM claims")
+            self._total = (version, int(rows[0][0]) if rows else 0)
         return self._total[1]
 
     def _select(self, query: ClaimFilter, *, counted: bool) -> tuple[str, list[Any]]:
@@ -311,8 +338,7 @@ class ClaimSearch:
         ``limit``), read in order from ``claims_fts_order`` (migration 10); None when its keys
         cannot order them (a date that does not start with a year)."""
         params = {"m": match_expression(query.words, query.product), "limit": limit}
-        async with self.kb.db.execute(_KEY_ORDER, {**params, "offset": offset}) as cursor:
-            rows = list(await cursor.fetchall())
+        rows = await self._rows(_KEY_ORDER, {**params, "offset": offset})
         if not rows[0][2]:
             return None
         return int(rows[0][1]), [str(r[0]) for r in rows if r[0] is not None]
@@ -324,8 +350,7 @@ class ClaimSearch:
             if found is not None:
                 return found[1]
         sql, params = self._select(query, counted=False)
-        async with self.kb.db.execute(sql, [*params, limit, offset]) as cursor:
-            return [str(r[0]) for r in await cursor.fetchall()]
+        return [str(r[0]) for r in await self._rows(sql, [*params, limit, offset])]
 
     async def first(self, query: ClaimFilter, limit: int) -> tuple[int, list[str]]:
         """How many claims ``query`` selects, and the ids of the first ``limit`` of them.
@@ -341,17 +366,17 @@ class ClaimSearch:
         if not filtered:  # counted from an index alone (see count)
             return await self.count(query), await self.ids(query, 0, limit)
         sql, params = self._select(query, counted=True)
-        async with self.kb.db.execute(sql, [*params, limit, 0]) as cursor:
-            rows = list(await cursor.fetchall())
+        rows = await self._rows(sql, [*params, limit, 0])
         return (int(rows[0][1]) if rows else 0), [str(r[0]) for r in rows]
-
-    async def claims(self, query: ClaimFilter, offset: int, limit: int) -> list[Claim]:
-        """The claims ``query`` selects, in order, from ``offset``, at most ``limit``."""
-        return await self.in_order(await self.ids(query, offset, limit))
 
     async def in_order(self, ids: Sequence[str]) -> list[Claim]:
         """The claims with these ids, in this order (those that still exist)."""
         found = {c.id: c for c in await self.kb.claims_by_id(ids)}
+        return [found[i] for i in ids if i in found]
+
+    async def listed_in_order(self, ids: Sequence[str]) -> list[ListedClaim]:
+        """The claims with these ids as a list shows them, in this order (those that exist)."""
+        found = await self.kb.listed_claims(ids)
         return [found[i] for i in ids if i in found]
 
     async def firms_based_in(self, countries: Sequence[str]) -> dict[str, list[str]]:
@@ -359,12 +384,11 @@ class ClaimSearch:
         if not countries:
             return {}
         based: dict[str, list[str]] = {c: [] for c in countries}
-        async with self.kb.db.execute(
+        for country, firm in await self._rows(
             "SELECT json_extract(attributes, '$.headquarters'), id FROM entities"
             " WHERE kind = 'firm' AND json_extract(attributes, '$.headquarters')"
             f" IN ({','.join('?' * len(countries))}) ORDER BY id",
             list(countries),
-        ) as cursor:
-            for country, firm in await cursor.fetchall():
-                based[str(country)].append(str(firm))
+        ):
+            based[str(country)].append(str(firm))
         return based

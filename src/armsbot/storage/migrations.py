@@ -676,6 +676,65 @@ MIGRATIONS: list[tuple[int, str]] = [
             WHERE w IS NOT NULL AND NOT (w GLOB '[0-9][0-9][0-9][0-9]*');
         """,
     ),
+    (
+        11,
+        """
+        -- "Benin journalists": the claims that name a party of each group and the words, found
+        -- by the full-text index alone, which intersects its lists itself, instead of probing
+        -- the ten thousand matches of a common word against the thousands of claims of a country
+        -- and its firms. Each claim's parties as words (ClaimSearch: party_key): "k", the hex of
+        -- the id, "0" (a word that stemming leaves alone and no other id makes), kept by triggers
+        -- on claim_parties; a second external-content FTS5 index over the words and these.
+        ALTER TABLE claims ADD COLUMN party_keys TEXT NOT NULL DEFAULT '';
+        CREATE TRIGGER claim_parties_keys_insert AFTER INSERT ON claim_parties BEGIN
+            UPDATE claims SET party_keys = (SELECT coalesce(group_concat(k, ' '), '') FROM (
+                SELECT 'k' || lower(hex(q.entity_id)) || '0' AS k FROM claim_parties q
+                WHERE q.claim_id = new.claim_id ORDER BY q.position))
+            WHERE id = new.claim_id;
+        END;
+        CREATE TRIGGER claim_parties_keys_delete AFTER DELETE ON claim_parties BEGIN
+            UPDATE claims SET party_keys = (SELECT coalesce(group_concat(k, ' '), '') FROM (
+                SELECT 'k' || lower(hex(q.entity_id)) || '0' AS k FROM claim_parties q
+                WHERE q.claim_id = old.claim_id ORDER BY q.position))
+            WHERE id = old.claim_id;
+        END;
+        CREATE TRIGGER claim_parties_keys_update AFTER UPDATE ON claim_parties BEGIN
+            UPDATE claims SET party_keys = (SELECT coalesce(group_concat(k, ' '), '') FROM (
+                SELECT 'k' || lower(hex(q.entity_id)) || '0' AS k FROM claim_parties q
+                WHERE q.claim_id = claims.id ORDER BY q.position))
+            WHERE id IN (old.claim_id, new.claim_id);
+        END;
+        UPDATE claims SET party_keys = (SELECT coalesce(group_concat(k, ' '), '') FROM (
+                SELECT 'k' || lower(hex(q.entity_id)) || '0' AS k FROM claim_parties q
+                WHERE q.claim_id = claims.id ORDER BY q.position));
+        CREATE VIRTUAL TABLE claims_linked USING fts5(
+            text, product, goods, end_user, party_keys,
+            content = 'claims', content_rowid = 'rowid',
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER claims_linked_insert AFTER INSERT ON claims BEGIN
+            INSERT INTO claims_linked (rowid, text, product, goods, end_user, party_keys)
+            VALUES (new.rowid, new.text, new.product, new.goods, new.end_user, new.party_keys);
+        END;
+        CREATE TRIGGER claims_linked_delete AFTER DELETE ON claims BEGIN
+            INSERT INTO claims_linked (claims_linked, rowid, text, product, goods, end_user,
+                party_keys)
+            VALUES ('delete', old.rowid, old.text, old.product, old.goods, old.end_user,
+                old.party_keys);
+        END;
+        CREATE TRIGGER claims_linked_update AFTER UPDATE OF text, product, goods, end_user,
+            party_keys ON claims
+        BEGIN
+            INSERT INTO claims_linked (claims_linked, rowid, text, product, goods, end_user,
+                party_keys)
+            VALUES ('delete', old.rowid, old.text, old.product, old.goods, old.end_user,
+                old.party_keys);
+            INSERT INTO claims_linked (rowid, text, product, goods, end_user, party_keys)
+            VALUES (new.rowid, new.text, new.product, new.goods, new.end_user, new.party_keys);
+        END;
+        INSERT INTO claims_linked (claims_linked) VALUES ('rebuild');
+        """,
+    ),
 ]
 
 # Features add their migrations to the list above; keep them in order of their numbers.
