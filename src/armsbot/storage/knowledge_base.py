@@ -38,7 +38,7 @@ from armsbot.storage.connection import (
     database_failure,
     use_wal,
 )
-from armsbot.storage.migrations import LATEST, MIGRATIONS, claim_order_key
+from armsbot.storage.migrations import LATEST, MIGRATIONS, claim_order_key, party_keys_of
 from armsbot.storage.pg_migrations import PG_LATEST, PG_MIGRATIONS, STATE_TABLE
 from armsbot.storage.postgres import (
     CHANGES_CHANNEL,
@@ -1181,10 +1181,7 @@ class KnowledgeBase:
                 len(checks) - 1,
                 (
                     # Each claim's parties as words (migration 11), kept by triggers.
-                    "SELECT c.id FROM claims c WHERE c.party_keys != coalesce(("
-                    "SELECT group_concat(k, ' ') FROM (SELECT 'k' || lower(hex(q.entity_id))"
-                    " || '0' AS k FROM claim_parties q WHERE q.claim_id = c.id"
-                    " ORDER BY q.position) AS keys), '')",
+                    f"SELECT c.id FROM claims c WHERE c.party_keys != {party_keys_of('c.id')}",
                     "claim {} has its parties' keys out of step with claim_parties: run `armsbot"
                     " db build --force`",
                 ),

@@ -13,6 +13,16 @@ def first_after(role: str) -> str:
     )
 
 
+def party_keys_of(claim_id: str) -> str:
+    """SQL for the parties of the claim ``claim_id`` as words (migration 11): "k", the hex of
+    each party's id, "0", in the order of the parties."""
+    return (
+        "(SELECT coalesce(group_concat(k, ' '), '') FROM ("
+        "SELECT 'k' || lower(hex(q.entity_id)) || '0' AS k FROM claim_parties q"
+        f" WHERE q.claim_id = {claim_id} ORDER BY q.position))"
+    )
+
+
 def claim_order_key(row: str) -> str:
     """SQL for a claim's key in ``claims_fts_order`` (migration 10), its columns read from ``row``
     ("new.", "old.", "c." or ""): its category's rank, undated or not, its year (later first),
@@ -687,26 +697,26 @@ MIGRATIONS: list[tuple[int, str]] = [
         -- on claim_parties; a second external-content FTS5 index over the words and these.
         ALTER TABLE claims ADD COLUMN party_keys TEXT NOT NULL DEFAULT '';
         CREATE TRIGGER claim_parties_keys_insert AFTER INSERT ON claim_parties BEGIN
-            UPDATE claims SET party_keys = (SELECT coalesce(group_concat(k, ' '), '') FROM (
-                SELECT 'k' || lower(hex(q.entity_id)) || '0' AS k FROM claim_parties q
-                WHERE q.claim_id = new.claim_id ORDER BY q.position))
+            UPDATE claims SET party_keys = """
+        + party_keys_of("new.claim_id")
+        + """
             WHERE id = new.claim_id;
         END;
         CREATE TRIGGER claim_parties_keys_delete AFTER DELETE ON claim_parties BEGIN
-            UPDATE claims SET party_keys = (SELECT coalesce(group_concat(k, ' '), '') FROM (
-                SELECT 'k' || lower(hex(q.entity_id)) || '0' AS k FROM claim_parties q
-                WHERE q.claim_id = old.claim_id ORDER BY q.position))
+            UPDATE claims SET party_keys = """
+        + party_keys_of("old.claim_id")
+        + """
             WHERE id = old.claim_id;
         END;
         CREATE TRIGGER claim_parties_keys_update AFTER UPDATE ON claim_parties BEGIN
-            UPDATE claims SET party_keys = (SELECT coalesce(group_concat(k, ' '), '') FROM (
-                SELECT 'k' || lower(hex(q.entity_id)) || '0' AS k FROM claim_parties q
-                WHERE q.claim_id = claims.id ORDER BY q.position))
+            UPDATE claims SET party_keys = """
+        + party_keys_of("claims.id")
+        + """
             WHERE id IN (old.claim_id, new.claim_id);
         END;
-        UPDATE claims SET party_keys = (SELECT coalesce(group_concat(k, ' '), '') FROM (
-                SELECT 'k' || lower(hex(q.entity_id)) || '0' AS k FROM claim_parties q
-                WHERE q.claim_id = claims.id ORDER BY q.position));
+        UPDATE claims SET party_keys = """
+        + party_keys_of("claims.id")
+        + """;
         CREATE VIRTUAL TABLE claims_linked USING fts5(
             text, product, goods, end_user, party_keys,
             content = 'claims', content_rowid = 'rowid',
