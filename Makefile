@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/armsbot ask country azerbajan
 
-## the fast stage of the tests: in process, SQLite only, over every core (under a minute)
+## the fast stage of the tests: in process, SQLite only, over every core
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -m "not slow and not postgres" -n auto --dist worksteal $(PYTEST_ARGS)
 
