@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -134,14 +135,15 @@ for _loader in {_Loader, _FastLoader}:
 
 def _load_yaml(text: str) -> Any:
     """The document in ``text``: read by LibYAML when it can, else as :class:`_Loader` reads it."""
-    for loader in dict.fromkeys((_FastLoader, _Loader)):
-        try:
-            _refuse_what_hand_written_data_never_needs(text, loader)
-            return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError:
-            if loader is _Loader:
-                raise
-    raise AssertionError  # pragma: no cover - the last loader re-raises
+    if _FastLoader is not _Loader:
+        with suppress(yaml.YAMLError):  # read again below, for PyYAML's own words about it
+            return _read_yaml(text, _FastLoader)
+    return _read_yaml(text, _Loader)
+
+
+def _read_yaml(text: str, loader: type[_Loader]) -> Any:
+    _refuse_what_hand_written_data_never_needs(text, loader)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
 
 
 def bundled_data_dir() -> Path:

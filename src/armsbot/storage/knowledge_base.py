@@ -551,19 +551,17 @@ class KnowledgeBase:
         their time alone while the bot's other work ran beside the read.
         """
         if self.dialect == "sqlite":
-            async with self._db.execute(
+            grouped = await self._db.execute_fetchall(
                 f"SELECT entity_id, json_group_array(json_array(position, {columns}))"
                 " FROM aliases GROUP BY entity_id"
-            ) as cursor:
-                grouped = await cursor.fetchall()
+            )
             return {
                 str(entity_id): [tuple(row) for row in sorted(json.loads(rows))]
                 for entity_id, rows in grouped
             }
-        async with self._db.execute(
+        found = await self._db.execute_fetchall(
             f"SELECT entity_id, position, {columns} FROM aliases ORDER BY entity_id, position"
-        ) as cursor:
-            found = await cursor.fetchall()
+        )
         return {
             str(entity_id): [tuple(row)[1:] for row in group]
             for entity_id, group in groupby(found, key=itemgetter(0))
@@ -638,11 +636,8 @@ class KnowledgeBase:
         return figures
 
     async def index_rows(self) -> list[IndexRow]:
-        """Every entity with its names, for building the search index.
-
-        Every command-line call reads them (36,000 names in the bundled data): the rows are
-        grouped as they come, sorted, with no per-name work in Python.
-        """
+        """Every entity with its names, for building the search index (36,000 names in the
+        bundled data, read by every command that searches: see ``_aliases_by_entity``)."""
         async with self._db.execute(
             "SELECT entity_id, count(DISTINCT claim_id) FROM claim_parties GROUP BY entity_id"
         ) as cursor:
