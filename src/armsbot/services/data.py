@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,14 @@ def _attributes(entity: EntityFile) -> dict[str, object]:
     return {} if section is None else section.model_dump(mode="json", exclude_none=True)
 
 
+@cache
+def _registry_aliases(code: str, *, former: bool = False) -> tuple[AliasRecord, ...]:
+    """A country's names from the registry (``former``: ISO 3166-3's, of a country that no longer
+    exists) as aliases: made once per process, as the registry is (35,000 of them)."""
+    names = historic_names(code) if former else iso_countries()[code].names
+    return tuple(AliasRecord(n.name, n.type.value, n.lang, "registry") for n in names)
+
+
 def entity_records(files: list[EntityFile]) -> list[EntityRecord]:
     """Merge the data files with the ISO/CLDR registry into the entities to store."""
     by_id = {entity.id: entity for entity in files}
@@ -96,9 +105,7 @@ def entity_records(files: list[EntityFile]) -> list[EntityRecord]:
             record.attributes = _attributes(curated)
             record.aliases = _data_aliases(curated)
             record.claims = list(curated.claims)
-        record.aliases += [
-            AliasRecord(n.name, n.type.value, n.lang, "registry") for n in country.names
-        ]
+        record.aliases += _registry_aliases(code)
         records.append(record)
     for entity in by_id.values():
         assert entity.name is not None  # checked when the files were loaded
@@ -112,10 +119,7 @@ def entity_records(files: list[EntityFile]) -> list[EntityRecord]:
             claims=list(entity.claims),
         )
         if entity.kind is Kind.COUNTRY:
-            record.aliases += [
-                AliasRecord(n.name, n.type.value, n.lang, "registry")
-                for n in historic_names(entity.id)
-            ]
+            record.aliases += _registry_aliases(entity.id, former=True)
         records.append(record)
     return records
 
