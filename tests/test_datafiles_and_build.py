@@ -20,6 +20,7 @@ from armsbot.datafiles import (
 )
 from armsbot.services import data
 from armsbot.storage import KnowledgeBase
+from tests.test_claim_party_columns import log_rewrites, rewrites
 
 GOOD_FIRM = """\
 kind: firm
@@ -117,9 +118,13 @@ async def test_build_is_idempotent(db_copy: Path, data_dir: Path) -> None:
         before = await kb.snapshot()
         again = await data.build(kb, data_dir)
         assert not again.built
+        await log_rewrites(kb)
         forced = await data.build(kb, data_dir, force=True)
         assert forced.built
         assert await kb.snapshot() == before
+        # The claims were deleted before their parties, and written with their party columns
+        # whole: no claim's were written again, once per party (migration 12).
+        assert await rewrites(kb) == []
 
 
 async def test_a_bad_file_leaves_the_existing_database_unchanged(

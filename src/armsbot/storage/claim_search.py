@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from armsbot.models import Category, Claim, Status
 from armsbot.storage.knowledge_base import KnowledgeBase, ListedClaim
+from armsbot.storage.migrations import party_key
 
 # Claims grouped by category in this order, as cards place them.
 CATEGORY_ORDER = [
@@ -84,11 +85,6 @@ def match_expression(words: Sequence[str], product: Sequence[str]) -> str | None
     if product:
         terms.append("{product} : (" + " AND ".join(_phrase(w) for w in product) + ")")
     return " AND ".join(terms) or None
-
-
-def party_key(entity_id: str) -> str:
-    """SQLite: an entity id as the word ``claims_linked`` indexes for it (migration 11)."""
-    return "k" + entity_id.encode().hex() + "0"
 
 
 def linked_expression(query: ClaimFilter) -> str:

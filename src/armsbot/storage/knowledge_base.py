@@ -38,7 +38,14 @@ from armsbot.storage.connection import (
     database_failure,
     use_wal,
 )
-from armsbot.storage.migrations import LATEST, MIGRATIONS, claim_order_key, party_keys_of
+from armsbot.storage.migrations import (
+    LATEST,
+    MIGRATIONS,
+    claim_order_key,
+    party_keys,
+    party_keys_of,
+    party_roles,
+)
 from armsbot.storage.pg_migrations import PG_LATEST, PG_MIGRATIONS, STATE_TABLE
 from armsbot.storage.postgres import (
     CHANGES_CHANNEL,
@@ -471,7 +478,10 @@ class KnowledgeBase:
         """
         db = self._db
         await self.bump_generation()
-        tables = ["claim_sources", "claim_parties", "claims", "sources"]
+        # The claims first: their parties and sources go with them (ON DELETE CASCADE), after
+        # them, when no claim is left for the parties' triggers to write (deleting the parties
+        # first wrote each claim's party columns again once per party, and indexed it again).
+        tables = ["claims", "claim_sources", "claim_parties", "sources"]
         if self.dialect == "sqlite":
             # Emptied by the triggers already, unless a row was left behind (migration 9).
             tables += ["claim_order", "card_places"]
@@ -585,13 +595,25 @@ class KnowledgeBase:
         claim: Claim,
         sources: dict[SourceKey, int],
     ) -> None:
-        """Insert a claim with its parties and sources (inside the caller's transaction)."""
+        """Insert a claim with its parties and sources (inside the caller's transaction).
+
+        SQLite: the claim is written with its parties' columns whole (party_roles, party_keys),
+        which the triggers of its parties then leave as they are (migration 12) instead of
+        writing them, and indexing the claim again, once per party.
+        """
         provenance = claim.provenance
+        parties = [(p.entity, p.role.value) for p in claim.parties]
+        derived: tuple[Any, ...] = ()
+        if not isinstance(db, PgConnection):
+            derived = (party_roles(parties), party_keys(entity for entity, _ in parties))
         await db.execute(
             "INSERT INTO claims (id, home_entity_id, position, text, status, category, date,"
             " date_text, reported, product, end_user, goods, provenance_dataset,"
-            " provenance_checksum, provenance_record, provenance_merged, distinct_from)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " provenance_checksum, provenance_record, provenance_merged, distinct_from"
+            + (", party_roles, party_keys" if derived else "")
+            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            + (", ?, ?" if derived else "")
+            + ")",
             (
                 claim.id,
                 entity_id,
@@ -610,11 +632,12 @@ class KnowledgeBase:
                 provenance.record if provenance else None,
                 json.dumps(provenance.merged if provenance else []),
                 json.dumps(claim.distinct_from),
+                *derived,
             ),
         )
         await db.executemany(
             "INSERT INTO claim_parties (claim_id, position, entity_id, role) VALUES (?, ?, ?, ?)",
-            [(claim.id, i, p.entity, p.role.value) for i, p in enumerate(claim.parties)],
+            [(claim.id, i, entity, role) for i, (entity, role) in enumerate(parties)],
         )
         for i, source in enumerate(claim.sources):
             key = source.key()
