@@ -9,6 +9,10 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# An editable install leaves the package's own modules uncompiled (pip compiles only what it
+	# copies); compiled once here, no process has to compile them again, even where the
+	# environment tells Python not to write bytecode (PYTHONDONTWRITEBYTECODE).
+	$(BIN)/python -m compileall -q src
 	touch $@
 
 ## the offline main job: answer a question from the bundled knowledge base (no Discord token)
