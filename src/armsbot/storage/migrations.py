@@ -65,6 +65,18 @@ def party_keys(entity_ids: Iterable[str]) -> str:
     return " ".join(party_key(entity_id) for entity_id in entity_ids)
 
 
+def _party_column_trigger(name: str, column: str, value: str) -> str:
+    """Migration 12: the trigger ``name`` that writes ``column`` of an inserted party's claim as
+    ``value`` (SQL over its parties so far), unless that value begins what is stored."""
+    return f"""
+        DROP TRIGGER {name};
+        CREATE TRIGGER {name} AFTER INSERT ON claim_parties BEGIN
+            UPDATE claims SET {column} = {value}
+            WHERE id = new.claim_id AND NOT {begins_with(column, value)};
+        END;
+        """
+
+
 def claim_order_key(row: str) -> str:
     """SQL for a claim's key in ``claims_fts_order`` (migration 10), its columns read from ``row``
     ("new.", "old.", "c." or ""): its category's rank, undated or not, its year (later first),
@@ -798,25 +810,13 @@ MIGRATIONS: list[tuple[int, str]] = [
         -- stored then, and the insert leaves it be. Any other insert of a party makes the value
         -- longer than the one stored (it was the value of the other parties), and writes it as
         -- before.
-        DROP TRIGGER claim_parties_roles_insert;
-        CREATE TRIGGER claim_parties_roles_insert AFTER INSERT ON claim_parties BEGIN
-            UPDATE claims SET party_roles = """
-        + party_roles_of("new.claim_id")
-        + """
-            WHERE id = new.claim_id AND NOT """
-        + begins_with("party_roles", party_roles_of("new.claim_id"))
-        + """;
-        END;
-        DROP TRIGGER claim_parties_keys_insert;
-        CREATE TRIGGER claim_parties_keys_insert AFTER INSERT ON claim_parties BEGIN
-            UPDATE claims SET party_keys = """
-        + party_keys_of("new.claim_id")
-        + """
-            WHERE id = new.claim_id AND NOT """
-        + begins_with("party_keys", party_keys_of("new.claim_id"))
-        + """;
-        END;
-        """,
+        """
+        + _party_column_trigger(
+            "claim_parties_roles_insert", "party_roles", party_roles_of("new.claim_id")
+        )
+        + _party_column_trigger(
+            "claim_parties_keys_insert", "party_keys", party_keys_of("new.claim_id")
+        ),
     ),
 ]
 
