@@ -283,8 +283,10 @@ async def test_apply_reimport_newer_file_and_remove_through_the_core(
 async def test_a_firm_a_correction_adopted_is_kept_by_remove(
     kb: KnowledgeBase, tmp_path: Path
 ) -> None:
-    await import_dataset(kb, ADAPTER, pipe_file(tmp_path, LINES))
+    # The service searches with the index it had before the import, as a bot does until it
+    # reloads; the approval brings the firm's entry up to date.
     service = CorrectionService(kb, SearchIndex.build(await kb.index_rows()))
+    await import_dataset(kb, ADAPTER, pipe_file(tmp_path, LINES))
     correction = await service.submit(
         Submission(
             entity_id="acme-optics",
