@@ -704,10 +704,11 @@ def armsbot(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
 
 
 # A part of the file with a record of each kind the command line reports: a firm to create
-# (NICE Systems), a bundled one matched (Hacking Team), a country as supplier (Norwat), a record
-# already on record by hand (Elbit) and seven that say the same (Qatar).
+# (NICE Systems), bundled ones matched (Hacking Team, FinFisher), a country as supplier (Norwat),
+# a record already on record by hand (Elbit) and seven that say the same (Qatar).
 CLI_PART = (
     "NICE_Systems_Uganda_2015",
+    "Gamma_International_FinFisher_Gabon_",
     "Hacking_Team_Mexico_2010",
     "Hacking_Team_Ethiopia_2012",
     "_Norwat_2009",
@@ -723,9 +724,9 @@ def test_cli_imports_answers_reimports_refuses_and_removes(
     first = armsbot("db", "import", "sii", str(part), database=db_copy)
     assert first.returncode == 0, first.stderr
     assert f"records read: {len(CLI_PART)}" in first.stdout
-    made = 5  # NICE Systems, Hacking Team twice, Norwat, the first Qatar record
+    made = 6  # NICE Systems, FinFisher, Hacking Team twice, Norwat, the first Qatar record
     assert f"claims: {made} added, 0 updated, 0 unchanged, 0 removed" in first.stdout
-    assert "firms: 1 created, 1 matched (hacking-team)" in first.stdout
+    assert "firms: 1 created, 2 matched (finfisher, hacking-team)" in first.stdout
     assert "records said twice: 6 " in first.stdout
     assert "not imported: 1" in first.stdout
     assert "Elbit_Systems_Nigeria_: already on record by hand as" in first.stdout
