@@ -18,6 +18,7 @@ from armsbot.imports.core import (
     EntityRef,
     NewFirm,
     NewFirmRef,
+    Plan,
     PlanContext,
     import_dataset,
     plan_import,
@@ -158,11 +159,10 @@ def pipe_file(tmp_path: Path, lines: list[str], name: str = "sightings.pipe") ->
     return path
 
 
-def test_the_plan_collapses_marks_leaves_out_and_creates_firms_with_their_group(
-    index: SearchIndex,
-) -> None:
+def plan_of_lines(index: SearchIndex) -> Plan:
+    """The plan of :data:`LINES` over ``index``, on a knowledge base with no ids taken."""
     records = ADAPTER.read("\n".join(LINES).encode(), Path("sightings.pipe"))
-    plan = plan_import(
+    return plan_import(
         ADAPTER,
         records,
         checksum="0" * 64,
@@ -170,8 +170,13 @@ def test_the_plan_collapses_marks_leaves_out_and_creates_firms_with_their_group(
         firm_headquarters={},
         taken_entity_ids=set(),
         taken_claim_ids=set(),
-        hand_written=[],
     )
+
+
+def test_the_plan_collapses_marks_leaves_out_and_creates_firms_with_their_group(
+    index: SearchIndex,
+) -> None:
+    plan = plan_of_lines(index)
     assert set(plan.claims) == {"a1", "a2", "a4", "a5", "a8"}
     assert plan.merged == [("a3", "a1")]
     home, a1 = plan.claims["a1"]
@@ -209,16 +214,7 @@ def test_planning_resolves_each_name_once_and_guesses_only_to_say_why_not(
         return resolve(query, kind, limit, typos=typos)
 
     monkeypatch.setattr(index, "resolve", counted)
-    records = ADAPTER.read("\n".join(LINES).encode(), Path("sightings.pipe"))
-    plan = plan_import(
-        ADAPTER,
-        records,
-        checksum="0" * 64,
-        index=index,
-        firm_headquarters={},
-        taken_entity_ids=set(),
-        taken_claim_ids=set(),
-    )
+    plan = plan_of_lines(index)
     assert plan.matched == {"hacking-team", "nso-group"}
     assert plan.claims["a8"][1].parties[1].entity == "AE"
     firms = [query for query, kind, _ in asked if kind is Kind.FIRM]
