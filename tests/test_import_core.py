@@ -18,6 +18,7 @@ from armsbot.imports.core import (
     EntityRef,
     NewFirm,
     NewFirmRef,
+    Plan,
     PlanContext,
     import_dataset,
     plan_import,
@@ -25,8 +26,8 @@ from armsbot.imports.core import (
     slug,
 )
 from armsbot.imports.status import dataset_statuses
-from armsbot.models import Category, Claim, Role, Source, Status
-from armsbot.search.index import SearchIndex
+from armsbot.models import Category, Claim, Kind, Role, Source, Status
+from armsbot.search.index import Resolution, SearchIndex
 from armsbot.services.corrections import CorrectionService, Outcome
 from armsbot.services.quality import strict_problems
 from armsbot.storage import KnowledgeBase
@@ -158,11 +159,10 @@ def pipe_file(tmp_path: Path, lines: list[str], name: str = "sightings.pipe") ->
     return path
 
 
-def test_the_plan_collapses_marks_leaves_out_and_creates_firms_with_their_group(
-    index: SearchIndex,
-) -> None:
+def plan_of_lines(index: SearchIndex) -> Plan:
+    """The plan of :data:`LINES` over ``index``, on a knowledge base with no ids taken."""
     records = ADAPTER.read("\n".join(LINES).encode(), Path("sightings.pipe"))
-    plan = plan_import(
+    return plan_import(
         ADAPTER,
         records,
         checksum="0" * 64,
@@ -170,8 +170,13 @@ def test_the_plan_collapses_marks_leaves_out_and_creates_firms_with_their_group(
         firm_headquarters={},
         taken_entity_ids=set(),
         taken_claim_ids=set(),
-        hand_written=[],
     )
+
+
+def test_the_plan_collapses_marks_leaves_out_and_creates_firms_with_their_group(
+    index: SearchIndex,
+) -> None:
+    plan = plan_of_lines(index)
     assert set(plan.claims) == {"a1", "a2", "a4", "a5", "a8"}
     assert plan.merged == [("a3", "a1")]
     home, a1 = plan.claims["a1"]
@@ -194,6 +199,28 @@ def test_the_plan_collapses_marks_leaves_out_and_creates_firms_with_their_group(
     )
     assert reasons["a1"] == "duplicate id: record 8 repeats record 1"
     assert plan.records_in_claims() == 5
+
+
+def test_planning_resolves_each_name_once_and_guesses_only_to_say_why_not(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, Kind | None, bool]] = []
+    resolve = index.resolve
+
+    def counted(
+        query: str, kind: Kind | None = None, limit: int = 10, *, typos: bool = True
+    ) -> Resolution:
+        asked.append((query, kind, typos))
+        return resolve(query, kind, limit, typos=typos)
+
+    monkeypatch.setattr(index, "resolve", counted)
+    plan = plan_of_lines(index)
+    assert plan.matched == {"hacking-team", "nso-group"}
+    assert plan.claims["a8"][1].parties[1].entity == "AE"
+    firms = [query for query, kind, _ in asked if kind is Kind.FIRM]
+    assert sorted(firms) == ["Acme Optics", "Acme Optics Kenya", "Hacking Team", "NSO Group"]
+    # Typo guesses never decide an exact name: they are looked for only to say why one failed.
+    assert [(query, kind) for query, kind, typos in asked if typos] == [("Atlantis", Kind.COUNTRY)]
 
 
 async def test_apply_reimport_newer_file_and_remove_through_the_core(
@@ -252,8 +279,10 @@ async def test_apply_reimport_newer_file_and_remove_through_the_core(
 async def test_a_firm_a_correction_adopted_is_kept_by_remove(
     kb: KnowledgeBase, tmp_path: Path
 ) -> None:
-    await import_dataset(kb, ADAPTER, pipe_file(tmp_path, LINES))
+    # The service searches with the index it had before the import, as a bot does until it
+    # reloads; the approval brings the firm's entry up to date.
     service = CorrectionService(kb, SearchIndex.build(await kb.index_rows()))
+    await import_dataset(kb, ADAPTER, pipe_file(tmp_path, LINES))
     correction = await service.submit(
         Submission(
             entity_id="acme-optics",

@@ -19,8 +19,8 @@ from armsbot.services import data
 from armsbot.services.corrections import CorrectionService, Limits
 from armsbot.storage import KnowledgeBase
 from tests.bot_harness import running_bot, settings_for
-from tests.conftest import shared_file
 from tests.discord_double import DiscordDouble, default_guild
+from tests.test_sii_import import record, write_records
 
 
 def alias_for(entity_id: str, name: str) -> Submission:
@@ -69,11 +69,13 @@ async def test_an_approval_from_another_process_is_applied_in_place(
 
 
 async def test_an_import_or_a_build_elsewhere_reloads_the_index(
-    services: Services, database: Path | str
+    services: Services, database: Path | str, tmp_path: Path
 ) -> None:
+    # A record in the SII's format that names a firm the knowledge base does not have.
+    transfers = write_records(tmp_path, [record("Elsewhere_2015")])
     async with await KnowledgeBase.open(database) as other:
-        report = await import_sii(other, shared_file("datasets/sii/transfers.json"))
-    created = report.firms_created[0]
+        report = await import_sii(other, transfers)
+    (created,) = report.firms_created
     name = (await services.kb.entity(created, claims=False)).name  # type: ignore[union-attr]
     assert created not in ids(services, name, Kind.FIRM)
     assert await services.refresh_index() is Refresh.REBUILT

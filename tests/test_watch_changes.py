@@ -16,7 +16,7 @@ from armsbot.services.corrections import CorrectionService, Limits
 from armsbot.services.watch import WatchOutcome, WatchService, notice_nonce
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.changelog import ChangeKind, EntityChange, change_from_row
-from tests.conftest import shared_file
+from tests.test_sii_import import record, write_records
 
 GUILD = "700"
 CHANNEL = "701"
@@ -197,13 +197,21 @@ async def test_a_rebuild_logs_what_it_changed_as_the_build(
 
 
 async def test_an_import_and_its_removal_are_logged_as_the_dataset(
-    kb: KnowledgeBase, watches: WatchService
+    kb: KnowledgeBase, watches: WatchService, tmp_path: Path
 ) -> None:
-    transfers = shared_file("datasets/sii/transfers.json")
+    # Records in the SII's format: two transfers to the watched country, one to another.
+    transfers = write_records(
+        tmp_path,
+        [
+            record("To_Azerbaijan_2015", recipient_country="Azerbaijan"),
+            record("To_Uganda_2015"),
+            record("To_Azerbaijan_2016", recipient_country="Azerbaijan", order_year=2016),
+        ],
+    )
     await watches.add(GUILD, CHANNEL, "AZ", MEMBER)
     await import_sii(kb, transfers)
     added = await logged(kb)
-    assert added
+    assert {c.claim_id for c in added} == {"sii-to-azerbaijan-2015", "sii-to-azerbaijan-2016"}
     assert {c.change for c in added} == {ChangeKind.CLAIM_ADDED}
     assert {c.actor_id for c in added} == {"dataset:sii"}
     assert {c.entity_id for c in added} == {"AZ"}

@@ -134,15 +134,20 @@ class PlanContext:
         self.index = index
         self._headquarters = firm_headquarters
         self.country = CountryResolver(index)
+        self._firms: dict[str, tuple[str | None, list[Match]]] = {}
 
     def firm(self, name: str) -> tuple[str | None, list[Match]]:
         """The firm ``name`` is an exact name or alias of, and every firm it names exactly."""
-        resolution = self.index.resolve(name, Kind.FIRM)
-        chosen = resolution.chosen
-        exact = [m for m in resolution.candidates if m.tier is MatchTier.EXACT]
-        if chosen is not None and chosen.tier is MatchTier.EXACT:
-            return chosen.id, exact
-        return None, exact
+        found = self._firms.get(name)
+        if found is None:
+            # Without typo guesses: they never make or stop an exact choice, and most names a
+            # dataset repeats are new firms, each of which would be matched against every name.
+            resolution = self.index.resolve(name, Kind.FIRM, typos=False)
+            chosen = resolution.chosen
+            exact = [m for m in resolution.candidates if m.tier is MatchTier.EXACT]
+            firm_id = chosen.id if chosen is not None and chosen.tier is MatchTier.EXACT else None
+            found = self._firms[name] = (firm_id, exact)
+        return found[0], list(found[1])
 
     def headquarters(self, firm_id: str) -> str | None:
         """Where an existing firm is based, when known."""

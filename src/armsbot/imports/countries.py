@@ -35,10 +35,11 @@ def resolve_country(index: SearchIndex, spelling: str) -> tuple[str | None, str 
         if index.entity_kind(curated) is Kind.COUNTRY:
             return curated, None
         return None, f"{text!r} is mapped to {curated}, which is not a country here"
-    resolution = index.resolve(text, Kind.COUNTRY)
-    chosen = resolution.chosen
+    # Typo guesses never make or stop an exact choice: they are looked for only to say why not.
+    chosen = index.resolve(text, Kind.COUNTRY, typos=False).chosen
     if chosen is not None and chosen.tier is MatchTier.EXACT:
         return chosen.id, None
+    resolution = index.resolve(text, Kind.COUNTRY)
     guesses = ", ".join(f"{m.name} ({m.id})" for m in resolution.candidates[:3])
     why = f"{text!r} is not the exact name of one country"
     return None, why + (f" (nearest: {guesses})" if guesses else "")
