@@ -50,7 +50,8 @@ def server() -> Iterator[tuple[str, Files]]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever's next look at its flag: every 0.5 s by default.
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", files
@@ -148,7 +149,7 @@ def test_a_server_that_does_not_answer_in_time_is_given_up(
         "sii",
         database=db_copy,
         ARMSBOT_DATASET_BASE_URL=base,
-        ARMSBOT_DOWNLOAD_TIMEOUT_SECONDS="0.3",
+        ARMSBOT_DOWNLOAD_TIMEOUT_SECONDS="0.05",  # the server stalls 3 s: always late
     )
     assert result.returncode == 4
     assert "Could not download (timed out)" in result.stderr
