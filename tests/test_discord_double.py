@@ -106,7 +106,7 @@ def make_bot(*, intents: discord.Intents | None = None) -> commands.Bot:
         intents=intents or discord.Intents.default(),
         allowed_mentions=discord.AllowedMentions.none(),
         help_command=None,
-        guild_ready_timeout=0.1,
+        guild_ready_timeout=0.05,  # READY this long after the last GUILD_CREATE, as in bot_harness
     )
     bot.late_error_codes = []
     bot.refused = []
