@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import io
 import os
@@ -79,14 +80,20 @@ def run_cli(
     """Run ``armsbot ARGS`` on ``database`` in this process: ``cli.main``, output captured.
 
     It sees what a process would: the environment (``env`` added), the working folder ``cwd``,
-    its own stdout and stderr, and the exit status (argparse's included). Beside a running event
-    loop or off the main thread (the bot's end-to-end tests, where the CLI is another process on
-    the host, and this process's stdout, environment and folder are the bot's) it starts the
-    real entry point as its own process instead, like :func:`run_cli_process`.
+    its own stdout and stderr, and the exit status (argparse's included), and a connection of its
+    own. Called from a coroutine, it runs in a worker thread while the event loop waits for it, so
+    nothing else in this process (a running bot included) runs beside it meanwhile. Off the main
+    thread (``asyncio.to_thread`` beside a running bot, whose stdout, environment and folder are
+    this process's) it starts the real entry point as its own process, like
+    :func:`run_cli_process`.
     """
-    if threading.current_thread() is not threading.main_thread() or _loop_running():
+    if threading.current_thread() is not threading.main_thread():
         return run_cli_process(*args, database=database, cwd=cwd, data=data, env=env)
-    return run_main(args, _cli_environment(database, data, env), cwd or REPO)
+    environment = _cli_environment(database, data, env)
+    if _loop_running():  # cli.main runs its own event loop: not in this thread
+        with concurrent.futures.ThreadPoolExecutor(1, "armsbot-cli") as worker:
+            return worker.submit(run_main, args, environment, cwd or REPO).result()
+    return run_main(args, environment, cwd or REPO)
 
 
 def run_main(

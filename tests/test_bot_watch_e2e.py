@@ -208,7 +208,7 @@ async def test_a_change_made_while_the_bot_is_down_is_sent_once_after_a_restart(
     double: DiscordDouble, db_copy: Path
 ) -> None:
     (number,) = await submit(db_copy, ("AZ", ClaimStatusChange(claim_id=DRONES, status="alleged")))
-    settings = settings_for(double, db_copy, watch_batch_seconds=0.5, index_refresh_seconds=0.2)
+    settings = settings_for(double, db_copy, watch_batch_seconds=0, index_refresh_seconds=0.05)
     async with running_bot(double, settings):
         assert "now follows" in await watch(double, "AZ")
     await approve_elsewhere(db_copy, number)
@@ -315,8 +315,10 @@ async def test_only_members_who_manage_the_channel_change_its_watches(
 async def test_a_channel_the_bot_can_no_longer_post_in_is_disabled_and_listed(
     double: DiscordDouble, db_copy: Path
 ) -> None:
-    settings = settings_for(double, db_copy, watch_batch_seconds=0.2, index_refresh_seconds=0.1)
+    settings = settings_for(double, db_copy, watch_batch_seconds=0, index_refresh_seconds=0.05)
     async with running_bot(double, settings) as bot:
+        assert bot.notifier is not None
+        bot.notifier.service.min_retry_seconds = 0.02  # the tries, not the default second between
         assert "now follows" in await watch(double, "AZ")
         guild = double.guilds[next(iter(double.guilds))]
         guild.channel(WATCH_CHANNEL_ID).overwrites.append(  # type: ignore[union-attr]

@@ -217,7 +217,7 @@ async def _found(claims: ClaimsService, text: str) -> list[str]:
 
 
 def _cli_finds(database: Path | str, query: str) -> list[str]:
-    """The ids ``armsbot claims QUERY --json`` prints, run as its own process would."""
+    """The ids ``armsbot claims QUERY --json`` prints (the CLI: its own connection and index)."""
     result = run("claims", query, "--json", database=database)
     assert result.returncode in (0, 1), result.stderr
     return _ids(json.loads(result.stdout)) if result.returncode == 0 else []
@@ -244,7 +244,7 @@ async def test_an_approved_claim_is_found_at_once_and_a_reverted_one_disappears(
     added = f"nso-group-community-{submitted.id}"
     assert await _found(claims, "zebrafish") == [added]
     assert await _found(claims, "nso zebrafish") == [added]
-    assert _cli_finds(database, "zebrafish") == [added]  # another process, at once
+    assert _cli_finds(database, "zebrafish") == [added]  # another connection, at once
     [revision, *_] = await corrections.history("nso-group")
     reverted = await corrections.revert("nso-group", revision.number, MOD, "Not sourced well.")
     assert reverted.outcome is Outcome.APPLIED

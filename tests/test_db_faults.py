@@ -1,10 +1,10 @@
 """A database that cannot be used, and input that cannot be used: one line and an exit status.
 
 F5 and F11 of issue 10. Commands run in process (``cli.main``, output captured), but for those
-that need a process of their own, which runs with a timeout so a hang fails the test: ``armsbot
-run``, arguments that are not UTF-8, and a full disk. The faults are real, also when the tests run
-as root (where ``chmod`` stops nothing): damaged bytes, SQLite's read-only open mode, and a full
-disk made with ``RLIMIT_FSIZE``.
+that need a process of their own, which runs with a timeout so a hang fails the test: a full disk,
+and one case each of ``armsbot run`` and of arguments that are not UTF-8 through the real entry
+point. The faults are real, also when the tests run as root (where ``chmod`` stops nothing):
+damaged bytes, SQLite's read-only open mode, and a full disk made with ``RLIMIT_FSIZE``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
+import discord.gateway
+import discord.http
 import pytest
 
 from tests.conftest import REPO, run_main
@@ -40,16 +43,19 @@ def armsbot(
     database: Path | None,
     env: dict[str, str] | None = None,
     preexec_fn: Callable[[], None] | None = None,
+    own_process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with no ``ARMSBOT_*`` setting but ``env``: in process where it can be."""
+    """Run the CLI with no ``ARMSBOT_*`` setting but ``env``: in process (``cli.main``) unless it
+    needs a process (``preexec_fn``) or ``own_process`` asks for the real entry point. In process,
+    bytes reach ``cli.main`` as Python decodes a process's arguments (undecodable bytes become
+    lone surrogates)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ARMSBOT_")}
     environment["NO_COLOR"] = "1"
     if database is not None:
         environment["ARMSBOT_DATABASE"] = str(database)
     environment |= env or {}
-    own_process = preexec_fn is not None or args[:1] == ("run",)
-    if not own_process and all(isinstance(a, str) for a in args):
-        return run_main([str(a) for a in args], environment, REPO)
+    if preexec_fn is None and not own_process:
+        return run_main([os.fsdecode(a) for a in args], environment, REPO)
     return subprocess.run(
         [sys.executable, "-m", "armsbot", *args],
         capture_output=True,
@@ -285,9 +291,12 @@ def test_f5_read_only_database_that_is_new_cannot_be_created(tmp_path: Path) -> 
     assert not database.exists()
 
 
-@pytest.mark.parametrize("how", ["not-sqlite", "truncated"])
+@pytest.mark.parametrize(
+    ("how", "own_process"),
+    [("not-sqlite", True), ("truncated", False)],  # one through the real entry point
+)
 def test_f5_run_with_an_unusable_database_exits_3_promptly(
-    db_copy: Path, tmp_path: Path, how: str
+    db_copy: Path, tmp_path: Path, how: str, own_process: bool
 ) -> None:
     database = damage(db_copy, how)
     env = {
@@ -296,9 +305,19 @@ def test_f5_run_with_an_unusable_database_exits_3_promptly(
         "ARMSBOT_API_BASE_URL": "http://127.0.0.1:9/api/v10",
         "ARMSBOT_GATEWAY_URL": "ws://127.0.0.1:9/",
     }
-    result = armsbot("run", database=database, env=env)  # a hang fails at HANG seconds
+    saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    before = set(threading.enumerate())
+    try:  # a hang fails at HANG seconds
+        result = armsbot("run", database=database, env=env, own_process=own_process)
+    finally:  # `armsbot run` points discord.py at the addresses above
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
     line = assert_one_line(result, 3)
     assert str(database) in line
+    # In process: nothing is left running that would keep a process from exiting.
+    left = [t for t in threading.enumerate() if t not in before and not t.daemon]
+    for thread in left:
+        thread.join(HANG)
+    assert [t.name for t in left if t.is_alive()] == []
 
 
 # -- full disk ----------------------------------------------------------------------------------
@@ -341,6 +360,8 @@ def test_f11_full_disk_approval_reports_the_disk_error_and_stays_pending(db_copy
 # -- arguments ----------------------------------------------------------------------------------
 
 TOO_LARGE = "99999999999999999999999"
+# Run as its own process: Python's own decoding of the arguments (the other cases run in process).
+THROUGH_THE_ENTRY_POINT = (b"review", b"reject", b"1", b"--reason", b"caf\xe9")
 
 
 @pytest.mark.parametrize(
@@ -373,7 +394,7 @@ TOO_LARGE = "99999999999999999999999"
         (("commands", "export", "{tmp}"), "is a folder"),
         (("--database", "", "audit"), "--database"),
         (("--database", "{tmp}", "audit"), "is a folder"),
-        ((b"review", b"reject", b"1", b"--reason", b"caf\xe9"), "UTF-8"),
+        (THROUGH_THE_ENTRY_POINT, "UTF-8"),
         ((b"db", b"erase-user", b"discord:\xff"), "UTF-8"),
     ],
 )
@@ -383,7 +404,7 @@ def test_f11_every_cli_argument_is_validated(
     kept = statuses(db_copy), knowledge(db_copy)
     (tmp_path / "transfers.json").write_text("[]", encoding="utf-8")
     filled = [a.format(tmp=tmp_path, db=db_copy) if isinstance(a, str) else a for a in args]
-    result = armsbot(*filled, database=db_copy)
+    result = armsbot(*filled, database=db_copy, own_process=args == THROUGH_THE_ENTRY_POINT)
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
     assert result.returncode == 2, output

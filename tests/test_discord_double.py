@@ -106,7 +106,7 @@ def make_bot(*, intents: discord.Intents | None = None) -> commands.Bot:
         intents=intents or discord.Intents.default(),
         allowed_mentions=discord.AllowedMentions.none(),
         help_command=None,
-        guild_ready_timeout=0.1,
+        guild_ready_timeout=0.05,  # READY this long after the last GUILD_CREATE, as in bot_harness
     )
     bot.late_error_codes = []
     bot.refused = []
@@ -191,7 +191,7 @@ def make_bot(*, intents: discord.Intents | None = None) -> commands.Bot:
 
     @bot.tree.command(name="sleepy", description="Answers too late")
     async def sleepy(interaction: discord.Interaction) -> None:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.1)  # always past the 0.05 s deadline its test sets
         try:
             await interaction.response.send_message("finally")
         except discord.NotFound as exc:
@@ -458,12 +458,12 @@ async def test_gateway_drop_resumes_when_the_double_allows_it() -> None:
 @pytest.mark.asyncio
 async def test_rate_limited_callback_is_retried(harness: Harness) -> None:
     double = harness.double
-    double.rate_limit_next("POST /interactions/{id}/{token}/callback", retry_after=0.3)
+    double.rate_limit_next("POST /interactions/{id}/{token}/callback", retry_after=0.05)
     started = time.monotonic()
     handle = await double.slash_command("ping")
     message = await double.wait_for_response(handle)
     assert message["content"].startswith("pong")
-    assert time.monotonic() - started >= 0.3
+    assert time.monotonic() - started >= 0.05
     (limited,) = double.rate_limited_requests
     assert limited.route == "POST /interactions/{interaction_id}/{token}/callback"
     assert limited.status == 429
@@ -473,7 +473,7 @@ async def test_rate_limited_callback_is_retried(harness: Harness) -> None:
 @pytest.mark.asyncio
 async def test_rate_limited_channel_message_is_retried(harness: Harness) -> None:
     double = harness.double
-    double.rate_limit_next("POST /channels/{channel_id}/messages", retry_after=0.2)
+    double.rate_limit_next("POST /channels/{channel_id}/messages", retry_after=0.05)
     handle = await double.slash_command("announce", {"text": "new report"})
     reply = await double.wait_for_response(handle)
     assert reply["content"] == "Posted."
@@ -578,7 +578,7 @@ async def test_file_reply_is_recorded_from_multipart(harness: Harness) -> None:
 
 @pytest.mark.asyncio
 async def test_callback_after_the_deadline_is_unknown_interaction() -> None:
-    async with running_bot(interaction_timeout=0.2) as h:
+    async with running_bot(interaction_timeout=0.05) as h:
         handle = await h.double.slash_command("sleepy")
         await h.double.wait_until(lambda: handle.late_callbacks == 1, what="the late callback")
         await wait_for_bot_tasks()

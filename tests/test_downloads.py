@@ -6,7 +6,6 @@ import hashlib
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +24,7 @@ class Files:
         self.by_path: dict[str, bytes] = {}
         self.stalling: set[str] = set()
         self.requests: list[str] = []
+        self.done = threading.Event()  # the test is over: stalled requests end unanswered
 
 
 @pytest.fixture
@@ -35,7 +35,8 @@ def server() -> Iterator[tuple[str, Files]]:
         def do_GET(self) -> None:
             files.requests.append(self.path)
             if self.path in files.stalling:
-                time.sleep(3)
+                files.done.wait()
+                return
             body = files.by_path.get(self.path)
             if body is None:
                 self.send_error(404)
@@ -50,11 +51,13 @@ def server() -> Iterator[tuple[str, Files]]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever's next look at its flag: every 0.5 s by default.
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", files
     finally:
+        files.done.set()
         httpd.shutdown()
         httpd.server_close()
 
@@ -148,7 +151,7 @@ def test_a_server_that_does_not_answer_in_time_is_given_up(
         "sii",
         database=db_copy,
         ARMSBOT_DATASET_BASE_URL=base,
-        ARMSBOT_DOWNLOAD_TIMEOUT_SECONDS="0.3",
+        ARMSBOT_DOWNLOAD_TIMEOUT_SECONDS="0.05",  # the server never answers: always late
     )
     assert result.returncode == 4
     assert "Could not download (timed out)" in result.stderr

@@ -64,14 +64,14 @@ async def test_the_feed_yields_on_a_change_and_stays_quiet_otherwise() -> None:
 
 async def test_the_feed_backs_off_while_the_database_is_lost_and_says_when_it_is_back() -> None:
     versions = FakeVersions()
-    feed = ChangeFeed(versions.read, poll=0.01, fallback=3600, max_backoff=0.08)
+    feed = ChangeFeed(versions.read, poll=0.002, fallback=3600, max_backoff=0.016)
     changes = feed.changes()
     waiting = asyncio.create_task(anext(changes))
     await until(lambda: versions.reads >= 2, "a first look")
     versions.reachable = False
     await until(lambda: feed.failures >= 4, "several failed looks")
     assert not feed.available
-    assert feed.backoff() == 0.08  # doubled from 0.01 up to the ceiling
+    assert feed.backoff() == 0.016  # doubled from 0.002 up to the ceiling
     assert not waiting.done()  # a failure is no change, and the feed does not raise
     versions.reachable = True
     await asyncio.wait_for(waiting, 10)  # back: everything derived is checked again
@@ -122,17 +122,17 @@ async def test_an_approval_with_the_cli_reaches_the_running_bots_autocomplete(
                 return choices[0]["value"] if choices else None
 
             assert await first_choice() != "AZ"
+            assert bot.feed is not None
+            bot.feed.poll = 0.01  # the version is read every 0.25 s by default
             number = await submit_alias(db_copy, "AZ", "Azeristan Republic")
-            approved = await asyncio.to_thread(
-                run_cli, "review", "approve", str(number), database=db_copy
-            )
+            # The CLI's own connection commits; the bot waits meanwhile (run_cli).
+            approved = run_cli("review", "approve", str(number), database=db_copy)
             assert approved.returncode == 0, approved.stderr
-            for _ in range(200):  # generous: the feed looks every 0.25 s
+            for _ in range(1000):  # generous
                 if await first_choice() == "AZ":
                     break
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.01)
             assert await first_choice() == "AZ"
-            assert bot.feed is not None
             assert bot.feed.available
 
 
@@ -173,6 +173,9 @@ async def test_a_lost_database_keeps_lookups_answering_and_refuses_writes_in_one
             await double.slash_command("country", {"name": "azerbajan"})
         )
         assert bot.feed is not None
+        # Looks every 0.01 s and backs off to 0.05 s at most: the defaults (0.25 s, doubling up to
+        # 30 s) would only make the test wait.
+        bot.feed.poll, bot.feed.max_backoff = 0.01, 0.05
         for name in ("execute", "execute_fetchall", "executemany"):
             monkeypatch.setattr(bot.services.kb.db, name, Unreachable)
         await eventually(lambda: not bot.feed.available, "the feed noticing the lost database")  # type: ignore[union-attr]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -308,3 +309,34 @@ async def test_a_channel_that_refuses_posts_is_disabled_after_repeated_failures(
     assert (resumed.outcome, resumed.resumed) == (WatchOutcome.ALREADY, True)
     assert (await watches.of_guild(GUILD)).channels == []
     assert await watches.due([GUILD]) == ([], None)  # what changed meanwhile is not sent
+
+
+@pytest.mark.parametrize(
+    ("settings", "waits"),
+    [
+        ({}, [120, 240, 480, 960, 1920, 3600, 3600]),  # the window, doubling up to an hour
+        ({"batch_seconds": 0}, [1, 2, 4]),  # at least a second
+        ({"batch_seconds": 0, "min_retry_seconds": 0.01}, [0.01, 0.02, 0.04]),  # for tests
+    ],
+)
+async def test_a_refused_post_is_tried_again_after_the_window_doubling_up_to_an_hour(
+    kb: KnowledgeBase,
+    corrections: CorrectionService,
+    settings: dict[str, Any],
+    waits: list[float],
+) -> None:
+    """The back-off docs/using.md gives ("Channels that refuse"), with the defaults."""
+    clock = Clock(datetime.now(UTC) + timedelta(hours=1))
+    watches = WatchService(kb, clock=clock, failure_limit=len(waits) + 1, **settings)
+    await watches.add(GUILD, CHANNEL, "AZ", MEMBER)
+    await approve(corrections, "AZ", ClaimStatusChange(claim_id=DRONES, status="alleged"))
+    ready, _ = await watches.due([GUILD])
+    notice = await watches.claim(ready[0])
+    assert notice is not None
+    seen = []
+    for _ in waits:
+        assert not await watches.failed(notice, "403 Missing Permissions", permanent=True)
+        sending, wait = await watches.sending([GUILD])
+        assert sending == []
+        seen.append(wait)
+    assert seen == pytest.approx(waits, abs=0.002)

@@ -169,7 +169,9 @@ class DoubleState:
         default_user_id: int = MEMBER_ID,
         heartbeat_interval_ms: int = 41_250,
         interaction_timeout: float | None = 3.0,
-        resume_supported: bool = False,
+        # Discord resumes a dropped session; False answers RESUME with op 9 (INVALID_SESSION),
+        # after which discord.py waits 5 s (before_identify_hook) and identifies again.
+        resume_supported: bool = True,
         gateway_wait_timeout: float = 5.0,
         nonce_window: float = NONCE_WINDOW,
         shard_count: int = 1,

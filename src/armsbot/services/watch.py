@@ -24,6 +24,9 @@ FAILURE_LIMIT = 3  # failed posts in a row (refused, or the channel gone) before
 # The defaults of ARMSBOT_WATCH_LIMIT and ARMSBOT_WATCH_BATCH_SECONDS.
 WATCH_LIMIT = 50
 WATCH_BATCH_SECONDS = 120.0
+# A refused post is tried again after the batching window, but at least this long, doubling with
+# each refusal in a row up to RETRY_CAP (docs/using.md, "Channels that refuse").
+MIN_RETRY_SECONDS = 1.0
 RETRY_CAP = timedelta(hours=1)
 
 
@@ -69,13 +72,18 @@ class GuildWatches:
 
 @dataclass(slots=True)
 class WatchService:
-    """Watches and notices over one knowledge base."""
+    """Watches and notices over one knowledge base.
+
+    ``min_retry_seconds`` is the least wait before a refused post is tried again (the batching
+    window when that is longer); only tests that watch the retries happen set it smaller.
+    """
 
     kb: KnowledgeBase
     limit_per_guild: int = WATCH_LIMIT
     batch_seconds: float = WATCH_BATCH_SECONDS
     clock: Callable[[], datetime] = utc_now
     failure_limit: int = FAILURE_LIMIT
+    min_retry_seconds: float = MIN_RETRY_SECONDS
     _store: WatchStore | None = field(default=None, repr=False)
 
     @property
@@ -236,7 +244,7 @@ class WatchService:
         async with self.kb.transaction():
             state = await self.store.channel(notice.channel_id)
             failures = (state.failures if state else 0) + int(permanent)
-            base = timedelta(seconds=max(self.batch_seconds, 1.0))
+            base = timedelta(seconds=max(self.batch_seconds, self.min_retry_seconds))
             delay = min(base * 2 ** max(failures - 1, 0), RETRY_CAP)
             failures = await self.store.record_failure(
                 notice.guild_id,
