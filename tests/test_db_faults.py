@@ -21,8 +21,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import discord.gateway
@@ -36,6 +36,22 @@ HANG = 90  # seconds: far beyond any command here; reaching it means the process
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PAGE = 4096
+
+
+@contextmanager
+def _hang_fails() -> Iterator[None]:
+    """In process as in a process of its own: a command still running at HANG seconds fails."""
+
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError(f"the command was still running after {HANG} s: it hangs")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.setitimer(signal.ITIMER_REAL, HANG)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def armsbot(
@@ -55,7 +71,8 @@ def armsbot(
         environment["ARMSBOT_DATABASE"] = str(database)
     environment |= env or {}
     if preexec_fn is None and not own_process:
-        return run_main([os.fsdecode(a) for a in args], environment, REPO)
+        with _hang_fails():
+            return run_main([os.fsdecode(a) for a in args], environment, REPO)
     return subprocess.run(
         [sys.executable, "-m", "armsbot", *args],
         capture_output=True,
@@ -307,7 +324,7 @@ def test_f5_run_with_an_unusable_database_exits_3_promptly(
     }
     saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
     before = set(threading.enumerate())
-    try:  # a hang fails at HANG seconds
+    try:  # a hang fails at HANG seconds (in process too: _hang_fails)
         result = armsbot("run", database=database, env=env, own_process=own_process)
     finally:  # `armsbot run` points discord.py at the addresses above
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
