@@ -82,7 +82,8 @@ def run_cli(
     It sees what a process would: the environment (``env`` added), the working folder ``cwd``,
     its own stdout and stderr, and the exit status (argparse's included), and a connection of its
     own. Called from a coroutine, it runs in a worker thread while the event loop waits for it, so
-    nothing else in this process (a running bot included) runs beside it meanwhile. Off the main
+    nothing else in this process (a running bot included) runs beside it meanwhile: call it when
+    the bot is idle, since a command that writes would wait on a transaction the bot has open. Off the main
     thread (``asyncio.to_thread`` beside a running bot, whose stdout, environment and folder are
     this process's) it starts the real entry point as its own process, like
     :func:`run_cli_process`.
