@@ -83,13 +83,12 @@ def change_stamp(moment: datetime) -> str:
 
 async def staged_anything(db: Database) -> bool:
     """Whether the open transaction touched anything the triggers staged."""
-    async with db.execute(
+    rows = await db.execute_fetchall(
         "SELECT EXISTS (SELECT 1 FROM watch_staged_claims)"
         " OR EXISTS (SELECT 1 FROM watch_staged_entities)"
         " OR EXISTS (SELECT 1 FROM watch_staged_revisions)"
-    ) as cursor:
-        row = await cursor.fetchone()
-    return bool(row and row[0])
+    )
+    return any(row[0] for row in rows)
 
 
 async def record_changes(db: Database, writer: str | None) -> int:
@@ -99,8 +98,9 @@ async def record_changes(db: Database, writer: str | None) -> int:
     """
     if not await staged_anything(db):
         return 0
-    async with db.execute("SELECT DISTINCT entity_id FROM watches") as cursor:
-        watched = {str(r[0]) for r in await cursor.fetchall()}
+    watched = {
+        str(r[0]) for r in await db.execute_fetchall("SELECT DISTINCT entity_id FROM watches")
+    }
     rows: list[dict[str, Any]] = []
     if watched:
         deciders = await _deciders(db)
@@ -137,11 +137,13 @@ async def record_changes(db: Database, writer: str | None) -> int:
 
 async def _deciders(db: Database) -> dict[str, _Decider]:
     """The revisions this transaction recorded, by entity (the last one when there are several)."""
-    async with db.execute(
-        "SELECT r.id, r.entity_id, r.actor_id, r.correction_id FROM revisions r"
-        " JOIN watch_staged_revisions s ON s.revision_id = r.id ORDER BY r.id"
-    ) as cursor:
-        return {str(r[1]): _Decider(str(r[2]), r[3], int(r[0])) for r in await cursor.fetchall()}
+    return {
+        str(r[1]): _Decider(str(r[2]), r[3], int(r[0]))
+        for r in await db.execute_fetchall(
+            "SELECT r.id, r.entity_id, r.actor_id, r.correction_id FROM revisions r"
+            " JOIN watch_staged_revisions s ON s.revision_id = r.id ORDER BY r.id"
+        )
+    }
 
 
 def _decider(
@@ -168,15 +170,14 @@ async def _entity_changes(
     deciders: dict[str, _Decider],
     writer: str | None,
 ) -> list[dict[str, Any]]:
-    async with db.execute(
+    staged = await db.execute_fetchall(
         "SELECT s.entity_id, s.existed, s.name, s.summary, s.attributes, s.dataset, s.aliases,"
         " e.id IS NOT NULL, e.name, e.summary, e.attributes, e.dataset,"
         " (SELECT json_group_array(name) FROM aliases"
         "  WHERE entity_id = s.entity_id AND origin = 'data')"
         " FROM watch_staged_entities s LEFT JOIN entities e ON e.id = s.entity_id"
         " ORDER BY s.entity_id"
-    ) as cursor:
-        staged = await cursor.fetchall()
+    )
     rows: list[dict[str, Any]] = []
     for r in staged:
         entity_id = str(r[0])
@@ -213,14 +214,13 @@ async def _claim_changes(
     deciders: dict[str, _Decider],
     writer: str | None,
 ) -> list[dict[str, Any]]:
-    async with db.execute(
+    staged = await db.execute_fetchall(
         "SELECT s.claim_id, s.existed, s.status, s.text, s.home, s.dataset, s.parties,"
         " c.id IS NOT NULL, c.status, c.text, c.home_entity_id, c.provenance_dataset,"
         " (SELECT json_group_array(entity_id) FROM claim_parties WHERE claim_id = s.claim_id)"
         " FROM watch_staged_claims s LEFT JOIN claims c ON c.id = s.claim_id"
         " ORDER BY s.claim_id"
-    ) as cursor:
-        staged = await cursor.fetchall()
+    )
     rows: list[dict[str, Any]] = []
     for r in staged:
         claim_id = str(r[0])

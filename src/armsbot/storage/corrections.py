@@ -14,7 +14,7 @@ from typing import Any
 from armsbot.changes import CorrectionStatus
 from armsbot.models import Kind, SourceKey
 from armsbot.records import AliasRecord, EntityRecord
-from armsbot.storage.knowledge_base import Database, KnowledgeBase
+from armsbot.storage.knowledge_base import Database, KnowledgeBase, first_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +140,8 @@ class CorrectionStore:
         now: str,
     ) -> int:
         """Store a new pending correction; return its number."""
-        async with self._db.execute(
+        row = await first_row(
+            self._db,
             "INSERT INTO corrections (entity_id, change, base_revision, what_is_wrong, source_url,"
             " source_title, note, submitter_id, guild_id, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -156,17 +157,13 @@ class CorrectionStore:
                 guild_id,
                 now,
             ),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         assert row is not None
         return int(row[0])
 
     async def correction(self, correction_id: int) -> CorrectionRow | None:
         """One correction by number."""
-        async with self._db.execute(
-            "SELECT * FROM corrections WHERE id = ?", (correction_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, "SELECT * FROM corrections WHERE id = ?", (correction_id,))
         return None if row is None else _correction(row)
 
     async def corrections(
@@ -191,26 +188,27 @@ class CorrectionStore:
                 params.append(value)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         order = "DESC" if newest_first else "ASC"
-        async with self._db.execute(
-            f"SELECT * FROM corrections {clause} ORDER BY id {order} LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        ) as cursor:
-            return [_correction(r) for r in await cursor.fetchall()]
+        return [
+            _correction(r)
+            for r in await self._db.execute_fetchall(
+                f"SELECT * FROM corrections {clause} ORDER BY id {order} LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            )
+        ]
 
     async def count_corrections(self, *, status: CorrectionStatus | None = None) -> int:
         """How many corrections there are (with this status)."""
         sql = "SELECT count(*) FROM corrections" + (" WHERE status = ?" if status else "")
-        async with self._db.execute(sql, (status,) if status else ()) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, sql, (status,) if status else ())
         return int(row[0]) if row else 0
 
     async def submissions_since(self, submitter_id: str, since: str) -> int:
         """How many corrections a user submitted at or after ``since``."""
-        async with self._db.execute(
+        row = await first_row(
+            self._db,
             "SELECT count(*) FROM corrections WHERE submitter_id = ? AND created_at >= ?",
             (submitter_id, since),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def decide(
@@ -243,41 +241,42 @@ class CorrectionStore:
 
     async def review_posts(self, correction_id: int) -> list[tuple[str, str]]:
         """(channel id, message id) of each review post of a correction."""
-        async with self._db.execute(
-            "SELECT channel_id, message_id FROM review_posts WHERE correction_id = ?",
-            (correction_id,),
-        ) as cursor:
-            return [(str(r[0]), str(r[1])) for r in await cursor.fetchall()]
+        return [
+            (str(r[0]), str(r[1]))
+            for r in await self._db.execute_fetchall(
+                "SELECT channel_id, message_id FROM review_posts WHERE correction_id = ?",
+                (correction_id,),
+            )
+        ]
 
     # -- entities -------------------------------------------------------------------------------
 
     async def entity_revision(self, entity_id: str) -> int | None:
         """The entity's current revision number, or None if it does not exist."""
-        async with self._db.execute(
-            "SELECT revision FROM entities WHERE id = ?", (entity_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, "SELECT revision FROM entities WHERE id = ?", (entity_id,))
         return None if row is None else int(row[0])
 
     async def next_revision(self, entity_id: str) -> int:
         """The number the entity's next revision gets: one past both its current revision and
         every revision recorded for it, so numbers only grow, across rebuilds and removals too."""
-        async with self._db.execute(
+        row = await first_row(
+            self._db,
             "SELECT max(n) + 1 FROM (SELECT revision AS n FROM entities WHERE id = ?"
             " UNION ALL SELECT number FROM revisions WHERE entity_id = ? UNION ALL SELECT 0)"
             " AS numbers",
             (entity_id, entity_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         assert row is not None
         return int(row[0])
 
     async def newest_revisions(self) -> dict[str, int]:
         """For each entity with recorded revisions (existing or not), its highest number."""
-        async with self._db.execute(
-            "SELECT entity_id, max(number) FROM revisions GROUP BY entity_id"
-        ) as cursor:
-            return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+        return {
+            str(r[0]): int(r[1])
+            for r in await self._db.execute_fetchall(
+                "SELECT entity_id, max(number) FROM revisions GROUP BY entity_id"
+            )
+        }
 
     async def write_entity(self, record: EntityRecord, *, create: bool) -> int:
         """Store an entity's hand-written content as its next revision; return the new number.
@@ -322,11 +321,11 @@ class CorrectionStore:
             "DELETE FROM claims WHERE home_entity_id = ? AND provenance_dataset IS NULL",
             (record.id,),
         )
-        async with db.execute(
+        row = await first_row(
+            db,
             "SELECT coalesce(max(position) + 1, 0) FROM claims WHERE home_entity_id = ?",
             (record.id,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         first = int(row[0]) if row else 0
         sources: dict[SourceKey, int] = {}
         for offset, claim in enumerate(c for c in record.claims if c.provenance is None):
@@ -345,12 +344,12 @@ class CorrectionStore:
 
     async def mentions_elsewhere(self, entity_id: str) -> int:
         """How many claims filed under other entities name this one."""
-        async with self._db.execute(
+        row = await first_row(
+            self._db,
             "SELECT count(*) FROM claim_parties p JOIN claims c ON c.id = p.claim_id"
             " WHERE p.entity_id = ? AND c.home_entity_id != ?",
             (entity_id, entity_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def entity_kind(self, entity_id: str) -> Kind | None:
@@ -375,7 +374,8 @@ class CorrectionStore:
         now: str,
     ) -> int:
         """Record a revision; return its id."""
-        async with self._db.execute(
+        row = await first_row(
+            self._db,
             "INSERT INTO revisions (entity_id, number, before, after, actor_id, reason,"
             " correction_id, reverts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
@@ -389,43 +389,45 @@ class CorrectionStore:
                 reverts,
                 now,
             ),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         assert row is not None
         return int(row[0])
 
     async def revisions(self, entity_id: str) -> list[RevisionRow]:
         """An entity's revisions, newest first."""
-        async with self._db.execute(
-            "SELECT * FROM revisions WHERE entity_id = ? ORDER BY number DESC", (entity_id,)
-        ) as cursor:
-            return [_revision(r) for r in await cursor.fetchall()]
+        return [
+            _revision(r)
+            for r in await self._db.execute_fetchall(
+                "SELECT * FROM revisions WHERE entity_id = ? ORDER BY number DESC", (entity_id,)
+            )
+        ]
 
     async def revision(self, entity_id: str, number: int) -> RevisionRow | None:
         """One revision of an entity by its number."""
-        async with self._db.execute(
-            "SELECT * FROM revisions WHERE entity_id = ? AND number = ?", (entity_id, number)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(
+            self._db,
+            "SELECT * FROM revisions WHERE entity_id = ? AND number = ?",
+            (entity_id, number),
+        )
         return None if row is None else _revision(row)
 
     async def revisions_since(self, revision_id: int) -> list[RevisionRow]:
         """Every revision recorded after ``revision_id``, oldest first."""
-        async with self._db.execute(
-            "SELECT * FROM revisions WHERE id > ? ORDER BY id", (revision_id,)
-        ) as cursor:
-            return [_revision(r) for r in await cursor.fetchall()]
+        return [
+            _revision(r)
+            for r in await self._db.execute_fetchall(
+                "SELECT * FROM revisions WHERE id > ? ORDER BY id", (revision_id,)
+            )
+        ]
 
     async def last_revision_id(self) -> int:
         """The id of the newest revision, 0 when there is none."""
-        async with self._db.execute("SELECT coalesce(max(id), 0) FROM revisions") as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, "SELECT coalesce(max(id), 0) FROM revisions")
         return int(row[0]) if row else 0
 
     async def revision_count(self) -> int:
         """How many revisions the database records."""
-        async with self._db.execute("SELECT count(*) FROM revisions") as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, "SELECT count(*) FROM revisions")
         return int(row[0]) if row else 0
 
     # -- audit ----------------------------------------------------------------------------------
@@ -492,11 +494,11 @@ class CorrectionStore:
 
     async def guild_settings(self, guild_id: str) -> GuildSettingsRow:
         """A server's moderation settings (empty when never configured)."""
-        async with self._db.execute(
+        row = await first_row(
+            self._db,
             "SELECT moderator_role_id, review_channel_id FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             return GuildSettingsRow(guild_id, None, None)
         return GuildSettingsRow(guild_id, row[0], row[1])

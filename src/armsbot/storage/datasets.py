@@ -28,7 +28,7 @@ from armsbot.models import (
     Status,
 )
 from armsbot.records import AliasRecord
-from armsbot.storage.knowledge_base import Database, KnowledgeBase
+from armsbot.storage.knowledge_base import Database, KnowledgeBase, first_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +102,9 @@ class DatasetStore:
 
     async def claims(self, dataset: str) -> dict[str, StoredClaim]:
         """The dataset's claims, by the record id they came from."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT * FROM claims WHERE provenance_dataset = ? ORDER BY id", (dataset,)
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         parties: dict[str, list[Party]] = defaultdict(list)
         async with self._db.execute(
             "SELECT p.claim_id, p.entity_id, p.role FROM claim_parties p"
@@ -187,64 +186,65 @@ class DatasetStore:
 
     async def entity_ids(self) -> set[str]:
         """The id of every entity."""
-        async with self._db.execute("SELECT id FROM entities") as cursor:
-            return {str(r[0]) for r in await cursor.fetchall()}
+        return {str(r[0]) for r in await self._db.execute_fetchall("SELECT id FROM entities")}
 
     async def claim_ids_outside(self, dataset: str) -> set[str]:
         """The ids of every claim that did not come from ``dataset`` (an import must avoid them)."""
-        async with self._db.execute(
-            "SELECT id FROM claims WHERE provenance_dataset IS NULL OR provenance_dataset != ?",
-            (dataset,),
-        ) as cursor:
-            return {str(r[0]) for r in await cursor.fetchall()}
+        return {
+            str(r[0])
+            for r in await self._db.execute_fetchall(
+                "SELECT id FROM claims WHERE provenance_dataset IS NULL OR provenance_dataset != ?",
+                (dataset,),
+            )
+        }
 
     async def next_positions(self) -> dict[str, int]:
         """For each entity with claims, the position after its last claim."""
-        async with self._db.execute(
-            "SELECT home_entity_id, max(position) + 1 FROM claims GROUP BY home_entity_id"
-        ) as cursor:
-            return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+        return {
+            str(r[0]): int(r[1])
+            for r in await self._db.execute_fetchall(
+                "SELECT home_entity_id, max(position) + 1 FROM claims GROUP BY home_entity_id"
+            )
+        }
 
     async def still_needed(self, entity_id: str, dataset: str) -> list[str]:
         """Why a dataset-created entity must stay: everything else that still refers to it."""
         reasons: list[str] = []
-        async with self._db.execute(
-            "SELECT curated FROM entities WHERE id = ?", (entity_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, "SELECT curated FROM entities WHERE id = ?", (entity_id,))
         if row is not None and row[0]:
             reasons.append("it was edited by an approved correction")
-        async with self._db.execute(
+        row = await first_row(
+            self._db,
             "SELECT count(DISTINCT c.id) FROM claims c WHERE (c.provenance_dataset IS NULL"
             " OR c.provenance_dataset != ?) AND (c.home_entity_id = ? OR c.id IN"
             " (SELECT claim_id FROM claim_parties WHERE entity_id = ?))",
             (dataset, entity_id, entity_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is not None and row[0]:
             reasons.append(f"{row[0]} claim(s) not from {dataset} name it")
         for table, what in (("corrections", "correction(s)"), ("revisions", "revision(s)")):
-            async with self._db.execute(
-                f"SELECT count(*) FROM {table} WHERE entity_id = ?", (entity_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            row = await first_row(
+                self._db, f"SELECT count(*) FROM {table} WHERE entity_id = ?", (entity_id,)
+            )
             if row is not None and row[0]:
                 reasons.append(f"{row[0]} {what} refer to it")
         return reasons
 
     async def mentioned_by_dataset(self, entity_id: str, dataset: str) -> bool:
         """Whether any of the dataset's claims still name the entity."""
-        async with self._db.execute(
-            "SELECT 1 FROM claim_parties p JOIN claims c ON c.id = p.claim_id"
-            " WHERE p.entity_id = ? AND c.provenance_dataset = ? LIMIT 1",
-            (entity_id, dataset),
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        return (
+            await first_row(
+                self._db,
+                "SELECT 1 FROM claim_parties p JOIN claims c ON c.id = p.claim_id"
+                " WHERE p.entity_id = ? AND c.provenance_dataset = ? LIMIT 1",
+                (entity_id, dataset),
+            )
+            is not None
+        )
 
     async def imports(self) -> list[DatasetImport]:
         """Every dataset imported, by id."""
-        async with self._db.execute("SELECT * FROM datasets ORDER BY id") as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.execute_fetchall("SELECT * FROM datasets ORDER BY id")
         return [
             DatasetImport(
                 dataset=str(r["id"]),
@@ -267,15 +267,19 @@ class DatasetStore:
     async def holdings(self) -> dict[str, DatasetHolding]:
         """For each dataset with claims or firms in the knowledge base, how many it has now."""
         claims: dict[str, int] = {}
-        async with self._db.execute(
-            "SELECT provenance_dataset, count(*) FROM claims"
-            " WHERE provenance_dataset IS NOT NULL GROUP BY 1"
-        ) as cursor:
-            claims = {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
-        async with self._db.execute(
-            "SELECT dataset, count(*) FROM entities WHERE dataset IS NOT NULL GROUP BY 1"
-        ) as cursor:
-            firms = {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+        claims = {
+            str(r[0]): int(r[1])
+            for r in await self._db.execute_fetchall(
+                "SELECT provenance_dataset, count(*) FROM claims"
+                " WHERE provenance_dataset IS NOT NULL GROUP BY 1"
+            )
+        }
+        firms = {
+            str(r[0]): int(r[1])
+            for r in await self._db.execute_fetchall(
+                "SELECT dataset, count(*) FROM entities WHERE dataset IS NOT NULL GROUP BY 1"
+            )
+        }
         return {
             dataset: DatasetHolding(claims.get(dataset, 0), firms.get(dataset, 0))
             for dataset in sorted({*claims, *firms})

@@ -326,17 +326,13 @@ class KnowledgeBase:
     async def schema_version(self) -> int:
         """The migration the database is at (of its own dialect's series)."""
         if self.dialect == "postgresql":
-            async with self._db.execute(
-                "SELECT to_regclass('armsbot_state') IS NOT NULL"
-            ) as cursor:
-                exists = await cursor.fetchone()
+            exists = await first_row(self._db, "SELECT to_regclass('armsbot_state') IS NOT NULL")
             if exists is None or not exists[0]:
                 return 0
             sql = "SELECT schema_version FROM armsbot_state WHERE id = 1"
         else:
             sql = "PRAGMA user_version"
-        async with self._db.execute(sql) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, sql)
         return int(row[0]) if row else 0
 
     async def _check_schema(self, *, read_only: bool) -> None:
@@ -352,8 +348,7 @@ class KnowledgeBase:
                 if self.dialect == "postgresql"
                 else "SELECT count(*) FROM sqlite_master"
             )
-            async with self._db.execute(tables) as cursor:
-                row = await cursor.fetchone()
+            row = await first_row(self._db, tables)
             if row is not None and row[0]:
                 msg = f"{self.where} holds another program's tables: not an armsbot database"
                 raise NotArmsbotDatabase(msg)
@@ -420,8 +415,7 @@ class KnowledgeBase:
 
     async def meta(self, key: str) -> str | None:
         """A value from the knowledge base's key-value metadata."""
-        async with self._db.execute("SELECT value FROM kb_meta WHERE key = ?", (key,)) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, "SELECT value FROM kb_meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])
 
     async def refresh_statistics(self) -> None:
@@ -658,24 +652,26 @@ class KnowledgeBase:
             async for row in cursor:
                 figures[str(row[0])] = int(row[1])
         for table in ("claims", "aliases", "sources"):
-            async with self._db.execute(f"SELECT count(*) FROM {table}") as cursor:
-                total = await cursor.fetchone()
+            total = await first_row(self._db, f"SELECT count(*) FROM {table}")
             figures[table] = int(total[0]) if total else 0
         return figures
 
     async def index_rows(self) -> list[IndexRow]:
         """Every entity with its names, for building the search index (36,000 names in the
         bundled data, read by every command that searches: see ``_aliases_by_entity``)."""
-        async with self._db.execute(
-            "SELECT entity_id, count(DISTINCT claim_id) FROM claim_parties GROUP BY entity_id"
-        ) as cursor:
-            weights: dict[str, int] = dict(await cursor.fetchall())  # type: ignore[arg-type]
+        weights = {
+            str(entity_id): int(count)
+            for entity_id, count in await self._db.execute_fetchall(
+                "SELECT entity_id, count(DISTINCT claim_id) FROM claim_parties GROUP BY entity_id"
+            )
+        }
         aliases = {
             entity_id: tuple((name, type_) for _, name, type_ in rows)
             for entity_id, rows in (await self._aliases_by_entity("name, type")).items()
         }
-        async with self._db.execute("SELECT id, kind, name FROM entities ORDER BY id") as cursor:
-            entities = await cursor.fetchall()
+        entities = await self._db.execute_fetchall(
+            "SELECT id, kind, name FROM entities ORDER BY id"
+        )
         return [
             IndexRow(
                 id=entity_id,
@@ -695,29 +691,32 @@ class KnowledgeBase:
     async def _index_rows_for(self, ids: Sequence[str]) -> list[IndexRow]:
         marks = ",".join("?" * len(ids))
         result = []
-        async with self._db.execute(
-            f"SELECT id, kind, name FROM entities WHERE id IN ({marks})",
-            tuple(ids),
-        ) as cursor:
-            entities = [(str(r[0]), Kind(r[1]), str(r[2])) for r in await cursor.fetchall()]
+        entities = [
+            (str(r[0]), Kind(r[1]), str(r[2]))
+            for r in await self._db.execute_fetchall(
+                f"SELECT id, kind, name FROM entities WHERE id IN ({marks})", tuple(ids)
+            )
+        ]
         for entity_id, kind, name in entities:
-            async with self._db.execute(
-                "SELECT name, type FROM aliases WHERE entity_id = ? ORDER BY position", (entity_id,)
-            ) as cursor:
-                aliases = tuple((str(r[0]), str(r[1])) for r in await cursor.fetchall())
-            async with self._db.execute(
+            aliases = tuple(
+                (str(r[0]), str(r[1]))
+                for r in await self._db.execute_fetchall(
+                    "SELECT name, type FROM aliases WHERE entity_id = ? ORDER BY position",
+                    (entity_id,),
+                )
+            )
+            row = await first_row(
+                self._db,
                 "SELECT count(DISTINCT claim_id) FROM claim_parties WHERE entity_id = ?",
                 (entity_id,),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             weight = int(row[0]) if row else 0
             result.append(IndexRow(entity_id, kind, name, weight, aliases))
         return result
 
     async def entity(self, entity_id: str, *, claims: bool = True) -> EntityRecord | None:
         """One entity with its aliases and (unless ``claims`` is false) home claims, or None."""
-        async with self._db.execute("SELECT * FROM entities WHERE id = ?", (entity_id,)) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, "SELECT * FROM entities WHERE id = ?", (entity_id,))
         if row is None:
             return None
         record = _entity_from_row(row)
@@ -738,11 +737,12 @@ class KnowledgeBase:
         if not wanted:
             return {}
         marks = ",".join("?" * len(wanted))
-        async with self._db.execute(
-            f"SELECT id, kind, name FROM entities WHERE id IN ({marks})",
-            wanted,
-        ) as cursor:
-            return {str(r[0]): (Kind(r[1]), str(r[2])) for r in await cursor.fetchall()}
+        return {
+            str(r[0]): (Kind(r[1]), str(r[2]))
+            for r in await self._db.execute_fetchall(
+                f"SELECT id, kind, name FROM entities WHERE id IN ({marks})", wanted
+            )
+        }
 
     async def entity_attributes(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The kind-specific attributes of each of ``ids`` that exists."""
@@ -750,21 +750,26 @@ class KnowledgeBase:
         if not wanted:
             return {}
         marks = ",".join("?" * len(wanted))
-        async with self._db.execute(
-            f"SELECT id, attributes FROM entities WHERE id IN ({marks})",
-            wanted,
-        ) as cursor:
-            return {str(r[0]): json.loads(r[1]) for r in await cursor.fetchall()}
+        return {
+            str(r[0]): json.loads(r[1])
+            for r in await self._db.execute_fetchall(
+                f"SELECT id, attributes FROM entities WHERE id IN ({marks})", wanted
+            )
+        }
 
     async def entity_overview(self) -> list[EntityRecord]:
         """Every entity without its names and claims, by id."""
-        async with self._db.execute("SELECT * FROM entities ORDER BY id") as cursor:
-            return [_entity_from_row(r) for r in await cursor.fetchall()]
+        return [
+            _entity_from_row(r)
+            for r in await self._db.execute_fetchall("SELECT * FROM entities ORDER BY id")
+        ]
 
     async def every_claim(self) -> list[tuple[str, Claim]]:
         """Every claim with the id of the entity it is filed under, in file order."""
-        async with self._db.execute("SELECT id, home_entity_id FROM claims") as cursor:
-            homes = {str(r[0]): str(r[1]) for r in await cursor.fetchall()}
+        homes = {
+            str(r[0]): str(r[1])
+            for r in await self._db.execute_fetchall("SELECT id, home_entity_id FROM claims")
+        }
         return [(homes[c.id], c) for c in await self._claims("1 = 1", ())]
 
     async def hand_written_claims(self) -> list[Claim]:
@@ -773,11 +778,13 @@ class KnowledgeBase:
 
     async def imported_datasets(self) -> list[str]:
         """The datasets whose records are in the knowledge base, by name."""
-        async with self._db.execute(
-            "SELECT DISTINCT provenance_dataset FROM claims WHERE provenance_dataset IS NOT NULL"
-            " ORDER BY 1"
-        ) as cursor:
-            return [str(r[0]) for r in await cursor.fetchall()]
+        return [
+            str(r[0])
+            for r in await self._db.execute_fetchall(
+                "SELECT DISTINCT provenance_dataset FROM claims"
+                " WHERE provenance_dataset IS NOT NULL ORDER BY 1"
+            )
+        ]
 
     async def claims_about(self, entity_id: str) -> list[Claim]:
         """Every claim in which the entity is a party, wherever the claim lives."""
@@ -801,12 +808,13 @@ class KnowledgeBase:
         """
         if self.dialect == "postgresql":
             return await self._claim_places_from_claims(entity_id)
-        async with self._db.execute(
-            "SELECT claim_id, role, category, w, goods, party_roles, position FROM card_places"
-            " WHERE entity_id = ? ORDER BY undated, w, claim_id, position",
-            (entity_id,),
-        ) as cursor:
-            rows: list[Any] = list(await cursor.fetchall())
+        rows: list[Any] = list(
+            await self._db.execute_fetchall(
+                "SELECT claim_id, role, category, w, goods, party_roles, position FROM card_places"
+                " WHERE entity_id = ? ORDER BY undated, w, claim_id, position",
+                (entity_id,),
+            )
+        )
         # One row per claim, the entity's first role in it (its rows are next to each other).
         return [row for at, row in enumerate(rows) if not at or rows[at - 1][0] != row[0]]
 
@@ -814,13 +822,12 @@ class KnowledgeBase:
         self, entity_id: str
     ) -> list[tuple[str, str, str, str, str, str | None, int]]:
         """``claim_places`` read from claim_parties and the claims (PostgreSQL)."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT p.claim_id, p.role, c.category, coalesce(c.date, c.reported, ''), c.goods,"
             " c.party_roles, p.position"
             " FROM claim_parties p JOIN claims c ON c.id = p.claim_id WHERE p.entity_id = ?",
             (entity_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         # One row per claim, the entity's first role in it; oldest first (undated last), as
         # cards list claims, in the order SQLite's card_places keeps them.
         first: dict[str, Any] = {}
@@ -855,18 +862,19 @@ class KnowledgeBase:
         number of claims, and the entity's claims in ``claim_parties``'s index.
         """
         roles = ("supplier", "broker", "recipient", "instrument")
-        async with self._db.execute(
-            f"SELECT 0, k.role, k.category, count(*), NULL FROM {self._places()}"
-            " WHERE k.entity_id = ? GROUP BY k.role, k.category"
-            " UNION ALL"
-            f" SELECT 1, k.role, k.category, k.position, k.claim_id FROM {self._places()}"
-            " WHERE k.entity_id = ? AND k.claim_id IN (SELECT claim_id FROM claim_parties"
-            " WHERE entity_id = ? GROUP BY claim_id HAVING count(*) > 1)"
-            " UNION ALL"
-            f" SELECT 2, NULL, NULL, count(*), NULL FROM entities WHERE id IN (?, ?, ?, ?)",
-            (entity_id, entity_id, entity_id, *roles),
-        ) as cursor:
-            rows = list(await cursor.fetchall())
+        rows = list(
+            await self._db.execute_fetchall(
+                f"SELECT 0, k.role, k.category, count(*), NULL FROM {self._places()}"
+                " WHERE k.entity_id = ? GROUP BY k.role, k.category"
+                " UNION ALL"
+                f" SELECT 1, k.role, k.category, k.position, k.claim_id FROM {self._places()}"
+                " WHERE k.entity_id = ? AND k.claim_id IN (SELECT claim_id FROM claim_parties"
+                " WHERE entity_id = ? GROUP BY claim_id HAVING count(*) > 1)"
+                " UNION ALL"
+                f" SELECT 2, NULL, NULL, count(*), NULL FROM entities WHERE id IN (?, ?, ?, ?)",
+                (entity_id, entity_id, entity_id, *roles),
+            )
+        )
         counts = {(str(r[1]), str(r[2])): int(r[3]) for r in rows if r[0] == 0}
         later: set[tuple[str, int]] = set()
         previous = None
@@ -1022,8 +1030,10 @@ class KnowledgeBase:
         """Every entity with what people wrote: the names written in the data (not the registry's
         ISO and CLDR names, which a build adds again: 35,000 of the bundled base's 36,000) and
         the hand-written claims (imported claims left out)."""
-        async with self._db.execute("SELECT * FROM entities ORDER BY id") as cursor:
-            records = {str(r["id"]): _entity_from_row(r) for r in await cursor.fetchall()}
+        records = {
+            str(r["id"]): _entity_from_row(r)
+            for r in await self._db.execute_fetchall("SELECT * FROM entities ORDER BY id")
+        }
         written = await self._aliases_by_entity("name, type, lang, origin", written_only=True)
         for entity_id, rows in written.items():
             records[entity_id].aliases.extend(
@@ -1042,11 +1052,9 @@ class KnowledgeBase:
         # SQLite's limit of 32,766 parameters for an entity with that many claims). fetchall:
         # iterating an aiosqlite cursor costs a round trip to its thread per 64 rows. Parties and
         # sources are frozen models, so the same one is shared by every claim that has it.
-        async with self._db.execute(
-            f"SELECT c.* FROM claims c WHERE {where} ORDER BY c.home_entity_id, c.position",
-            params,
-        ) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.execute_fetchall(
+            f"SELECT c.* FROM claims c WHERE {where} ORDER BY c.home_entity_id, c.position", params
+        )
         if not rows:
             return []
         parties: dict[str, list[Party]] = defaultdict(list)
@@ -1095,10 +1103,12 @@ class KnowledgeBase:
 
     async def curated_entities(self) -> list[EntityRecord]:
         """Every entity that has (or should have) a file in data/, with its data-file content."""
-        async with self._db.execute(
-            "SELECT id FROM entities WHERE curated = 1 ORDER BY id"
-        ) as cursor:
-            ids = [str(r[0]) for r in await cursor.fetchall()]
+        ids = [
+            str(r[0])
+            for r in await self._db.execute_fetchall(
+                "SELECT id FROM entities WHERE curated = 1 ORDER BY id"
+            )
+        ]
         records = []
         for entity_id in ids:
             record = await self.entity(entity_id)
@@ -1114,8 +1124,9 @@ class KnowledgeBase:
         if self.dialect == "sqlite":
             # PostgreSQL checks its pages and foreign keys itself, as it writes them.
             try:
-                async with self._db.execute("PRAGMA integrity_check") as cursor:
-                    results = [str(r[0]) for r in await cursor.fetchall()]
+                results = [
+                    str(r[0]) for r in await self._db.execute_fetchall("PRAGMA integrity_check")
+                ]
             except sqlite3.DatabaseError as exc:
                 # Some damage stops the check itself (which page it hits depends on the layout).
                 return [f"SQLite integrity: {exc}"]
@@ -1283,8 +1294,7 @@ class KnowledgeBase:
             ),
         ]
         for sql, template in checks:
-            async with self._db.execute(sql) as cursor:
-                problems.extend(template.format(*r) for r in await cursor.fetchall())
+            problems.extend(template.format(*r) for r in await self._db.execute_fetchall(sql))
         async with self._db.execute("SELECT id, name, folded FROM aliases") as cursor:
             for r in await cursor.fetchall():  # one hop to the database's thread, not 600
                 if fold(str(r[1])) != r[2]:
@@ -1307,8 +1317,7 @@ class KnowledgeBase:
         }
         result = {}
         for name, sql in queries.items():
-            async with self._db.execute(sql) as cursor:
-                result[name] = [tuple(r) for r in await cursor.fetchall()]
+            result[name] = [tuple(r) for r in await self._db.execute_fetchall(sql)]
         # (entity_id, position, name, folded, type, lang, origin), by entity and position
         names = await self._aliases_by_entity("name, folded, type, lang, origin")
         result["aliases"] = [(e, *row) for e in sorted(names) for row in names[e]]
@@ -1329,23 +1338,31 @@ def _alias_rows(entity_id: str, aliases: Iterable[AliasRecord]) -> list[tuple[An
     ]
 
 
+async def first_row(db: Database, sql: str, parameters: Any = ()) -> Any:
+    """The first row of one statement, or None: one trip to the database's thread (a cursor
+    takes three: the statement, its rows and its closing)."""
+    for row in await db.execute_fetchall(sql, parameters):
+        return row
+    return None
+
+
 async def _source_id(db: Database, key: SourceKey) -> int:
     """The id of the source with exactly these fields, inserting it when it is new."""
-    async with db.execute(
+    row = await first_row(
+        db,
         "SELECT id FROM sources WHERE coalesce(url, '') = coalesce(?, '') AND title = ?"
         " AND coalesce(publisher, '') = coalesce(?, '') AND coalesce(date, '') = coalesce(?, '')"
         " AND link = ?",
         key,
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     if row is not None:
         return int(row[0])
-    async with db.execute(
+    row = await first_row(
+        db,
         "INSERT INTO sources (url, title, publisher, date, link) VALUES (?, ?, ?, ?, ?)"
         " RETURNING id",
         key,
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     assert row is not None
     return int(row[0])
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from armsbot.storage.changelog import EntityChange, change_from_row
-from armsbot.storage.knowledge_base import Database, KnowledgeBase
+from armsbot.storage.knowledge_base import Database, KnowledgeBase, first_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,31 +115,33 @@ class WatchStore:
 
     async def watch(self, channel_id: str, entity_id: str) -> WatchRow | None:
         """One channel's watch of one entity."""
-        async with self._db.execute(
-            "SELECT * FROM watches WHERE channel_id = ? AND entity_id = ?", (channel_id, entity_id)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(
+            self._db,
+            "SELECT * FROM watches WHERE channel_id = ? AND entity_id = ?",
+            (channel_id, entity_id),
+        )
         return None if row is None else _watch(row)
 
     async def watches_of_guild(self, guild_id: str) -> list[WatchRow]:
         """A server's watches, by channel and entity."""
-        async with self._db.execute(
-            "SELECT * FROM watches WHERE guild_id = ? ORDER BY channel_id, entity_id", (guild_id,)
-        ) as cursor:
-            return [_watch(r) for r in await cursor.fetchall()]
+        return [
+            _watch(r)
+            for r in await self._db.execute_fetchall(
+                "SELECT * FROM watches WHERE guild_id = ? ORDER BY channel_id, entity_id",
+                (guild_id,),
+            )
+        ]
 
     async def count_of_guild(self, guild_id: str) -> int:
         """How many watches a server has."""
-        async with self._db.execute(
-            "SELECT count(*) FROM watches WHERE guild_id = ?", (guild_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(
+            self._db, "SELECT count(*) FROM watches WHERE guild_id = ?", (guild_id,)
+        )
         return int(row[0]) if row else 0
 
     async def newest_change(self) -> int:
         """The id of the newest logged change, 0 when there is none."""
-        async with self._db.execute("SELECT coalesce(max(id), 0) FROM entity_changes") as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, "SELECT coalesce(max(id), 0) FROM entity_changes")
         return int(row[0]) if row else 0
 
     async def insert_watch(
@@ -168,18 +170,19 @@ class WatchStore:
 
     async def channel(self, channel_id: str) -> ChannelState | None:
         """How posting in a channel has gone (None: never failed)."""
-        async with self._db.execute(
-            "SELECT * FROM watch_channels WHERE channel_id = ?", (channel_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(
+            self._db, "SELECT * FROM watch_channels WHERE channel_id = ?", (channel_id,)
+        )
         return None if row is None else _channel(row)
 
     async def channels_of_guild(self, guild_id: str) -> list[ChannelState]:
         """The channels of a server where posting notices has failed."""
-        async with self._db.execute(
-            "SELECT * FROM watch_channels WHERE guild_id = ? ORDER BY channel_id", (guild_id,)
-        ) as cursor:
-            return [_channel(r) for r in await cursor.fetchall()]
+        return [
+            _channel(r)
+            for r in await self._db.execute_fetchall(
+                "SELECT * FROM watch_channels WHERE guild_id = ? ORDER BY channel_id", (guild_id,)
+            )
+        ]
 
     async def reset_channel(self, channel_id: str) -> bool:
         """Forget a channel's failures; True when it was disabled, and then its watches start
@@ -198,15 +201,15 @@ class WatchStore:
         self, guild_id: str, channel_id: str, error: str, *, counted: bool, retry_at: str
     ) -> int:
         """Note a failed post; return the channel's failures in a row (``counted`` ones only)."""
-        async with self._db.execute(
+        row = await first_row(
+            self._db,
             "INSERT INTO watch_channels (channel_id, guild_id, failures, last_error, retry_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET"
             " failures = watch_channels.failures + excluded.failures,"
             " last_error = excluded.last_error,"
             " retry_at = excluded.retry_at RETURNING failures",
             (channel_id, guild_id, int(counted), error, retry_at),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def disable_channel(self, channel_id: str, now: str) -> None:
@@ -249,24 +252,26 @@ class WatchStore:
 
     async def unreported(self, channel_id: str, entity_id: str) -> list[EntityChange]:
         """The changes to an entity that a channel's watch has not reported yet, oldest first."""
-        async with self._db.execute(
-            "SELECT c.* FROM entity_changes c JOIN watches w ON w.entity_id = c.entity_id"
-            " WHERE w.channel_id = ? AND w.entity_id = ? AND c.id > w.reported_through"
-            " ORDER BY c.id",
-            (channel_id, entity_id),
-        ) as cursor:
-            return [change_from_row(r) for r in await cursor.fetchall()]
+        return [
+            change_from_row(r)
+            for r in await self._db.execute_fetchall(
+                "SELECT c.* FROM entity_changes c JOIN watches w ON w.entity_id = c.entity_id"
+                " WHERE w.channel_id = ? AND w.entity_id = ? AND c.id > w.reported_through"
+                " ORDER BY c.id",
+                (channel_id, entity_id),
+            )
+        ]
 
     async def insert_notice(
         self, watch: WatchRow, first: int, last: int, nonce: str, now: str
     ) -> int:
         """Claim changes ``first``..``last`` for one notice, and move the watch past them."""
-        async with self._db.execute(
+        row = await first_row(
+            self._db,
             "INSERT INTO watch_notices (channel_id, guild_id, entity_id, first_change,"
             " last_change, nonce, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (watch.channel_id, watch.guild_id, watch.entity_id, first, last, nonce, now),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         assert row is not None
         await self._db.execute(
             "UPDATE watches SET reported_through = ? WHERE channel_id = ? AND entity_id = ?",
@@ -276,39 +281,43 @@ class WatchStore:
 
     async def notice(self, notice_id: int) -> NoticeRow | None:
         """One notice."""
-        async with self._db.execute(
-            "SELECT * FROM watch_notices WHERE id = ?", (notice_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await first_row(self._db, "SELECT * FROM watch_notices WHERE id = ?", (notice_id,))
         return None if row is None else _notice(row)
 
     async def notices(self, channel_id: str | None = None) -> list[NoticeRow]:
         """Every notice (of one channel), oldest first."""
         where, params = ("WHERE channel_id = ?", (channel_id,)) if channel_id else ("", ())
-        async with self._db.execute(
-            f"SELECT * FROM watch_notices {where} ORDER BY id", params
-        ) as cursor:
-            return [_notice(r) for r in await cursor.fetchall()]
+        return [
+            _notice(r)
+            for r in await self._db.execute_fetchall(
+                f"SELECT * FROM watch_notices {where} ORDER BY id", params
+            )
+        ]
 
     async def sending(self, guild_ids: list[str]) -> list[NoticeRow]:
         """Claimed notices not yet marked sent, in these servers, oldest first."""
         if not guild_ids:
             return []
         marks = ",".join("?" * len(guild_ids))
-        async with self._db.execute(
-            f"SELECT * FROM watch_notices WHERE state = 'sending' AND guild_id IN ({marks})"
-            " ORDER BY id",
-            guild_ids,
-        ) as cursor:
-            return [_notice(r) for r in await cursor.fetchall()]
+        return [
+            _notice(r)
+            for r in await self._db.execute_fetchall(
+                f"SELECT * FROM watch_notices WHERE state = 'sending' AND guild_id IN ({marks})"
+                " ORDER BY id",
+                guild_ids,
+            )
+        ]
 
     async def notice_changes(self, notice: NoticeRow) -> list[EntityChange]:
         """The changes a notice reports."""
-        async with self._db.execute(
-            "SELECT * FROM entity_changes WHERE entity_id = ? AND id BETWEEN ? AND ? ORDER BY id",
-            (notice.entity_id, notice.first_change, notice.last_change),
-        ) as cursor:
-            return [change_from_row(r) for r in await cursor.fetchall()]
+        return [
+            change_from_row(r)
+            for r in await self._db.execute_fetchall(
+                "SELECT * FROM entity_changes WHERE entity_id = ? AND id BETWEEN ? AND ?"
+                " ORDER BY id",
+                (notice.entity_id, notice.first_change, notice.last_change),
+            )
+        ]
 
     async def count_attempt(self, notice_id: int) -> None:
         """Note that a notice is being sent (once more)."""
