@@ -228,6 +228,19 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+# For a test of what only SQLite has (its tables, triggers and errors): it runs on SQLite alone.
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+async def problems_without_trigger(kb: KnowledgeBase, trigger: str, write: str) -> list[str]:
+    """What ``db check`` finds after ``write`` ran with the trigger that keeps a derived table in
+    step with it dropped (SQLite)."""
+    async with kb.transaction() as db:
+        await db.execute(f"DROP TRIGGER {trigger}")
+        await db.execute(write)
+    return await kb.integrity_problems()
+
+
 @pytest.fixture
 def database(backend: str, request: pytest.FixtureRequest) -> Path | str:
     """A private copy of the built knowledge base: an SQLite file, or a PostgreSQL URL."""

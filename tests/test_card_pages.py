@@ -17,6 +17,7 @@ from armsbot.cards.model import Card, CardGroup, CardLine, CardSection, CardSour
 from armsbot.models import Category, Claim, Party, Role, Source, Status
 from armsbot.services.lookup import LookupService
 from armsbot.storage import KnowledgeBase
+from tests.conftest import problems_without_trigger, sqlite_only
 
 
 async def test_every_bundled_card_is_the_same_made_a_page_at_a_time(
@@ -163,9 +164,6 @@ async def _places_from_the_claims(kb: KnowledgeBase, entity_id: str) -> list[tup
 
 
 # Migration 9's card_places and its triggers are SQLite's: PostgreSQL reads claim_parties itself.
-sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-
-
 @sqlite_only
 async def test_card_places_follow_every_write(kb: KnowledgeBase) -> None:
     """card_places (migration 9), read for the first page of a card, is kept by triggers."""
@@ -205,10 +203,11 @@ async def test_card_places_follow_every_write(kb: KnowledgeBase) -> None:
 
 @sqlite_only
 async def test_db_check_reports_card_places_out_of_step(kb: KnowledgeBase) -> None:
-    async with kb.transaction() as db:
-        await db.execute("DROP TRIGGER card_places_claim")
-        await db.execute("UPDATE claims SET date = '1901' WHERE id = (SELECT min(id) FROM claims)")
-    problems = await kb.integrity_problems()
+    problems = await problems_without_trigger(
+        kb,
+        "card_places_claim",
+        "UPDATE claims SET date = '1901' WHERE id = (SELECT min(id) FROM claims)",
+    )
     assert any("are out of step with card_places" in p for p in problems), problems
 
 

@@ -20,9 +20,7 @@ from armsbot.storage.migrations import (
     party_roles,
     party_roles_of,
 )
-
-# Only SQLite has party_keys, card_places and claims_linked; PostgreSQL's trigger is its own.
-sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+from tests.conftest import sqlite_only
 
 # Parties as (entity id, role), in order: ids in other scripts than Latin, roles that place a
 # claim on a card and roles that do not, before, between and after them, or none at all.
@@ -102,7 +100,7 @@ async def _out_of_step(kb: KnowledgeBase) -> list[object]:
     return found
 
 
-@sqlite_only
+@sqlite_only  # only SQLite has party_keys, card_places and claims_linked
 async def test_a_claim_and_its_parties_are_written_once(kb: KnowledgeBase) -> None:
     """Issue (session 6): each party's insert wrote the claim's party columns again, and so
     indexed the claim's words again and rewrote its card places, once per party."""

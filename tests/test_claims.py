@@ -17,12 +17,12 @@ from armsbot.services.lookup import QueryError
 from armsbot.storage import KnowledgeBase
 from armsbot.storage.claim_search import ORDER, ClaimFilter, ClaimSearch, _where
 from armsbot.storage.datasets import DatasetStore
+from tests.conftest import problems_without_trigger, sqlite_only
 from tests.test_cli import run
 
 MOD = "discord:1"
 MEMBER = "discord:2"
 # What only SQLite has: its full-text index, and migration 9's claim_order and card_places.
-sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -291,10 +291,9 @@ async def test_full_text_follows_dataset_inserts_and_deletes(kb: KnowledgeBase) 
 
 @sqlite_only  # PostgreSQL's is an index
 async def test_db_check_reports_a_full_text_index_out_of_step(kb: KnowledgeBase) -> None:
-    async with kb.transaction() as db:
-        await db.execute("DROP TRIGGER claims_fts_delete")
-        await db.execute("DELETE FROM claims WHERE id = (SELECT min(id) FROM claims)")
-    problems = await kb.integrity_problems()
+    problems = await problems_without_trigger(
+        kb, "claims_fts_delete", "DELETE FROM claims WHERE id = (SELECT min(id) FROM claims)"
+    )
     assert any("full-text index of claims is out of step (218 claims, 219" in p for p in problems)
 
 
@@ -435,12 +434,11 @@ async def test_claim_order_follows_every_write_to_claims(kb: KnowledgeBase) -> N
 
 @sqlite_only  # PostgreSQL has no claim_order to check
 async def test_db_check_reports_claim_order_out_of_step(kb: KnowledgeBase) -> None:
-    async with kb.transaction() as db:
-        await db.execute("DROP TRIGGER claim_order_update")
-        await db.execute(
-            "UPDATE claims SET status = 'denied' WHERE id = (SELECT min(id) FROM claims)"
-        )
-    problems = await kb.integrity_problems()
+    problems = await problems_without_trigger(
+        kb,
+        "claim_order_update",
+        "UPDATE claims SET status = 'denied' WHERE id = (SELECT min(id) FROM claims)",
+    )
     assert any("1 claims are out of step with claim_order" in p for p in problems)
 
 
@@ -542,10 +540,11 @@ async def test_a_date_without_a_year_orders_words_the_other_way(kb: KnowledgeBas
 
 @sqlite_only
 async def test_db_check_reports_the_ordered_full_text_index_out_of_step(kb: KnowledgeBase) -> None:
-    async with kb.transaction() as db:
-        await db.execute("DROP TRIGGER claims_fts_order_update")
-        await db.execute("UPDATE claims SET date = '1901' WHERE id = (SELECT min(id) FROM claims)")
-    problems = await kb.integrity_problems()
+    problems = await problems_without_trigger(
+        kb,
+        "claims_fts_order_update",
+        "UPDATE claims SET date = '1901' WHERE id = (SELECT min(id) FROM claims)",
+    )
     assert any("full-text index of claims in their order is out of step" in p for p in problems)
 
 
@@ -606,20 +605,18 @@ async def test_words_and_parties_follow_every_write_to_claims_and_parties(
 async def test_db_check_reports_the_index_of_words_and_parties_out_of_step(
     kb: KnowledgeBase,
 ) -> None:
-    async with kb.transaction() as db:
-        await db.execute("DROP TRIGGER claims_linked_delete")
-        await db.execute("DELETE FROM claims WHERE id = (SELECT min(id) FROM claims)")
-    problems = await kb.integrity_problems()
+    problems = await problems_without_trigger(
+        kb, "claims_linked_delete", "DELETE FROM claims WHERE id = (SELECT min(id) FROM claims)"
+    )
     assert any("full-text index of claims and their parties is out of step" in p for p in problems)
 
 
 @sqlite_only
 async def test_db_check_reports_parties_keys_out_of_step(kb: KnowledgeBase) -> None:
-    async with kb.transaction() as db:
-        await db.execute("DROP TRIGGER claim_parties_keys_insert")
-        await db.execute(
-            "INSERT INTO claim_parties SELECT id, 99, 'UG', 'recipient' FROM claims"
-            " WHERE id = (SELECT min(id) FROM claims)"
-        )
-    problems = await kb.integrity_problems()
+    problems = await problems_without_trigger(
+        kb,
+        "claim_parties_keys_insert",
+        "INSERT INTO claim_parties SELECT id, 99, 'UG', 'recipient' FROM claims"
+        " WHERE id = (SELECT min(id) FROM claims)",
+    )
     assert any("parties' keys out of step with claim_parties" in p for p in problems)

@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 
 from armsbot.storage import KnowledgeBase
-
-# SQLite's own busy errors: PostgreSQL waits for its writer lock instead (lock_timeout).
-sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+from tests.conftest import sqlite_only
 
 
 class FlakyBegin:
@@ -28,7 +26,7 @@ class FlakyBegin:
         return self.real(sql, *args)
 
 
-@sqlite_only
+@sqlite_only  # SQLite's own busy errors: PostgreSQL waits for its writer lock (lock_timeout)
 async def test_a_locked_database_is_waited_for(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -39,7 +37,7 @@ async def test_a_locked_database_is_waited_for(
     assert await kb.meta("written") == "after waiting"
 
 
-@sqlite_only
+@sqlite_only  # SQLite's own busy errors: PostgreSQL waits for its writer lock (lock_timeout)
 async def test_other_errors_are_not_retried(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
