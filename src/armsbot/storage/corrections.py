@@ -354,8 +354,7 @@ class CorrectionStore:
 
     async def entity_kind(self, entity_id: str) -> Kind | None:
         """The kind of an entity, or None when it does not exist."""
-        async with self._db.execute("SELECT kind FROM entities WHERE id = ?", (entity_id,)) as c:
-            row = await c.fetchone()
+        row = await first_row(self._db, "SELECT kind FROM entities WHERE id = ?", (entity_id,))
         return None if row is None else Kind(row[0])
 
     # -- revisions ------------------------------------------------------------------------------

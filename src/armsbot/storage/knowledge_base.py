@@ -42,6 +42,7 @@ from armsbot.storage.migrations import (
     LATEST,
     MIGRATIONS,
     claim_order_key,
+    first_after,
     party_keys,
     party_keys_of,
     party_roles,
@@ -78,12 +79,8 @@ _ORDER_KEY = claim_order_key("c.")
 
 
 def _first_after(role: str) -> str:
-    """PostgreSQL: the id after the first ``role`` in ``c.party_roles`` ("role id role id ...")."""
-    at = f"strpos(' ' || c.party_roles, ' {role} ') + {len(role) + 1}"
-    return (
-        f"CASE WHEN strpos(' ' || c.party_roles, ' {role} ') > 0 THEN substr(substr(c.party_roles"
-        f" || ' ', {at}), 1, strpos(substr(c.party_roles || ' ', {at}), ' ') - 1) END"
-    )
+    """PostgreSQL: the id after the first ``role`` in ``c.party_roles``."""
+    return first_after(role, "c.party_roles", "strpos")
 
 
 # PostgreSQL: SQLite's virtual column card_places.lead (migration 10), the same expression.
@@ -720,13 +717,14 @@ class KnowledgeBase:
         if row is None:
             return None
         record = _entity_from_row(row)
-        async with self._db.execute(
-            "SELECT name, type, lang, origin FROM aliases WHERE entity_id = ? ORDER BY position",
-            (entity_id,),
-        ) as cursor:
-            record.aliases = [
-                AliasRecord(str(r[0]), str(r[1]), r[2], str(r[3])) for r in await cursor.fetchall()
-            ]
+        record.aliases = [
+            AliasRecord(str(r[0]), str(r[1]), r[2], str(r[3]))
+            for r in await self._db.execute_fetchall(
+                "SELECT name, type, lang, origin FROM aliases WHERE entity_id = ?"
+                " ORDER BY position",
+                (entity_id,),
+            )
+        ]
         if claims:
             record.claims = await self._claims("c.home_entity_id = ?", (entity_id,))
         return record
@@ -944,11 +942,10 @@ class KnowledgeBase:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
-        async with self._db.execute(sql, params) as cursor:
-            return [
-                (str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), r[5], int(r[6]))
-                for r in await cursor.fetchall()
-            ]
+        return [
+            (str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), r[5], int(r[6]))
+            for r in await self._db.execute_fetchall(sql, params)
+        ]
 
     async def claims_by_id(self, claim_ids: Sequence[str]) -> list[Claim]:
         """The claims with these ids (those that exist)."""
@@ -1013,16 +1010,7 @@ class KnowledgeBase:
             if source_id is not None:
                 source = source_of.get(source_id)
                 if source is None:
-                    source = source_of[source_id] = trusted(
-                        Source,
-                        {
-                            "url": url,
-                            "title": str(title),
-                            "publisher": publisher,
-                            "date": published,
-                            "link": _LINKS[link],
-                        },
-                    )
+                    source = source_of[source_id] = _source(url, title, publisher, published, link)
                 claim.sources.append(source)
         return claims
 
@@ -1059,43 +1047,31 @@ class KnowledgeBase:
             return []
         parties: dict[str, list[Party]] = defaultdict(list)
         party_of: dict[tuple[str, str], Party] = {}
-        async with self._db.execute(
+        for claim_id, entity_id, role in await self._db.execute_fetchall(
             "SELECT claim_id, entity_id, role FROM claim_parties"
             f" WHERE claim_id IN (SELECT c.id FROM claims c WHERE {where})"
             " ORDER BY claim_id, position",
             params,
-        ) as cursor:
-            for claim_id, entity_id, role in await cursor.fetchall():
-                party = party_of.get((entity_id, role))
-                if party is None:
-                    party = trusted(Party, {"entity": str(entity_id), "role": _ROLES[role]})
-                    party_of[(entity_id, role)] = party
-                parties[claim_id].append(party)
+        ):
+            party = party_of.get((entity_id, role))
+            if party is None:
+                party = trusted(Party, {"entity": str(entity_id), "role": _ROLES[role]})
+                party_of[(entity_id, role)] = party
+            parties[claim_id].append(party)
         sources: dict[str, list[Source]] = defaultdict(list)
         source_of: dict[int, Source] = {}
-        async with self._db.execute(
+        for claim_id, source_id, *fields in await self._db.execute_fetchall(
             "SELECT cs.claim_id, s.id, s.url, s.title, s.publisher, s.date, s.link"
             " FROM claim_sources cs"
             " JOIN sources s ON s.id = cs.source_id"
             f" WHERE cs.claim_id IN (SELECT c.id FROM claims c WHERE {where})"
             " ORDER BY cs.claim_id, cs.position",
             params,
-        ) as cursor:
-            for claim_id, source_id, url, title, publisher, date, link in await cursor.fetchall():
-                source = source_of.get(source_id)
-                if source is None:
-                    source = trusted(
-                        Source,
-                        {
-                            "url": url,
-                            "title": str(title),
-                            "publisher": publisher,
-                            "date": date,
-                            "link": _LINKS[link],
-                        },
-                    )
-                    source_of[source_id] = source
-                sources[claim_id].append(source)
+        ):
+            source = source_of.get(source_id)
+            if source is None:
+                source = source_of[source_id] = _source(*fields)
+            sources[claim_id].append(source)
         return [
             (str(r["home_entity_id"]), _claim_from_row(r, parties[r["id"]], sources[r["id"]]))
             for r in rows
@@ -1336,6 +1312,21 @@ def _alias_rows(entity_id: str, aliases: Iterable[AliasRecord]) -> list[tuple[An
         (entity_id, position, a.name, fold(a.name), a.type, a.lang, a.origin)
         for position, a in enumerate(aliases)
     ]
+
+
+def _source(url: Any, title: Any, publisher: Any, date: Any, link: Any) -> Source:
+    """A source from its stored columns (url, title, publisher, date, link), unvalidated: what
+    armsbot wrote was validated then."""
+    return trusted(
+        Source,
+        {
+            "url": url,
+            "title": str(title),
+            "publisher": publisher,
+            "date": date,
+            "link": _LINKS[link],
+        },
+    )
 
 
 async def first_row(db: Database, sql: str, parameters: Any = ()) -> Any:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def first_after(role: str) -> str:
-    """SQLite: the id after the first ``role`` in ``party_roles`` ("role id role id ...")."""
-    at = f"instr(' ' || party_roles, ' {role} ') + {len(role) + 1}"
+def first_after(role: str, roles: str = "party_roles", find: str = "instr") -> str:
+    """SQL for the id after the first ``role`` in the column ``roles`` ("role id role id ..."),
+    ``find`` being the dialect's function for where a string is in another (SQLite's instr,
+    PostgreSQL's strpos)."""
+    at = f"{find}(' ' || {roles}, ' {role} ') + {len(role) + 1}"
     return (
-        f"CASE WHEN instr(' ' || party_roles, ' {role} ') > 0 THEN substr("
-        f"substr(party_roles || ' ', {at}), 1, instr(substr(party_roles || ' ', {at}), ' ') - 1)"
+        f"CASE WHEN {find}(' ' || {roles}, ' {role} ') > 0 THEN substr("
+        f"substr({roles} || ' ', {at}), 1, {find}(substr({roles} || ' ', {at}), ' ') - 1)"
         " END"
     )
 
